@@ -1,0 +1,33 @@
+"""NeuralLog: zero-knowledge encrypted logging.
+
+The facade keeps imports light: the client classes load on first use, so a plugin that
+only needs :data:`hookimpl` does not pull in the HTTP stack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from neurallog.errors import NeuralLogError
+from neurallog.hookspecs import hookimpl
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AsyncNeuralLogClient",
+    "NeuralLogClient",
+    "NeuralLogError",
+    "__version__",
+    "hookimpl",
+]
+
+if TYPE_CHECKING:
+    from neurallog.client import AsyncNeuralLogClient, NeuralLogClient
+
+
+def __getattr__(name: str) -> Any:
+    if name in {"AsyncNeuralLogClient", "NeuralLogClient"}:
+        from neurallog import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'neurallog' has no attribute {name!r}")

@@ -1,0 +1,125 @@
+"""Every error NeuralLog raises on purpose.
+
+One root, :class:`NeuralLogError`, and one subclass per thing a caller can act on. Messages
+never contain a key, a phrase, an API-key secret or a plaintext: they are safe to log.
+"""
+
+from __future__ import annotations
+
+
+class NeuralLogError(Exception):
+    """Root of every error raised on purpose by NeuralLog."""
+
+
+# --- plugins -------------------------------------------------------------------------------
+
+
+class PluginError(NeuralLogError):
+    """A KDF or cipher plugin is missing, duplicated or misbehaving."""
+
+
+class UnknownAlgorithmError(PluginError):
+    """No installed plugin has the requested name; the message lists the available ones."""
+
+
+class DuplicateAlgorithmError(PluginError):
+    """Two plugins registered the same algorithm name; the message names both."""
+
+
+class PluginFailedError(PluginError):
+    """A plugin raised or returned output of the wrong shape."""
+
+
+# --- crypto --------------------------------------------------------------------------------
+
+
+class CryptoError(NeuralLogError):
+    """Base of the errors of the client-side crypto core."""
+
+
+class DecryptionError(CryptoError):
+    """A ciphertext, blob or key slot failed to open.
+
+    Deliberately opaque: tampering, a wrong key and a wrong binding look the same.
+    """
+
+
+class InvalidMnemonicError(CryptoError, ValueError):
+    """A BIP-39 mnemonic has a word outside the list, a wrong length or a bad checksum."""
+
+
+class WrongRecoveryPhraseError(CryptoError):
+    """The phrase or mnemonic derives keys that do not match the tenant's key-check value."""
+
+
+class SignatureError(CryptoError):
+    """A KEK blob's signature does not verify under the pinned tenant signing key.
+
+    The server may be tampering; the client fails closed.
+    """
+
+
+class FormatError(CryptoError, ValueError):
+    """A serialised envelope, blob, slot or API key is malformed (before any decryption)."""
+
+
+class InvalidApiKeyError(FormatError):
+    """An API key string does not parse."""
+
+
+# --- client --------------------------------------------------------------------------------
+
+
+class ClientError(NeuralLogError):
+    """Base of the errors raised by the client SDK."""
+
+
+class ApiError(ClientError):
+    """The server answered with an RFC 9457 problem document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", type_: str = "") -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        super().__init__(f"{status} {title}: {detail}" if detail else f"{status} {title}")
+
+
+class AuthenticationError(ApiError):
+    """Wrong, revoked or expired credentials."""
+
+
+class PermissionDeniedError(ApiError):
+    """The authenticated principal's role does not allow the operation."""
+
+
+class NotFoundError(ApiError):
+    """The resource does not exist (or is not visible to this principal)."""
+
+
+class ConflictError(ApiError):
+    """The request conflicts with the current state (illegal transition, duplicate id)."""
+
+
+class RateLimitedError(ApiError):
+    """Too many failed authentications; wait and retry."""
+
+
+class ServiceUnavailableError(ApiError):
+    """The server or its Redis is unavailable; safe requests may be retried."""
+
+
+class NotInitializedError(ClientError):
+    """The client needs authentication or a recovery phrase before this call."""
+
+
+class NoAccessToVersionError(ClientError):
+    """This client holds no KEK blob for the version; ask an admin to provision it."""
+
+
+class VersionDeprecatedError(ClientError):
+    """The KEK version is deprecated: it still decrypts but accepts no new data or blobs."""
+
+
+class NoActiveVersionError(ClientError):
+    """The tenant has no active KEK version; an admin must create one."""
