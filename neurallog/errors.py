@@ -77,11 +77,20 @@ class ClientError(NeuralLogError):
 class ApiError(ClientError):
     """The server answered with an RFC 9457 problem document."""
 
-    def __init__(self, status: int, title: str, detail: str = "", type_: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        type_: str = "",
+        extensions: dict[str, object] | None = None,
+    ) -> None:
         self.status = status
         self.title = title
         self.detail = detail
         self.type = type_
+        #: RFC 9457 extension members (``allowed``, ``missing_users``, ``retry_after``...).
+        self.extensions: dict[str, object] = dict(extensions or {})
         super().__init__(f"{status} {title}: {detail}" if detail else f"{status} {title}")
 
 
