@@ -132,3 +132,14 @@ class VersionDeprecatedError(ClientError):
 
 class NoActiveVersionError(ClientError):
     """The tenant has no active KEK version; an admin must create one."""
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class OperationsError(NeuralLogError):
+    """Running the server or its Redis failed (configuration, child processes)."""
+
+
+class EmbeddedRedisError(OperationsError):
+    """The embedded ``redis-server`` child could not be found, started or reached."""
