@@ -143,3 +143,42 @@ class OperationsError(NeuralLogError):
 
 class EmbeddedRedisError(OperationsError):
     """The embedded ``redis-server`` child could not be found, started or reached."""
+
+
+# --- storage (server side) -------------------------------------------------------------------
+
+
+class StorageError(NeuralLogError):
+    """Base of the errors raised by ``neurallog.storage`` on purpose.
+
+    ``extra`` holds problem-document extension members (``allowed``, ``missing_users``...).
+    """
+
+    def __init__(self, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.extra: dict[str, object] = dict(extra)
+
+
+class TenantExistsError(StorageError):
+    """A tenant with this id already exists."""
+
+
+class RecordNotFoundError(StorageError):
+    """The tenant, user, key, version, blob or stream does not exist (in this tenant)."""
+
+
+class StateConflictError(StorageError):
+    """The request conflicts with stored state (duplicate id, wrong state, missing users)."""
+
+
+class InvalidTransitionError(StateConflictError):
+    """A KEK version status change the state machine forbids; ``extra['allowed']`` lists
+    the legal targets."""
+
+
+class RejectedInputError(StorageError):
+    """Well-formed input that refers to something it may not (a blob for a removed user)."""
+
+
+class AuditContentionError(StorageError):
+    """The audit chain head kept moving; the record could not be appended."""
