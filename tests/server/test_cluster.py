@@ -1,0 +1,54 @@
+"""Quick checks that always run on the 3-master Redis Cluster (marker ``cluster``).
+
+The whole server suite runs on the cluster with ``--redis-cluster`` or
+``NEURALLOG_TEST_CLUSTER=1``; this module checks the fixture and the cluster-specific
+promises even when the suite runs on a single Redis.
+"""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import RedisCluster
+
+from neurallog.storage import keyspace
+from neurallog.storage.connection import connect, is_cluster
+
+pytestmark = pytest.mark.cluster
+
+
+async def test_redis_url_is_a_three_master_cluster(redis_url: str) -> None:
+    assert redis_url.startswith("redis+cluster://127.0.0.1:")
+    client = connect(redis_url)
+    try:
+        assert is_cluster(client)
+        assert isinstance(client, RedisCluster)
+        info = await client.cluster_info()
+        assert info["cluster_state"] == "ok"
+        masters = [node for node in client.get_nodes() if node.server_type == "primary"]
+        assert len(masters) == 3
+    finally:
+        await client.aclose()
+
+
+async def test_one_tenants_keys_share_a_slot_and_tenants_spread(redis_url: str) -> None:
+    client = connect(redis_url)
+    try:
+        assert isinstance(client, RedisCluster)
+        await client.initialize()
+        keys = [
+            keyspace.tenant("acme"),
+            keyspace.users("acme"),
+            keyspace.user("acme", "alice"),
+            keyspace.versions("acme"),
+            keyspace.active_version("acme"),
+        ]
+        slots = {client.keyslot(key) for key in keys}
+        assert len(slots) == 1
+        tenant_slots = {client.keyslot(keyspace.tenant(f"tenant-{n}")) for n in range(30)}
+        nodes = {client.nodes_manager.get_node_from_slot(slot).name for slot in tenant_slots}
+        assert len(nodes) == 3, "30 tenants should land on all three masters"
+        # a multi-key command on one tenant's keys works on the cluster (one slot)
+        await client.mset({keys[0]: "a", keys[1]: "b"})
+        assert await client.mget(keys[0], keys[1]) == [b"a", b"b"]
+    finally:
+        await client.aclose()
