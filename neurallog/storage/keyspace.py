@@ -1,0 +1,106 @@
+"""Every Redis key NeuralLog uses, built in one place.
+
+All keys of a tenant share the hash tag ``{<tenant>}`` so that one tenant's multi-key Lua
+scripts run on one Redis Cluster slot. Nothing else in the code base writes a key string.
+Lua scripts that must reach keys only known at run time (a user's blob hash, a version's
+hash) receive :func:`prefix` and append the same suffixes documented here.
+"""
+
+from __future__ import annotations
+
+ROOT = "nl"
+
+
+def prefix(tenant: str) -> str:
+    """``nl:{<tenant>}:`` - the prefix of every key of one tenant."""
+    return f"{ROOT}:{{{tenant}}}:"
+
+
+def tenant(t: str) -> str:
+    """Hash: tenant_id, created_at, profile (JSON), bootstrap_hash (until consumed)."""
+    return prefix(t) + "tenant"
+
+
+def users(t: str) -> str:
+    """Set of every user id of the tenant (any state)."""
+    return prefix(t) + "users"
+
+
+def user(t: str, user_id: str) -> str:
+    """Hash: user_id, role, state, public_key, created_at."""
+    return prefix(t) + "user:" + user_id
+
+
+def user_keys(t: str, user_id: str) -> str:
+    """Set of the key ids of one user."""
+    return prefix(t) + "user:" + user_id + ":keys"
+
+
+def user_blobs(t: str, user_id: str) -> str:
+    """Hash: version id -> ``<created_at>|<blob b64>`` for one user."""
+    return prefix(t) + "user:" + user_id + ":blobs"
+
+
+def api_key(t: str, key_id: str) -> str:
+    """Hash: user_id, token_hash, slot, label, created_at, expires_at (epoch or ""), revoked."""
+    return prefix(t) + "key:" + key_id
+
+
+def versions(t: str) -> str:
+    """List of version ids, oldest first (every id ever recorded; never shrinks)."""
+    return prefix(t) + "versions"
+
+
+def active_version(t: str) -> str:
+    """String: the id of the active version."""
+    return prefix(t) + "active"
+
+
+def version(t: str, version_id: str) -> str:
+    """Hash: id, status, created_at, created_by, reason."""
+    return prefix(t) + "version:" + version_id
+
+
+def version_blobs(t: str, version_id: str) -> str:
+    """Set of the user ids that hold a blob for one version (its size is ``blob_count``)."""
+    return prefix(t) + "version:" + version_id + ":blobs"
+
+
+def log_stream(t: str, stream_id: str) -> str:
+    """Stream of encrypted entries (fields ``id``, ``v``, ``e``)."""
+    return prefix(t) + "log:" + stream_id
+
+
+def log_ids(t: str, stream_id: str) -> str:
+    """Sorted set: entry id -> stream id milliseconds, for idempotent appends."""
+    return prefix(t) + "log:" + stream_id + ":ids"
+
+
+def log_retention(t: str, stream_id: str) -> str:
+    """Hash: max_entries, max_age_seconds."""
+    return prefix(t) + "log:" + stream_id + ":retention"
+
+
+def audit(t: str) -> str:
+    """Stream of hash-chained audit records."""
+    return prefix(t) + "audit"
+
+
+def audit_head(t: str) -> str:
+    """String: the hash of the newest audit record (detects deletion at the end)."""
+    return prefix(t) + "audit:head"
+
+
+def auth_fail_key(t: str, key_id: str) -> str:
+    """Counter of failed authentications for one key id (expires with the window)."""
+    return prefix(t) + "authfail:key:" + key_id
+
+
+def auth_fail_addr(t: str, address: str) -> str:
+    """Counter of failed authentications from one client address against one tenant."""
+    return prefix(t) + "authfail:addr:" + address
+
+
+def auth_fail_global_addr(address: str) -> str:
+    """Counter of failed authentications from one address naming no known tenant."""
+    return f"{ROOT}:authfail:addr:{address}"

@@ -1,0 +1,60 @@
+"""Script registry and small helpers shared by the storage modules."""
+
+from __future__ import annotations
+
+import weakref
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.commands.core import AsyncScript
+
+from neurallog.storage import scripts
+from neurallog.storage.connection import AnyRedis
+
+_REGISTRY: weakref.WeakKeyDictionary[Any, dict[str, AsyncScript]] = weakref.WeakKeyDictionary()
+
+
+def script(redis: AnyRedis, name: str) -> AsyncScript:
+    """The registered script ``name`` for this client (registered once per client)."""
+    table = _REGISTRY.get(redis)
+    if table is None:
+        table = {key: redis.register_script(src) for key, src in scripts.ALL.items()}
+        _REGISTRY[redis] = table
+    return table[name]
+
+
+async def run(redis: AnyRedis, name: str, keys: list[str], args: list[Any]) -> Any:
+    """Run script ``name`` (EVALSHA, loading it on a NOSCRIPT reply)."""
+    return await script(redis, name)(keys=keys, args=args)
+
+
+def now() -> datetime:
+    """The current UTC time, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 UTC with a ``Z``: ``2026-11-29T05:00:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_from_epoch(value: str) -> str | None:
+    """``""`` -> None, else the epoch seconds as RFC 3339."""
+    if not value:
+        return None
+    return iso(datetime.fromtimestamp(int(value), UTC))
+
+
+def text(value: Any) -> str:
+    """A Redis reply value as ``str`` (the client decodes, but be tolerant)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)
+
+
+def stream_rows(reply: Any) -> list[tuple[str, dict[str, str]]]:
+    """An XRANGE/XREVRANGE reply as ``[(seq, {field: value})]`` of ``str``."""
+    rows: list[tuple[str, dict[str, str]]] = []
+    for seq, fields in reply or []:
+        rows.append((text(seq), {text(k): text(v) for k, v in (fields or {}).items()}))
+    return rows

@@ -1,0 +1,117 @@
+"""Tenants: creation (operator side) and bootstrap (first admin, profile)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from typing import Any
+
+from neurallog.errors import StateConflictError, TenantExistsError
+from neurallog.storage import keyspace
+from neurallog.storage.connection import AnyRedis
+from neurallog.storage.store import iso, now, run, text
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
+
+
+def check_tenant_id(tenant_id: str) -> str:
+    """Return ``tenant_id`` or raise ``ValueError`` naming the rule."""
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
+        raise ValueError(
+            "tenant id must be 3..63 characters of a-z, 0-9 and '-', starting with a "
+            "letter or digit"
+        )
+    return tenant_id
+
+
+def token_hash(secret: bytes | str) -> str:
+    """Lowercase hex SHA-256 (what the server stores instead of a token)."""
+    data = secret.encode() if isinstance(secret, str) else secret
+    return hashlib.sha256(data).hexdigest()
+
+
+async def create_tenant(redis: AnyRedis, tenant_id: str) -> str:
+    """Create ``tenant_id`` and return its one-time bootstrap token ``nlb1.<id>.<secret>``.
+
+    Only the SHA-256 of the 32 secret bytes is stored. Raises ``ValueError`` for a bad id
+    and :class:`TenantExistsError` when the tenant exists.
+    """
+    check_tenant_id(tenant_id)
+    raw = secrets.token_bytes(32)
+    secret = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    created = await run(
+        redis,
+        "create_tenant",
+        [keyspace.tenant(tenant_id)],
+        [tenant_id, iso(now()), token_hash(raw)],
+    )
+    if int(created) != 1:
+        raise TenantExistsError(f"tenant {tenant_id!r} already exists")
+    return f"nlb1.{tenant_id}.{secret}"
+
+
+async def bootstrap_hash(redis: AnyRedis, tenant_id: str) -> str | None:
+    """The stored bootstrap token hash, or None when absent or already used."""
+    value = await redis.hget(keyspace.tenant(tenant_id), "bootstrap_hash")
+    return text(value) or None
+
+
+async def bootstrap(
+    redis: AnyRedis,
+    tenant_id: str,
+    presented_hash: str,
+    profile: dict[str, Any],
+    admin: dict[str, Any],
+) -> bool:
+    """Consume the bootstrap token and register profile + first admin, atomically.
+
+    ``admin`` has user_id, role, public_key and api_key (key_id, token_hash, slot, label,
+    expires_at as epoch string or ""). Returns False when the token is wrong or used.
+    """
+    key = admin["api_key"]
+    reply = await run(
+        redis,
+        "bootstrap",
+        _user_keys(tenant_id, admin["user_id"], key["key_id"]),
+        [
+            admin["user_id"],
+            admin["role"],
+            admin["public_key"],
+            iso(now()),
+            key["key_id"],
+            key["token_hash"],
+            key["slot"],
+            key["label"],
+            key["expires_at"],
+            presented_hash,
+            json.dumps(profile, sort_keys=True, separators=(",", ":")),
+        ],
+    )
+    status = text(reply[0])
+    if status == "bad-token":
+        return False
+    if status != "ok":
+        raise StateConflictError(f"bootstrap refused: {status}")
+    return True
+
+
+async def read_tenant(redis: AnyRedis, tenant_id: str) -> dict[str, Any] | None:
+    """``{"tenant_id", "profile", "created_at"}`` or None."""
+    raw = await redis.hmget(keyspace.tenant(tenant_id), ["tenant_id", "profile", "created_at"])
+    if not raw[0]:
+        return None
+    profile = json.loads(text(raw[1])) if raw[1] else None
+    return {"tenant_id": text(raw[0]), "profile": profile, "created_at": text(raw[2])}
+
+
+def _user_keys(tenant_id: str, user_id: str, key_id: str) -> list[str]:
+    return [
+        keyspace.users(tenant_id),
+        keyspace.user(tenant_id, user_id),
+        keyspace.user_keys(tenant_id, user_id),
+        keyspace.api_key(tenant_id, key_id),
+        keyspace.tenant(tenant_id),
+    ]

@@ -1,0 +1,184 @@
+"""Users, their API keys and key slots. Only token hashes are stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurallog.errors import RecordNotFoundError, StateConflictError
+from neurallog.storage import keyspace
+from neurallog.storage.connection import AnyRedis
+from neurallog.storage.store import iso, iso_from_epoch, now, run, text
+
+
+def _user_row(row: list[Any]) -> dict[str, Any]:
+    return {
+        "user_id": text(row[0]),
+        "role": text(row[1]),
+        "state": text(row[2]),
+        "public_key": text(row[3]),
+        "created_at": text(row[4]),
+        "versions": sorted(text(v) for v in row[5]),
+    }
+
+
+async def list_users(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
+    """Every user of the tenant, oldest first, in one round trip."""
+    rows = await run(redis, "read_users", [keyspace.users(tenant_id)], [keyspace.prefix(tenant_id)])
+    users = [_user_row(r) for r in rows]
+    users.sort(key=lambda u: (u["created_at"], u["user_id"]))
+    return users
+
+
+async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:
+    """One user or :class:`RecordNotFoundError`."""
+    rows = await run(
+        redis,
+        "read_users",
+        [keyspace.users(tenant_id)],
+        [keyspace.prefix(tenant_id), user_id],
+    )
+    if not rows:
+        raise RecordNotFoundError(f"user {user_id!r} not found")
+    return _user_row(rows[0])
+
+
+async def create_user(redis: AnyRedis, tenant_id: str, new: dict[str, Any]) -> dict[str, Any]:
+    """Create a user with its first API key (``new`` as validated ``NewUser``)."""
+    key = new["api_key"]
+    reply = await run(
+        redis,
+        "create_user",
+        [
+            keyspace.users(tenant_id),
+            keyspace.user(tenant_id, new["user_id"]),
+            keyspace.user_keys(tenant_id, new["user_id"]),
+            keyspace.api_key(tenant_id, key["key_id"]),
+            keyspace.tenant(tenant_id),
+        ],
+        [
+            new["user_id"],
+            new["role"],
+            new["public_key"],
+            iso(now()),
+            key["key_id"],
+            key["token_hash"],
+            key["slot"],
+            key["label"],
+            key["expires_at"],
+        ],
+    )
+    status = text(reply[0])
+    if status == "user-exists":
+        raise StateConflictError(f"user {new['user_id']!r} already exists")
+    if status == "key-exists":
+        raise StateConflictError(f"key id {key['key_id']!r} already exists")
+    if status != "ok":
+        raise RecordNotFoundError("tenant not found")
+    return await get_user(redis, tenant_id, new["user_id"])
+
+
+async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:
+    """Disable a user: every key of theirs stops authenticating at once."""
+    reply = await run(redis, "disable_user", [keyspace.user(tenant_id, user_id)], [iso(now())])
+    status = text(reply[0])
+    if status == "not-found":
+        raise RecordNotFoundError(f"user {user_id!r} not found")
+    if status == "removed":
+        raise StateConflictError(f"user {user_id!r} was removed; it cannot be disabled")
+    return await get_user(redis, tenant_id, user_id)
+
+
+def _key(user_id: str, row: list[Any]) -> dict[str, Any]:
+    return {
+        "key_id": text(row[0]),
+        "user_id": user_id,
+        "label": text(row[1]),
+        "created_at": text(row[2]),
+        "expires_at": iso_from_epoch(text(row[3])),
+        "revoked": text(row[4]) == "1",
+    }
+
+
+async def list_keys(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+    """The keys of one user (never their token hashes), oldest first."""
+    rows = await run(
+        redis,
+        "read_keys",
+        [keyspace.user(tenant_id, user_id), keyspace.user_keys(tenant_id, user_id)],
+        [keyspace.prefix(tenant_id)],
+    )
+    if rows is None:
+        raise RecordNotFoundError(f"user {user_id!r} not found")
+    keys = [_key(user_id, r) for r in rows]
+    keys.sort(key=lambda k: (k["created_at"], k["key_id"]))
+    return keys
+
+
+async def add_key(
+    redis: AnyRedis, tenant_id: str, user_id: str, key: dict[str, Any]
+) -> dict[str, Any]:
+    """Add an API key (with its slot) to an active user."""
+    created = iso(now())
+    reply = await run(
+        redis,
+        "add_key",
+        [
+            keyspace.user(tenant_id, user_id),
+            keyspace.user_keys(tenant_id, user_id),
+            keyspace.api_key(tenant_id, key["key_id"]),
+        ],
+        [
+            key["key_id"],
+            user_id,
+            key["token_hash"],
+            key["slot"],
+            key["label"],
+            created,
+            key["expires_at"],
+        ],
+    )
+    status = text(reply[0])
+    if status == "not-found":
+        raise RecordNotFoundError(f"user {user_id!r} not found")
+    if status == "inactive":
+        raise StateConflictError(f"user {user_id!r} is {text(reply[1])}")
+    if status == "key-exists":
+        raise StateConflictError(f"key id {key['key_id']!r} already exists")
+    return {
+        "key_id": key["key_id"],
+        "user_id": user_id,
+        "label": key["label"],
+        "created_at": created,
+        "expires_at": iso_from_epoch(key["expires_at"]),
+        "revoked": False,
+    }
+
+
+async def revoke_key(redis: AnyRedis, tenant_id: str, user_id: str, key_id: str) -> dict[str, Any]:
+    """Revoke a key of ``user_id``; it fails authentication from now on."""
+    reply = await run(
+        redis, "revoke_key", [keyspace.api_key(tenant_id, key_id)], [user_id, iso(now())]
+    )
+    if text(reply[0]) != "ok":
+        raise RecordNotFoundError(f"key {key_id!r} of user {user_id!r} not found")
+    return {
+        "key_id": key_id,
+        "user_id": user_id,
+        "label": text(reply[1]),
+        "created_at": text(reply[2]),
+        "expires_at": iso_from_epoch(text(reply[3])),
+        "revoked": True,
+    }
+
+
+async def get_key_slot(redis: AnyRedis, tenant_id: str, key_id: str) -> dict[str, Any]:
+    """The caller's own key record: slot and expiry (no token hash)."""
+    raw = await redis.hmget(keyspace.api_key(tenant_id, key_id), ["user_id", "slot", "expires_at"])
+    if not raw[0]:
+        raise RecordNotFoundError("key not found")
+    return {
+        "key_id": key_id,
+        "user_id": text(raw[0]),
+        "slot": text(raw[1]),
+        "expires_at": iso_from_epoch(text(raw[2])),
+    }

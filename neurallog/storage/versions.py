@@ -1,0 +1,195 @@
+"""KEK versions (state machine, create, rotate) and KEK blobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurallog.errors import (
+    InvalidTransitionError,
+    RecordNotFoundError,
+    RejectedInputError,
+    StateConflictError,
+)
+from neurallog.storage import keyspace
+from neurallog.storage.connection import AnyRedis
+from neurallog.storage.store import iso, now, run, text
+
+STATUSES = ("active", "decrypt-only", "deprecated")
+
+
+def _version(row: list[Any]) -> dict[str, Any]:
+    return {
+        "id": text(row[0]),
+        "status": text(row[1]),
+        "created_at": text(row[2]),
+        "created_by": text(row[3]),
+        "reason": text(row[4]),
+        "blob_count": int(row[5]),
+    }
+
+
+async def list_versions(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
+    """Every version, oldest first, in one round trip."""
+    rows = await run(
+        redis, "read_versions", [keyspace.versions(tenant_id)], [keyspace.prefix(tenant_id)]
+    )
+    return [_version(r) for r in rows]
+
+
+async def get_version(
+    redis: AnyRedis, tenant_id: str, version_id: str = ""
+) -> dict[str, Any] | None:
+    """One version, or the active one when ``version_id`` is empty; None if absent."""
+    row = await run(
+        redis,
+        "read_version",
+        [keyspace.active_version(tenant_id)],
+        [keyspace.prefix(tenant_id), version_id],
+    )
+    return _version(row) if row else None
+
+
+async def create_version(
+    redis: AnyRedis,
+    tenant_id: str,
+    *,
+    version_id: str,
+    created_by: str,
+    reason: str,
+    blobs: list[tuple[str, str]],
+    remove_users: list[str] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Create (or, with ``remove_users``, rotate to) a new active version atomically.
+
+    Returns the new version and the previously active id ("" if none).
+    """
+    remove = remove_users or []
+    args: list[Any] = [
+        keyspace.prefix(tenant_id),
+        version_id,
+        iso(now()),
+        created_by,
+        reason,
+        len(remove),
+        *remove,
+    ]
+    for user_id, blob in blobs:
+        args.extend((user_id, blob))
+    reply = await run(
+        redis,
+        "create_version",
+        [
+            keyspace.versions(tenant_id),
+            keyspace.active_version(tenant_id),
+            keyspace.users(tenant_id),
+            keyspace.version(tenant_id, version_id),
+            keyspace.version_blobs(tenant_id, version_id),
+        ],
+        args,
+    )
+    status = text(reply[0])
+    if status == "exists":
+        raise StateConflictError(f"version id {version_id} was used before")
+    if status == "bad-remove":
+        raise RejectedInputError(
+            f"remove_users: user {text(reply[1])!r} does not exist or is already removed",
+            field="remove_users",
+        )
+    if status == "blob-unknown-user":
+        raise RejectedInputError(f"blobs: user {text(reply[1])!r} does not exist", field="blobs")
+    if status == "blob-inactive-user":
+        raise RejectedInputError(
+            f"blobs: user {text(reply[1])!r} is {text(reply[2])}", field="blobs"
+        )
+    if status == "missing":
+        missing = sorted(text(v) for v in reply[1:])
+        raise StateConflictError("the blobs do not cover every active user", missing_users=missing)
+    version = await get_version(redis, tenant_id, version_id)
+    assert version is not None
+    return version, text(reply[1])
+
+
+async def set_status(
+    redis: AnyRedis, tenant_id: str, version_id: str, status: str
+) -> dict[str, Any]:
+    """Apply a checked status transition (one atomic Lua step)."""
+    reply = await run(
+        redis, "set_version_status", [keyspace.version(tenant_id, version_id)], [status]
+    )
+    code = text(reply[0])
+    if code == "not-found":
+        raise RecordNotFoundError(f"version {version_id} not found")
+    if code == "invalid":
+        current = text(reply[1])
+        allowed = [text(v) for v in reply[2:]]
+        hint = ", ".join(allowed) if allowed else "none (it changes only by create or rotate)"
+        raise InvalidTransitionError(
+            f"cannot move version from {current} to {status}; allowed: {hint}",
+            allowed=allowed,
+            current=current,
+        )
+    version = await get_version(redis, tenant_id, version_id)
+    assert version is not None
+    return version
+
+
+def _blob(user_id: str, version_id: str, stored: str) -> dict[str, Any]:
+    created, _, blob = stored.partition("|")
+    return {"user_id": user_id, "version_id": version_id, "blob": blob, "created_at": created}
+
+
+async def put_blob(
+    redis: AnyRedis, tenant_id: str, user_id: str, version_id: str, blob: str
+) -> tuple[dict[str, Any], bool]:
+    """Store a blob; returns it and True when created (False when replaced)."""
+    created_at = iso(now())
+    reply = await run(
+        redis,
+        "put_blob",
+        [
+            keyspace.version(tenant_id, version_id),
+            keyspace.user(tenant_id, user_id),
+            keyspace.user_blobs(tenant_id, user_id),
+            keyspace.version_blobs(tenant_id, version_id),
+        ],
+        [version_id, user_id, created_at, blob],
+    )
+    code = text(reply[0])
+    if code == "no-version":
+        raise RecordNotFoundError(f"version {version_id} not found")
+    if code == "no-user":
+        raise RecordNotFoundError(f"user {user_id!r} not found")
+    if code == "deprecated":
+        raise StateConflictError(f"version {version_id} is deprecated and takes no new blobs")
+    if code == "inactive-user":
+        raise StateConflictError(f"user {user_id!r} is {text(reply[1])}")
+    stored = f"{created_at}|{blob}"
+    return _blob(user_id, version_id, stored), int(reply[1]) == 1
+
+
+async def get_blob(
+    redis: AnyRedis, tenant_id: str, user_id: str, version_id: str
+) -> dict[str, Any]:
+    stored = await redis.hget(keyspace.user_blobs(tenant_id, user_id), version_id)
+    if not stored:
+        raise RecordNotFoundError(f"no blob of user {user_id!r} for version {version_id}")
+    return _blob(user_id, version_id, text(stored))
+
+
+async def list_blobs(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+    """Every blob of one user (one HGETALL), oldest first."""
+    raw = await redis.hgetall(keyspace.user_blobs(tenant_id, user_id))
+    blobs = [_blob(user_id, text(v), text(s)) for v, s in raw.items()]
+    blobs.sort(key=lambda b: (b["created_at"], b["version_id"]))
+    return blobs
+
+
+async def delete_blob(redis: AnyRedis, tenant_id: str, user_id: str, version_id: str) -> None:
+    deleted = await run(
+        redis,
+        "delete_blob",
+        [keyspace.user_blobs(tenant_id, user_id), keyspace.version_blobs(tenant_id, version_id)],
+        [version_id, user_id],
+    )
+    if int(deleted) == 0:
+        raise RecordNotFoundError(f"no blob of user {user_id!r} for version {version_id}")
