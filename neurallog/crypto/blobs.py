@@ -1,0 +1,148 @@
+"""KEK blobs: an Operational KEK sealed to one user with HPKE and signed by the tenant.
+
+Format v1::
+
+    0x01 | kem id u8 | aead id u8 | HPKE enc || ciphertext+tag | Ed25519 signature (64)
+
+HPKE (RFC 9180, base mode, KDF HKDF-SHA256) ``info`` = label kek-blob(tenant, user, version,
+recipient fingerprint). The signature covers label kek-blob-signature(tenant, user,
+version, recipient fingerprint) || field(first 3 bytes) || field(HPKE output). Opening
+verifies the signature first, with the signing key the member pinned, so a server that
+swaps blobs, users, versions or public keys is caught before any decryption.
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from neurallog.crypto import labels as L
+from neurallog.crypto.userkeys import KEM_IDS, KEM_X25519, UserKeyPair, UserPublicKey
+from neurallog.errors import DecryptionError, FormatError, SignatureError
+
+FORMAT_VERSION = 1
+MAX_BLOB_SIZE = 4096
+KEK_SIZE = 32
+SIGNATURE_SIZE = 64
+AEAD_IDS = {"aes-256-gcm": 1, "chacha20-poly1305": 2}
+_AEAD_BY_ID = {v: k for k, v in AEAD_IDS.items()}
+_HPKE_KEM = {KEM_X25519: hpke.KEM.X25519, "mlkem768-x25519": hpke.KEM.MLKEM768_X25519}
+_HPKE_AEAD = {
+    "aes-256-gcm": hpke.AEAD.AES_256_GCM,
+    "chacha20-poly1305": hpke.AEAD.CHACHA20_POLY1305,
+}
+_KEM_BY_ID = {v: k for k, v in KEM_IDS.items()}
+
+
+def _suite(kem: str, aead: str) -> hpke.Suite:
+    return hpke.Suite(_HPKE_KEM[kem], hpke.KDF.HKDF_SHA256, _HPKE_AEAD[aead])
+
+
+def _sealed_size(kem: str) -> int:
+    return _HPKE_KEM[kem].enc_length() + KEK_SIZE + 16
+
+
+def blob_info(tenant_id: str, user_id: str, version_id: str, fingerprint: bytes) -> bytes:
+    """The HPKE ``info`` of a blob."""
+    return L.label(L.KEK_BLOB_INFO, tenant_id, user_id, version_id, fingerprint)
+
+
+def _signed_message(
+    tenant_id: str, user_id: str, version_id: str, fingerprint: bytes, head: bytes, sealed: bytes
+) -> bytes:
+    return (
+        L.label(L.KEK_BLOB_SIGNATURE, tenant_id, user_id, version_id, fingerprint)
+        + L.field(head)
+        + L.field(sealed)
+    )
+
+
+def seal_blob(
+    operational_kek: bytes,
+    *,
+    signing_key: Ed25519PrivateKey,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    recipient: UserPublicKey,
+    aead: str = "aes-256-gcm",
+) -> bytes:
+    """Seal ``operational_kek`` to ``recipient`` and sign it (admin side)."""
+    if len(operational_kek) != KEK_SIZE:
+        raise ValueError("operational KEK must be 32 bytes")
+    if aead not in AEAD_IDS:
+        raise ValueError(f"unknown blob AEAD {aead!r}; choose one of {tuple(AEAD_IDS)}")
+    fpr = recipient.fingerprint
+    head = bytes([FORMAT_VERSION, KEM_IDS[recipient.kem], AEAD_IDS[aead]])
+    info = blob_info(tenant_id, user_id, version_id, fpr)
+    sealed = _suite(recipient.kem, aead).encrypt(operational_kek, recipient.key(), info=info)
+    signature = signing_key.sign(_signed_message(tenant_id, user_id, version_id, fpr, head, sealed))
+    blob = head + sealed + signature
+    assert len(blob) <= MAX_BLOB_SIZE
+    return blob
+
+
+def _parse(blob: bytes) -> tuple[str, str, bytes, bytes, bytes]:
+    data = bytes(blob)
+    if len(data) < 3 or len(data) > MAX_BLOB_SIZE or data[0] != FORMAT_VERSION:
+        raise FormatError("KEK blob: unsupported format version or size")
+    kem = _KEM_BY_ID.get(data[1])
+    aead = _AEAD_BY_ID.get(data[2])
+    if kem is None or aead is None:
+        raise FormatError("KEK blob: unknown KEM or AEAD id")
+    if len(data) != 3 + _sealed_size(kem) + SIGNATURE_SIZE:
+        raise FormatError("KEK blob: wrong length")
+    return kem, aead, data[:3], data[3:-SIGNATURE_SIZE], data[-SIGNATURE_SIZE:]
+
+
+def verify_blob(
+    blob: bytes,
+    *,
+    signing_public_key: bytes,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    recipient: UserPublicKey,
+) -> None:
+    """Check framing and signature only (``FormatError`` / ``SignatureError``)."""
+    _, _, head, sealed, signature = _parse(blob)
+    message = _signed_message(tenant_id, user_id, version_id, recipient.fingerprint, head, sealed)
+    try:
+        Ed25519PublicKey.from_public_bytes(signing_public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        raise SignatureError("blob signature invalid: the server may be tampering") from None
+
+
+def open_blob(
+    blob: bytes,
+    *,
+    signing_public_key: bytes,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    key_pair: UserKeyPair,
+) -> bytes:
+    """Verify the signature FIRST, then decrypt; return the Operational KEK."""
+    verify_blob(
+        blob,
+        signing_public_key=signing_public_key,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        version_id=version_id,
+        recipient=key_pair.public,
+    )
+    kem, aead, _, sealed, _ = _parse(blob)
+    if kem != key_pair.kem:
+        raise DecryptionError("KEK blob failed to decrypt")
+    info = blob_info(tenant_id, user_id, version_id, key_pair.public.fingerprint)
+    try:
+        kek = _suite(kem, aead).decrypt(sealed, key_pair.key(), info=info)
+    except Exception:
+        raise DecryptionError("KEK blob failed to decrypt") from None
+    if len(kek) != KEK_SIZE:
+        raise DecryptionError("KEK blob failed to decrypt")
+    return kek
