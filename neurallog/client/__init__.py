@@ -1,0 +1,47 @@
+"""The NeuralLog client SDK: async (:class:`AsyncNeuralLogClient`) and sync
+(:class:`NeuralLogClient`) clients, wire models and the legacy reader."""
+
+from __future__ import annotations
+
+from neurallog.client.client import AsyncNeuralLogClient
+from neurallog.client.legacy import LegacyReader, read_legacy_entries
+from neurallog.client.logs import DeprecatedVersionWarning
+from neurallog.client.models import (
+    AuditPage,
+    AuditRecord,
+    AuditVerdict,
+    Blob,
+    BootstrapResult,
+    Entry,
+    Key,
+    LogEntry,
+    LogPage,
+    Profile,
+    RotationResult,
+    Tenant,
+    User,
+    Version,
+)
+from neurallog.client.sync import NeuralLogClient
+
+__all__ = [
+    "AsyncNeuralLogClient",
+    "AuditPage",
+    "AuditRecord",
+    "AuditVerdict",
+    "Blob",
+    "BootstrapResult",
+    "DeprecatedVersionWarning",
+    "Entry",
+    "Key",
+    "LegacyReader",
+    "LogEntry",
+    "LogPage",
+    "NeuralLogClient",
+    "Profile",
+    "RotationResult",
+    "Tenant",
+    "User",
+    "Version",
+    "read_legacy_entries",
+]

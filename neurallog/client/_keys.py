@@ -1,0 +1,210 @@
+"""Glue between the client and :mod:`neurallog.crypto`: credentials, slots, blobs, keys.
+
+One addition of the client's own: a user's ``public_key`` as stored on the server is a
+*certified* public key, ``serialised public key || Ed25519 signature (64)``, signed by the
+tenant signing key over ``neurallog/v1/user-public-key || field(tenant) || field(user) ||
+field(public key)``. The admin's client writes it at enrolment and checks it before it
+seals any Operational KEK to that key, so a server that swaps a user's public key for its
+own learns nothing: sealing fails closed with :class:`SignatureError`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from neurallog.client.models import b64e, format_time
+from neurallog.crypto import blobs, keyslots
+from neurallog.crypto import labels as L
+from neurallog.crypto.apikeys import ApiKey
+from neurallog.crypto.hierarchy import signing_fingerprint
+from neurallog.crypto.userkeys import KEM_X25519, UserKeyPair, UserPublicKey
+from neurallog.errors import DecryptionError, FormatError, SignatureError
+
+CERT_CONTEXT = b"neurallog/v1/user-public-key"
+SIGNATURE_SIZE = 64
+_PUBLIC_SIZES = {1: 33, 2: 1217}
+
+
+def parse_api_key(text: str) -> ApiKey:
+    """Parse an ``nlk1`` API key (``InvalidApiKeyError`` never echoes the secret)."""
+    return ApiKey.parse(text)
+
+
+def open_slot(api_key: ApiKey, slot: bytes, *, user_id: str) -> UserKeyPair:
+    """Open the caller's key slot with the API key's slot key."""
+    try:
+        raw = keyslots.open_slot(
+            slot,
+            api_key.slot_key,
+            tenant_id=api_key.tenant_id,
+            user_id=user_id,
+            key_id=api_key.key_id,
+        )
+        return UserKeyPair.from_bytes(raw)
+    except (DecryptionError, FormatError):
+        raise DecryptionError(
+            "this API key does not open its key slot: the key may be corrupt, or the "
+            "server may be tampering"
+        ) from None
+
+
+def check_pinned_signing_key(api_key: ApiKey, signing_public_key: bytes) -> None:
+    """The tenant profile's signing key must match the fingerprint pinned in the API key."""
+    actual = signing_fingerprint(signing_public_key)
+    if not hmac.compare_digest(actual.encode(), api_key.signing_fingerprint.encode()):
+        raise SignatureError(
+            "the tenant signing key on the server does not match the fingerprint in your "
+            "API key: the server may be tampering"
+        )
+
+
+def open_blob(
+    blob: bytes,
+    keypair: UserKeyPair,
+    signing_public_key: bytes,
+    *,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+) -> bytes:
+    """Verify a KEK blob under the pinned signing key, then open it."""
+    try:
+        return blobs.open_blob(
+            blob,
+            signing_public_key=signing_public_key,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version_id=version_id,
+            key_pair=keypair,
+        )
+    except SignatureError:
+        raise SignatureError(
+            f"KEK blob signature invalid for version {version_id}: the server may be "
+            "tampering; nothing was decrypted"
+        ) from None
+    except FormatError:
+        raise SignatureError(
+            f"KEK blob for version {version_id} is malformed: the server may be tampering"
+        ) from None
+    except DecryptionError:
+        raise DecryptionError(
+            f"KEK blob for version {version_id} does not open with this user's key; "
+            "ask a tenant admin to provision the version again"
+        ) from None
+
+
+def blob_aead(cipher: str) -> str:
+    """The HPKE AEAD of blobs: the tenant cipher when HPKE has it, else AES-256-GCM."""
+    return cipher if cipher in blobs.AEAD_IDS else "aes-256-gcm"
+
+
+def seal_blob(
+    op_kek: bytes,
+    signing_key: Ed25519PrivateKey,
+    recipient: UserPublicKey,
+    *,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    cipher: str,
+) -> bytes:
+    return blobs.seal_blob(
+        op_kek,
+        signing_key=signing_key,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        version_id=version_id,
+        recipient=recipient,
+        aead=blob_aead(cipher),
+    )
+
+
+# --- certified public keys -----------------------------------------------------------------
+
+
+def _cert_message(tenant_id: str, user_id: str, public_raw: bytes) -> bytes:
+    return CERT_CONTEXT + L.field(tenant_id) + L.field(user_id) + L.field(public_raw)
+
+
+def certify_public_key(
+    signing_key: Ed25519PrivateKey, public: UserPublicKey, *, tenant_id: str, user_id: str
+) -> bytes:
+    """``public key || signature``: what ``NewUser.public_key`` carries."""
+    return public.raw + signing_key.sign(_cert_message(tenant_id, user_id, public.raw))
+
+
+def verified_public_key(
+    record: bytes, signing_public_key: bytes, *, tenant_id: str, user_id: str
+) -> UserPublicKey:
+    """Parse a certified public key; :class:`SignatureError` unless the tenant signed it."""
+    data = bytes(record)
+    size = _PUBLIC_SIZES.get(data[0]) if data else None
+    if size is None or len(data) != size + SIGNATURE_SIZE:
+        raise SignatureError(
+            f"the public key of user {user_id!r} is not a certified key: the server may be "
+            "tampering; nothing was sealed to it"
+        )
+    raw, signature = data[:size], data[size:]
+    try:
+        Ed25519PublicKey.from_public_bytes(signing_public_key).verify(
+            signature, _cert_message(tenant_id, user_id, raw)
+        )
+        return UserPublicKey.from_bytes(raw)
+    except (InvalidSignature, ValueError):
+        raise SignatureError(
+            f"the public key of user {user_id!r} is not signed by the tenant signing key: "
+            "the server may be tampering; nothing was sealed to it"
+        ) from None
+
+
+# --- new credentials -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A fresh API key and the ``NewKey`` body that registers its slot."""
+
+    api_key: str = field(repr=False)
+    key_id: str
+    new_key: dict[str, Any] = field(repr=False)
+
+
+def new_credential(
+    keypair: UserKeyPair,
+    *,
+    tenant_id: str,
+    user_id: str,
+    signing_public_key: bytes,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> NewCredential:
+    """Generate an API key and seal ``keypair``'s private key in a slot it opens."""
+    key = ApiKey.generate(tenant_id, signing_fingerprint(signing_public_key))
+    slot = keyslots.seal_slot(
+        key.slot_key,
+        keypair.private_bytes(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        key_id=key.key_id,
+    )
+    body: dict[str, Any] = {
+        "key_id": key.key_id,
+        "token_hash": key.token_hash,
+        "slot": b64e(slot),
+        "label": label,
+        "expires_at": format_time(expires_at) if expires_at else None,
+    }
+    return NewCredential(key.to_string(), key.key_id, body)
+
+
+def new_keypair(kem: str = KEM_X25519) -> UserKeyPair:
+    return UserKeyPair.generate(kem)

@@ -1,0 +1,323 @@
+"""Tenant administration in the admin's client: bootstrap, users, keys, KEK versions.
+
+Every Operational KEK is derived here from the Master KEK, sealed to each user's
+*certified* public key (see :mod:`neurallog.client._keys`), signed with the tenant signing
+key and only then uploaded. The server checks roles and states; it never sees a key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from neurallog.client import _keys
+from neurallog.client.base import ClientBase, check_hierarchy, seg
+from neurallog.client.models import (
+    Blob,
+    BootstrapResult,
+    Key,
+    RotationResult,
+    User,
+    Version,
+    b64e,
+)
+from neurallog.crypto.apikeys import BootstrapToken
+from neurallog.crypto.hierarchy import DEFAULT_KDF, KeyHierarchy
+from neurallog.crypto.mnemonic import generate_mnemonic
+from neurallog.crypto.profile import build_profile
+from neurallog.crypto.userkeys import UserPublicKey
+from neurallog.errors import (
+    InvalidApiKeyError,
+    NoActiveVersionError,
+    NotFoundError,
+    VersionDeprecatedError,
+)
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` while blobs are sealed."""
+
+ROLES = ("admin", "member", "auditor")
+#: Roles that get a blob of the active version at enrolment (auditors read no logs).
+READER_ROLES = ("admin", "member")
+
+
+class AdminMixin(ClientBase):
+    """Operations that need the admin role (and, to seal blobs, the phrase or mnemonic)."""
+
+    # --- bootstrap ---------------------------------------------------------------------
+
+    async def bootstrap_tenant(
+        self,
+        bootstrap_token: str,
+        *,
+        mnemonic: str | None = None,
+        recovery_phrase: str | None = None,
+        kdf: str | None = None,
+        kdf_params: dict[str, Any] | None = None,
+        cipher: str | None = None,
+        kem: str | None = None,
+        admin_user_id: str = "admin",
+        reason: str = "initial version",
+    ) -> BootstrapResult:
+        """Redeem the operator's one-time token: profile, first admin, first KEK version.
+
+        With neither ``mnemonic`` nor ``recovery_phrase`` a new 24-word mnemonic is
+        generated and returned: it is the only way back to the tenant's keys.
+        """
+        token = BootstrapToken.parse(bootstrap_token)
+        if self.tenant_id is not None and token.tenant_id != self.tenant_id:
+            raise InvalidApiKeyError(
+                f"the bootstrap token is for tenant {token.tenant_id!r}, not {self.tenant_id!r}"
+            )
+        if mnemonic is not None and recovery_phrase is not None:
+            raise ValueError("give a mnemonic or a recovery phrase, not both")
+        tenant_id = token.tenant_id
+        generated: str | None = None
+        if recovery_phrase is not None:
+            hierarchy = KeyHierarchy.from_recovery_phrase(
+                tenant_id, recovery_phrase, kdf=kdf or DEFAULT_KDF, params=kdf_params
+            )
+        else:
+            if kdf is not None or kdf_params is not None:
+                raise ValueError("kdf and kdf_params apply to recovery phrases only")
+            if mnemonic is None:
+                mnemonic = generated = generate_mnemonic(256)
+            hierarchy = KeyHierarchy.from_mnemonic(tenant_id, mnemonic)
+        profile = build_profile(hierarchy, cipher=cipher or "aes-256-gcm", kem=kem or "x25519")
+        keypair = _keys.new_keypair(profile["kem"])
+        credential = _keys.new_credential(
+            keypair,
+            tenant_id=tenant_id,
+            user_id=admin_user_id,
+            signing_public_key=hierarchy.signing_public_key,
+            label="bootstrap",
+        )
+        public = _keys.certify_public_key(
+            hierarchy.signing_key, keypair.public, tenant_id=tenant_id, user_id=admin_user_id
+        )
+        body = {
+            "profile": profile,
+            "admin": {
+                "user_id": admin_user_id,
+                "role": "admin",
+                "public_key": b64e(public),
+                "api_key": credential.new_key,
+            },
+        }
+        await self._transport.request(
+            "POST", "/api/tenants/bootstrap", json_body=body, bearer=token.to_string()
+        )
+        await self.authenticate_with_api_key(credential.api_key)
+        session = self._need_session()
+        check_hierarchy(hierarchy, session.profile)
+        session.hierarchy = hierarchy
+        version = await self.create_kek_version(reason)
+        return BootstrapResult(tenant_id, admin_user_id, version, credential.api_key, generated)
+
+    # --- users and API keys ------------------------------------------------------------
+
+    async def enroll_user(self, user_id: str, *, role: str = "member", label: str = "") -> str:
+        """Create a user with a new key pair and API key; return the key (shown once).
+
+        Members and admins also get a blob of the active version, so they can log at once.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        hierarchy = self._need_hierarchy("enrolling a user")
+        session = self._need_session()
+        keypair = _keys.new_keypair(session.profile.kem)
+        credential = _keys.new_credential(
+            keypair,
+            tenant_id=session.tenant_id,
+            user_id=user_id,
+            signing_public_key=hierarchy.signing_public_key,
+            label=label,
+        )
+        public = _keys.certify_public_key(
+            hierarchy.signing_key, keypair.public, tenant_id=session.tenant_id, user_id=user_id
+        )
+        body = {
+            "user_id": user_id,
+            "role": role,
+            "public_key": b64e(public),
+            "api_key": credential.new_key,
+        }
+        await self._transport.post("/api/users", body)
+        if role in READER_ROLES:
+            active = session.active() or await self._active_or_none()
+            if active is not None:
+                await self._upload_blob(user_id, active.id, keypair.public)
+        return credential.api_key
+
+    async def list_users(self) -> list[User]:
+        """Every user with its state and the versions it holds blobs for (coverage)."""
+        doc = await self._transport.get("/api/users")
+        return [User.from_json(u) for u in doc.get("users", [])]
+
+    async def get_user(self, user_id: str | None = None) -> User:
+        """One user (``None``: the caller itself)."""
+        path = "/api/users/me" if user_id is None else f"/api/users/{seg(user_id)}"
+        return User.from_json(await self._transport.get(path))
+
+    async def disable_user(self, user_id: str) -> User:
+        """Disable a user: all its API keys stop working at once."""
+        return User.from_json(
+            await self._transport.post(f"/api/users/{seg(user_id)}/disable", None)
+        )
+
+    async def create_api_key(self, *, label: str = "", expires_at: datetime | None = None) -> str:
+        """A new API key for the current user (a new slot for the same private key)."""
+        session = self._need_session()
+        assert session.keypair is not None
+        credential = _keys.new_credential(
+            session.keypair,
+            tenant_id=session.tenant_id,
+            user_id=session.user_id,
+            signing_public_key=session.profile.signing_public_key,
+            label=label,
+            expires_at=expires_at,
+        )
+        await self._transport.post(f"/api/users/{seg(session.user_id)}/keys", credential.new_key)
+        return credential.api_key
+
+    async def list_api_keys(self, user_id: str | None = None) -> list[Key]:
+        """API keys (public records) of a user, default the current one."""
+        who = user_id or self._need_session().user_id
+        doc = await self._transport.get(f"/api/users/{seg(who)}/keys")
+        return [Key.from_json(k) for k in doc.get("keys", [])]
+
+    async def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
+        """Revoke an API key at once (default: one of the current user's)."""
+        who = user_id or self._need_session().user_id
+        return Key.from_json(
+            await self._transport.delete(f"/api/users/{seg(who)}/keys/{seg(key_id)}")
+        )
+
+    # --- KEK versions ------------------------------------------------------------------
+
+    async def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
+        """Create and activate a new version with a blob for every active user."""
+        version_id = str(uuid.uuid4())
+        users = [u for u in await self.list_users() if u.state == "active"]
+        blobs = self._seal_for(version_id, users, progress)
+        body = {"id": version_id, "reason": reason, "blobs": blobs}
+        version = Version.from_json(await self._transport.post("/api/kek/versions", body))
+        await self._load_versions()
+        return version
+
+    async def rotate_kek(
+        self,
+        reason: str,
+        remove_users: Iterable[str] = (),
+        *,
+        progress: Progress | None = None,
+    ) -> RotationResult:
+        """New active version for every active user except ``remove_users``, atomically.
+
+        The removed users lose every blob and API key in the same step on the server.
+        """
+        removed = list(dict.fromkeys(remove_users))
+        version_id = str(uuid.uuid4())
+        users = [
+            u for u in await self.list_users() if u.state == "active" and u.user_id not in removed
+        ]
+        blobs = self._seal_for(version_id, users, progress)
+        body = {
+            "version_id": version_id,
+            "reason": reason,
+            "remove_users": removed,
+            "blobs": blobs,
+        }
+        doc = await self._transport.post("/api/kek/rotate", body)
+        await self._load_versions()
+        return RotationResult(
+            Version.from_json(doc["version"]), tuple(doc.get("removed_users") or removed)
+        )
+
+    async def update_kek_version_status(self, version_id: str, status: str) -> Version:
+        """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""
+        version = Version.from_json(
+            await self._transport.put(
+                f"/api/kek/versions/{seg(version_id)}/status", {"status": status}
+            )
+        )
+        session = self._session
+        if session is not None:
+            session.versions[version.id] = version
+        return version
+
+    async def provision_kek_for_user(self, user_id: str, version_id: str) -> Blob:
+        """Seal one version's Operational KEK to a user and upload it."""
+        self._need_hierarchy("provisioning")
+        versions = {v.id: v for v in await self._load_versions()}
+        version = versions.get(version_id)
+        if version is None:
+            raise NotFoundError(404, "Not Found", f"no KEK version {version_id}")
+        if version.status == "deprecated":
+            raise VersionDeprecatedError(
+                f"KEK version {version_id} is deprecated: it takes no new blobs; set it to "
+                "decrypt-only first or provision the active version"
+            )
+        user = await self.get_user(user_id)
+        return await self._upload_blob(user_id, version_id, self._public_key_of(user))
+
+    async def revoke_kek_for_user(self, user_id: str, version_id: str) -> None:
+        """Delete a user's blob of one version (data already read stays read)."""
+        await self._transport.delete(
+            f"/api/kek/blobs/users/{seg(user_id)}/versions/{seg(version_id)}"
+        )
+
+    async def get_user_blobs(self, user_id: str) -> list[Blob]:
+        """The KEK blobs a user holds (admin, or the user itself)."""
+        doc = await self._transport.get(f"/api/kek/blobs/users/{seg(user_id)}")
+        return [Blob.from_json(b) for b in doc.get("blobs", [])]
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _active_or_none(self) -> Version | None:
+        try:
+            return await self.get_active_kek_version()
+        except NoActiveVersionError:
+            return None
+
+    def _public_key_of(self, user: User) -> UserPublicKey:
+        session = self._need_session()
+        return _keys.verified_public_key(
+            user.public_key,
+            session.profile.signing_public_key,
+            tenant_id=session.tenant_id,
+            user_id=user.user_id,
+        )
+
+    def _seal(self, user_id: str, version_id: str, recipient: UserPublicKey) -> bytes:
+        hierarchy = self._need_hierarchy("sealing a KEK blob")
+        session = self._need_session()
+        return _keys.seal_blob(
+            hierarchy.operational_kek(version_id),
+            hierarchy.signing_key,
+            recipient,
+            tenant_id=session.tenant_id,
+            user_id=user_id,
+            version_id=version_id,
+            cipher=session.profile.cipher,
+        )
+
+    def _seal_for(
+        self, version_id: str, users: list[User], progress: Progress | None
+    ) -> list[dict[str, str]]:
+        self._need_hierarchy("creating a KEK version")
+        # Check every public key before sealing anything: fail closed as a whole.
+        recipients = [(u.user_id, self._public_key_of(u)) for u in users]
+        out: list[dict[str, str]] = []
+        for done, (user_id, public) in enumerate(recipients, start=1):
+            out.append({"user_id": user_id, "blob": b64e(self._seal(user_id, version_id, public))})
+            if progress is not None:
+                progress(done, len(recipients))
+        return out
+
+    async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
+        blob = self._seal(user_id, version_id, recipient)
+        body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
+        return Blob.from_json(await self._transport.post("/api/kek/blobs", body))

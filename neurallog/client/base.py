@@ -1,0 +1,297 @@
+"""The core of the async client: authentication, unlocking, versions and verified blobs.
+
+``authenticate_with_api_key`` opens the caller's key slot (the private key never travels),
+pins the tenant signing key from the API key's fingerprint and checks it against the
+tenant profile; blobs are then opened only if their signature verifies under that pinned
+key. ``initialize_with_*`` adds the key hierarchy (admins) after the key-check value says
+the phrase or mnemonic belongs to this tenant. Every failure is a typed error.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from neurallog.client import _keys
+from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
+from neurallog.client.session import Session
+from neurallog.client.transport import Transport
+from neurallog.crypto.hierarchy import KeyHierarchy
+from neurallog.errors import (
+    FormatError,
+    InvalidApiKeyError,
+    NoActiveVersionError,
+    NotFoundError,
+    NotInitializedError,
+    SignatureError,
+    WrongRecoveryPhraseError,
+)
+
+log = logging.getLogger("neurallog.client")
+
+
+def seg(value: str) -> str:
+    """One URL path segment, percent-encoded (ids never contain '/', but never trust that)."""
+    return quote(str(value), safe="")
+
+
+class ClientBase:
+    """State and plumbing shared by the admin and log operations."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tenant_id: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.tenant_id = tenant_id
+        self._transport = Transport(
+            base_url, timeout=timeout, retries=retries, http_client=http_client
+        )
+        self._session: Session | None = None
+        self._pending_api_key = api_key
+
+    def __repr__(self) -> str:
+        who = (
+            f"user_id={self._session.user_id!r}, role={self._session.role!r}"
+            if self._session
+            else "not authenticated"
+        )
+        return f"{type(self).__name__}({self.base_url!r}, tenant_id={self.tenant_id!r}, {who})"
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Any:
+        if self._pending_api_key is not None:
+            await self.authenticate_with_api_key(self._pending_api_key)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Forget every key and close the HTTP connections."""
+        self.lock()
+        await self._transport.aclose()
+
+    def lock(self) -> None:
+        """Forget keys and credential; the client must authenticate again."""
+        if self._session is not None:
+            self._session.wipe()
+        self._session = None
+        self._pending_api_key = None
+        self._transport.set_credential(None)
+
+    @property
+    def user_id(self) -> str | None:
+        return self._session.user_id if self._session else None
+
+    @property
+    def role(self) -> str | None:
+        return self._session.role if self._session else None
+
+    @property
+    def is_initialized(self) -> bool:
+        """True once the phrase or mnemonic is loaded (admin operations possible)."""
+        return self._session is not None and self._session.hierarchy is not None
+
+    def _need_session(self) -> Session:
+        if self._session is None:
+            raise NotInitializedError(
+                "not authenticated: call authenticate_with_api_key(api_key) first"
+            )
+        return self._session
+
+    def _need_hierarchy(self, what: str) -> KeyHierarchy:
+        session = self._need_session()
+        if session.hierarchy is None:
+            raise NotInitializedError(
+                f"{what} needs the tenant's recovery phrase or mnemonic: call "
+                "initialize_with_recovery_phrase() or initialize_with_mnemonic() first"
+            )
+        return session.hierarchy
+
+    # --- authentication ----------------------------------------------------------------
+
+    async def authenticate_with_api_key(self, api_key: str) -> None:
+        """Authenticate, unlock this user's private key and load its KEK blobs."""
+        parsed = _keys.parse_api_key(api_key)
+        if self.tenant_id is not None and parsed.tenant_id != self.tenant_id:
+            raise InvalidApiKeyError(
+                f"the API key belongs to tenant {parsed.tenant_id!r}, "
+                f"not to {self.tenant_id!r} as configured"
+            )
+        self.lock()
+        self._transport.set_credential(parsed.bearer_credential())
+        try:
+            slot = KeySlot.from_json(await self._transport.get("/api/keys/me"))
+            if slot.tenant_id != parsed.tenant_id or slot.key_id != parsed.key_id:
+                raise SignatureError(
+                    "the server answered with another key's slot: the server may be tampering"
+                )
+            keypair = _keys.open_slot(parsed, slot.slot, user_id=slot.user_id)
+            tenant = Tenant.from_json(await self._transport.get("/api/tenant"))
+            if tenant.tenant_id != parsed.tenant_id:
+                raise SignatureError("the server answered for another tenant")
+            _keys.check_pinned_signing_key(parsed, tenant.profile.signing_public_key)
+        except BaseException:
+            self._transport.set_credential(None)
+            raise
+        self.tenant_id = parsed.tenant_id
+        self._session = Session(
+            tenant_id=parsed.tenant_id,
+            user_id=slot.user_id,
+            role=slot.role,
+            key_id=parsed.key_id,
+            profile=tenant.profile,
+            keypair=keypair,
+        )
+        await self.refresh()
+        log.debug("authenticated as %s (%s)", slot.user_id, slot.role)
+
+    async def initialize_with_recovery_phrase(
+        self, phrase: str, version_ids: list[str] | None = None
+    ) -> None:
+        """Load the key hierarchy from the recovery phrase (admins).
+
+        ``version_ids`` limits the versions this client derives (default: all).
+        Raises :class:`WrongRecoveryPhraseError` when the phrase is not this tenant's.
+        """
+        session = self._need_session()
+        profile = session.profile
+        if profile.secret_kind != "phrase":  # noqa: S105 (a kind, not a secret)
+            raise WrongRecoveryPhraseError(
+                "this tenant was created with a BIP-39 mnemonic: use initialize_with_mnemonic()"
+            )
+        hierarchy = KeyHierarchy.from_recovery_phrase(
+            session.tenant_id, phrase, kdf=profile.kdf, params=profile.kdf_params
+        )
+        await self._install_hierarchy(hierarchy, version_ids)
+
+    async def initialize_with_mnemonic(
+        self, mnemonic: str, version_ids: list[str] | None = None
+    ) -> None:
+        """Load the key hierarchy from the tenant's BIP-39 mnemonic (admins)."""
+        session = self._need_session()
+        if session.profile.secret_kind != "mnemonic":  # noqa: S105
+            raise WrongRecoveryPhraseError(
+                "this tenant was created with a recovery phrase: "
+                "use initialize_with_recovery_phrase()"
+            )
+        hierarchy = KeyHierarchy.from_mnemonic(session.tenant_id, mnemonic)
+        await self._install_hierarchy(hierarchy, version_ids)
+
+    async def _install_hierarchy(
+        self, hierarchy: KeyHierarchy, version_ids: list[str] | None
+    ) -> None:
+        session = self._need_session()
+        check_hierarchy(hierarchy, session.profile)
+        session.hierarchy = hierarchy
+        session.only_versions = frozenset(version_ids) if version_ids is not None else None
+        await self.refresh()
+
+    # --- versions and blobs ------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Reload the versions and open any new KEK blob of this user."""
+        session = self._need_session()
+        await self._load_versions()
+        if session.hierarchy is not None and session.only_versions is None:
+            return  # an admin with the phrase derives every version itself
+        await self._load_blobs()
+
+    async def _load_versions(self) -> list[Version]:
+        session = self._need_session()
+        doc = await self._transport.get("/api/kek/versions")
+        versions = [Version.from_json(v) for v in _list(doc, "versions")]
+        session.versions = {v.id: v for v in versions}
+        return versions
+
+    async def _load_blobs(self) -> None:
+        session = self._need_session()
+        doc = await self._transport.get("/api/kek/blobs/me")
+        blobs = [Blob.from_json(b) for b in _list(doc, "blobs")]
+        seen: set[str] = set()
+        for blob in blobs:
+            if blob.user_id != session.user_id:
+                raise SignatureError(
+                    f"the server returned a KEK blob addressed to {blob.user_id!r}: "
+                    "the server may be tampering"
+                )
+            op_kek = self._open_blob(blob)
+            session.add_operational_kek(blob.version_id, op_kek)
+            seen.add(blob.version_id)
+        for version_id in session.held() - seen:
+            if not session.can_derive(version_id):
+                session.forget_version(version_id)
+
+    def _open_blob(self, blob: Blob) -> bytes:
+        session = self._need_session()
+        assert session.keypair is not None
+        return _keys.open_blob(
+            blob.blob,
+            session.keypair,
+            session.profile.signing_public_key,
+            tenant_id=session.tenant_id,
+            user_id=blob.user_id,
+            version_id=blob.version_id,
+        )
+
+    async def get_kek_versions(self) -> list[Version]:
+        """Every KEK version of the tenant, oldest first."""
+        return await self._load_versions()
+
+    async def get_active_kek_version(self) -> Version:
+        """The active version; :class:`NoActiveVersionError` when none exists yet."""
+        try:
+            version = Version.from_json(await self._transport.get("/api/kek/versions/active"))
+        except NotFoundError:
+            raise NoActiveVersionError(
+                "the tenant has no active KEK version yet: an admin must create one "
+                "(create_kek_version)"
+            ) from None
+        session = self._session
+        if session is not None:
+            session.versions[version.id] = version
+        return version
+
+    async def get_tenant(self) -> Tenant:
+        """The tenant's public profile."""
+        return Tenant.from_json(await self._transport.get("/api/tenant"))
+
+
+def check_hierarchy(hierarchy: KeyHierarchy, profile: Profile) -> None:
+    """Fail unless the hierarchy is the one the tenant profile was made from."""
+    try:
+        hierarchy.check(profile.key_check)
+    except WrongRecoveryPhraseError:
+        raise WrongRecoveryPhraseError(
+            "the recovery phrase or mnemonic does not match this tenant "
+            "(check the words and the tenant id)"
+        ) from None
+    if hierarchy.signing_public_key != profile.signing_public_key:
+        raise SignatureError(
+            "the tenant profile's signing key does not derive from this phrase: "
+            "the server may be tampering"
+        )
+
+
+def _list(doc: Any, name: str) -> list[Any]:
+    if not isinstance(doc, dict) or not isinstance(doc.get(name), list):
+        raise FormatError(f"the server's answer has no list {name!r}")
+    items: list[Any] = doc[name]
+    return items

@@ -1,0 +1,58 @@
+"""``AsyncNeuralLogClient``: the SDK's entry point, assembled from its parts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from neurallog.client.admin import AdminMixin
+from neurallog.client.legacy import LegacyReader
+from neurallog.client.logs import LogsMixin
+from neurallog.client.models import AuditPage, AuditVerdict
+
+
+class AsyncNeuralLogClient(AdminMixin, LogsMixin):
+    """Async NeuralLog client on httpx.
+
+    Typical use::
+
+        async with AsyncNeuralLogClient("https://logs.example", api_key=key) as client:
+            await client.log("app", {"event": "started"})
+            page = await client.get_logs("app")
+
+    Admins add ``await client.initialize_with_mnemonic(words)`` (or the recovery phrase)
+    to manage versions, users and rotation. Keys never leave this object.
+    """
+
+    async def get_audit(
+        self,
+        *,
+        action: str = "",
+        actor: str = "",
+        outcome: str = "",
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> AuditPage:
+        """Audit records, newest first (admins and auditors)."""
+        params: dict[str, str | int] = {"limit": limit}
+        for name, value in (("action", action), ("actor", actor), ("outcome", outcome)):
+            if value:
+                params[name] = value
+        if cursor:
+            params["cursor"] = cursor
+        doc: Any = await self._transport.get("/api/audit", params)
+        return AuditPage.from_json(doc)
+
+    async def verify_audit(self) -> AuditVerdict:
+        """Check the audit hash chain on the server."""
+        return AuditVerdict.from_json(await self._transport.get("/api/audit/verify"))
+
+    async def import_legacy_entries(
+        self, log_name: str, entries: Iterable[Mapping[str, Any] | str], reader: LegacyReader
+    ) -> list[str]:
+        """Decrypt original-SDK entries with ``reader`` and log them here, re-encrypted."""
+        items = reader.read_all(entries)
+        return await self.log_batch(
+            log_name, [i if isinstance(i, dict | list | str) else json.dumps(i) for i in items]
+        )

@@ -1,0 +1,264 @@
+"""Encrypted logs: write under the active version, read every version the client holds.
+
+A log name never reaches the server: each version has its own stream, whose id is the
+MAC of the name under that version's log-index key. Reading fetches one page of each
+stream and merges them newest first by the server's sequence; the cursor records where
+each stream stopped. Anything that fails to authenticate raises; nothing is returned as
+it came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from neurallog.client.base import ClientBase, seg
+from neurallog.client.models import Entry, LogData, LogEntry, LogPage, Version, b64e
+from neurallog.crypto.working import new_entry_id
+from neurallog.errors import (
+    ConflictError,
+    DecryptionError,
+    FormatError,
+    NoAccessToVersionError,
+    NoActiveVersionError,
+    NotFoundError,
+)
+
+FRAME_VERSION = 1
+KIND_JSON, KIND_TEXT, KIND_BYTES = b"j", b"s", b"b"
+MAX_BATCH = 500
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_LIMIT = 1000
+
+
+class DeprecatedVersionWarning(UserWarning):
+    """Entries of a deprecated KEK version were decrypted (it should be phased out)."""
+
+
+def encode_data(data: LogData) -> bytes:
+    """Plaintext framing: version byte, type byte, payload (JSON, UTF-8 text or bytes)."""
+    head = bytes([FRAME_VERSION])
+    if isinstance(data, bytes | bytearray | memoryview):
+        return head + KIND_BYTES + bytes(data)
+    if isinstance(data, str):
+        return head + KIND_TEXT + data.encode("utf-8")
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"log data must be str, bytes or JSON-serialisable: {exc}") from None
+    return head + KIND_JSON + text.encode("utf-8")
+
+
+def decode_data(plaintext: bytes) -> LogData:
+    """Inverse of :func:`encode_data` (``FormatError`` for an unknown framing)."""
+    if len(plaintext) < 2 or plaintext[0] != FRAME_VERSION:
+        raise FormatError("log entry plaintext has an unknown framing")
+    kind, body = plaintext[1:2], plaintext[2:]
+    try:
+        if kind == KIND_BYTES:
+            return bytes(body)
+        if kind == KIND_TEXT:
+            return body.decode("utf-8")
+        if kind == KIND_JSON:
+            value: LogData = json.loads(body.decode("utf-8"))
+            return value
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FormatError("log entry plaintext is not valid for its type") from None
+    raise FormatError("log entry plaintext has an unknown type")
+
+
+def _seq_key(seq: str) -> tuple[int, int]:
+    ms, _, n = seq.partition("-")
+    try:
+        return int(ms), int(n or 0)
+    except ValueError:
+        return (0, 0)
+
+
+def encode_cursor(positions: dict[str, str | None]) -> str:
+    raw = json.dumps({"v": 1, "p": positions}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> dict[str, str | None]:
+    """Per version: the seq to read before, or ``None`` when that stream is exhausted."""
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        positions = doc["p"]
+        if doc.get("v") != 1 or not isinstance(positions, dict):
+            raise ValueError
+        return {str(k): (None if v is None else str(v)) for k, v in positions.items()}
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ValueError("invalid cursor: pass the cursor of a previous get_logs page") from None
+
+
+class LogsMixin(ClientBase):
+    """``log``, ``log_batch``, ``get_logs``, ``delete_log``."""
+
+    async def log(self, log_name: str, data: LogData) -> str:
+        """Encrypt and append one entry; return its id. dict/list -> JSON, str, bytes."""
+        return (await self.log_batch(log_name, [data]))[0]
+
+    async def log_batch(self, log_name: str, items: Iterable[LogData]) -> list[str]:
+        """Encrypt and append many entries (sent in chunks of at most 500)."""
+        payloads = [encode_data(item) for item in items]
+        ids: list[str] = []
+        chunk: list[bytes] = []
+        size = 0
+        for payload in payloads:
+            if chunk and (len(chunk) >= MAX_BATCH or size + len(payload) > MAX_BATCH_BYTES):
+                ids += await self._append(log_name, chunk)
+                chunk, size = [], 0
+            chunk.append(payload)
+            size += len(payload)
+        if chunk:
+            ids += await self._append(log_name, chunk)
+        return ids
+
+    async def _append(self, log_name: str, payloads: list[bytes]) -> list[str]:
+        session = self._need_session()
+        for attempt in range(2):
+            version = await self._write_version()
+            stream = session.working_keys(version.id).stream_id(log_name)
+            sealer = session.sealer(version.id)
+            ids = [new_entry_id() for _ in payloads]
+            entries = [
+                {"id": i, "version_id": version.id, "envelope": b64e(sealer.seal(stream, i, p))}
+                for i, p in zip(ids, payloads, strict=True)
+            ]
+            try:
+                await self._transport.post(
+                    f"/api/logs/{seg(stream)}/entries", {"entries": entries}, idempotent=True
+                )
+                return ids
+            except ConflictError:
+                # Most likely a rotation made our version decrypt-only: reload and retry once.
+                await self.refresh()
+                current = session.active()
+                if attempt or current is None or current.id == version.id:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _write_version(self) -> Version:
+        session = self._need_session()
+        active = session.active()
+        if active is None or active.id not in session.held():
+            await self.refresh()
+            active = session.active()
+        if active is None:
+            raise NoActiveVersionError(
+                "the tenant has no active KEK version: an admin must create one"
+            )
+        if active.id not in session.held():
+            raise NoAccessToVersionError(
+                f"no access to the active KEK version {active.id}: ask a tenant admin to "
+                "provision it for this user (provision_kek_for_user)"
+            )
+        return active
+
+    async def get_logs(self, log_name: str, limit: int = 100, cursor: str | None = None) -> LogPage:
+        """Decrypted entries, newest first, across every version this client holds."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be 1..{MAX_LIMIT}")
+        session = self._need_session()
+        if cursor is None:
+            await self.refresh()
+            positions: dict[str, str | None] = {v: "" for v in session.held()}
+        else:
+            positions = decode_cursor(cursor)
+        live = {v: p for v, p in positions.items() if p is not None and v in session.held()}
+        streams = {v: session.working_keys(v).stream_id(log_name) for v in live}
+        pages = await asyncio.gather(
+            *(self._fetch(streams[v], limit, live[v] or None) for v in live)
+        )
+        fetched: list[tuple[Entry, str]] = []
+        nexts: dict[str, str | None] = {}
+        for version_id, (entries, nxt) in zip(live, pages, strict=True):
+            fetched += [(e, version_id) for e in entries]
+            nexts[version_id] = nxt
+        fetched.sort(key=lambda ev: (_seq_key(ev[0].seq), ev[0].time, ev[1]), reverse=True)
+        taken = fetched[:limit]
+        new_positions = dict(positions)
+        for version_id in live:
+            mine = [e for e, v in taken if v == version_id]
+            total = sum(1 for _, v in fetched if v == version_id)
+            if len(mine) == total and nexts[version_id] is None:
+                new_positions[version_id] = None
+            elif mine:
+                new_positions[version_id] = mine[-1].seq
+        for version_id in positions.keys() - live.keys():
+            new_positions[version_id] = None
+        done = all(p is None for p in new_positions.values())
+        out = [self._decrypt(log_name, e, v, streams[v]) for e, v in taken]
+        self._warn_deprecated({v for _, v in taken})
+        return LogPage(out, None if done else encode_cursor(new_positions))
+
+    async def _fetch(
+        self, stream: str, limit: int, before: str | None
+    ) -> tuple[list[Entry], str | None]:
+        params: dict[str, str | int] = {"limit": limit}
+        if before:
+            params["before"] = before
+        doc = await self._transport.get(f"/api/logs/{seg(stream)}/entries", params)
+        entries = [Entry.from_json(e) for e in doc.get("entries", [])]
+        nxt = doc.get("next")
+        return entries, (str(nxt) if nxt else None)
+
+    def _decrypt(self, log_name: str, entry: Entry, version_id: str, stream: str) -> LogEntry:
+        session = self._need_session()
+        try:
+            if entry.version_id != version_id:
+                raise DecryptionError("version mismatch")
+            plaintext = session.opener().open(
+                entry.envelope, stream_id=stream, entry_id=entry.id, version_id=version_id
+            )
+        except (DecryptionError, FormatError):
+            raise DecryptionError(
+                f"log entry {entry.id} failed to authenticate: it was moved, replayed or "
+                "altered (the server may be tampering); nothing was returned"
+            ) from None
+        return LogEntry(
+            id=entry.id,
+            log_name=log_name,
+            data=decode_data(plaintext),
+            version_id=version_id,
+            seq=entry.seq,
+            time=entry.time,
+        )
+
+    def _warn_deprecated(self, version_ids: set[str]) -> None:
+        session = self._need_session()
+        for version_id in sorted(version_ids):
+            version = session.versions.get(version_id)
+            if version is not None and version.status == "deprecated":
+                warnings.warn(
+                    f"entries of deprecated KEK version {version_id} were decrypted; "
+                    "re-encrypt or phase them out",
+                    DeprecatedVersionWarning,
+                    stacklevel=3,
+                )
+
+    async def delete_log(self, log_name: str) -> None:
+        """Delete the log's stream under every version this client holds."""
+        session = self._need_session()
+        await self.refresh()
+        for version_id in sorted(session.held()):
+            stream = session.working_keys(version_id).stream_id(log_name)
+            with contextlib.suppress(NotFoundError):
+                await self._transport.delete(f"/api/logs/{seg(stream)}")
+
+    async def set_log_retention(
+        self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None
+    ) -> None:
+        """Retention of the log's stream of the active version (applied on append)."""
+        session = self._need_session()
+        version = await self._write_version()
+        stream = session.working_keys(version.id).stream_id(log_name)
+        body: dict[str, Any] = {"max_entries": max_entries, "max_age_seconds": max_age_seconds}
+        await self._transport.put(f"/api/logs/{seg(stream)}/retention", body)

@@ -1,0 +1,370 @@
+"""Wire models: frozen dataclasses parsed from the JSON of docs/api.md.
+
+Parsing is strict about shape (a missing field is a :class:`FormatError`, not a KeyError
+deep in the client) and turns base64 into bytes and RFC 3339 into ``datetime``.
+Results that carry a secret (an API key, a generated mnemonic) hide it from ``repr``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from neurallog.errors import FormatError
+
+VersionStatus = Literal["active", "decrypt-only", "deprecated"]
+LogData = dict[str, Any] | list[Any] | str | bytes
+
+
+def b64e(data: bytes) -> str:
+    """Standard base64 with padding, as the API wants."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise FormatError(f"{what}: expected base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError(f"{what}: not valid base64") from None
+
+
+def parse_time(value: object, what: str = "time") -> datetime:
+    if not isinstance(value, str):
+        raise FormatError(f"{what}: expected an RFC 3339 string")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FormatError(f"{what}: not an RFC 3339 time") from None
+
+
+def format_time(value: datetime) -> str:
+    text = value.isoformat().replace("+00:00", "Z")
+    return text if value.tzinfo else text + "Z"
+
+
+def _opt_time(value: object, what: str) -> datetime | None:
+    return None if value is None else parse_time(value, what)
+
+
+def _field(doc: Mapping[str, Any], name: str, kind: str) -> Any:
+    if not isinstance(doc, Mapping) or name not in doc:
+        raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
+    return doc[name]
+
+
+def _str(doc: Mapping[str, Any], name: str, kind: str) -> str:
+    value = _field(doc, name, kind)
+    if not isinstance(value, str):
+        raise FormatError(f"{kind}: field {name!r} must be a string")
+    return value
+
+
+@dataclass(frozen=True)
+class Version:
+    """A KEK version as the server lists it."""
+
+    id: str
+    status: VersionStatus
+    created_at: datetime
+    created_by: str
+    reason: str
+    blob_count: int
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Version:
+        status = _str(doc, "status", "Version")
+        if status not in ("active", "decrypt-only", "deprecated"):
+            raise FormatError(f"Version: unknown status {status!r}")
+        return cls(
+            id=_str(doc, "id", "Version"),
+            status=status,  # type: ignore[arg-type]
+            created_at=parse_time(_field(doc, "created_at", "Version")),
+            created_by=str(doc.get("created_by") or ""),
+            reason=str(doc.get("reason") or ""),
+            blob_count=int(doc.get("blob_count") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A sealed, signed Operational KEK for one user and one version (opaque to the server)."""
+
+    user_id: str
+    version_id: str
+    blob: bytes = field(repr=False)
+    created_at: datetime
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Blob:
+        return cls(
+            user_id=_str(doc, "user_id", "Blob"),
+            version_id=_str(doc, "version_id", "Blob"),
+            blob=b64d(_field(doc, "blob", "Blob"), "Blob.blob"),
+            created_at=parse_time(_field(doc, "created_at", "Blob")),
+        )
+
+
+@dataclass(frozen=True)
+class User:
+    """A tenant user; ``versions`` lists the versions it holds a blob for (its coverage)."""
+
+    user_id: str
+    role: str
+    state: str
+    public_key: bytes = field(repr=False)
+    created_at: datetime
+    versions: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> User:
+        versions = doc.get("versions") or []
+        if not isinstance(versions, list):
+            raise FormatError("User: 'versions' must be a list")
+        return cls(
+            user_id=_str(doc, "user_id", "User"),
+            role=_str(doc, "role", "User"),
+            state=_str(doc, "state", "User"),
+            public_key=b64d(_field(doc, "public_key", "User"), "User.public_key"),
+            created_at=parse_time(_field(doc, "created_at", "User")),
+            versions=tuple(str(v) for v in versions),
+        )
+
+    def missing(self, versions: list[Version]) -> list[str]:
+        """Ids of the non-deprecated versions this user holds no blob for."""
+        held = set(self.versions)
+        return [v.id for v in versions if v.status != "deprecated" and v.id not in held]
+
+
+@dataclass(frozen=True)
+class Key:
+    """An API key's public record (never its secret)."""
+
+    key_id: str
+    user_id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Key:
+        return cls(
+            key_id=_str(doc, "key_id", "Key"),
+            user_id=_str(doc, "user_id", "Key"),
+            label=str(doc.get("label") or ""),
+            created_at=parse_time(_field(doc, "created_at", "Key")),
+            expires_at=_opt_time(doc.get("expires_at"), "Key.expires_at"),
+            revoked=bool(doc.get("revoked", False)),
+        )
+
+
+@dataclass(frozen=True)
+class KeySlot:
+    """``GET /api/keys/me``: the slot the caller's own API key opens."""
+
+    key_id: str
+    user_id: str
+    role: str
+    tenant_id: str
+    slot: bytes = field(repr=False)
+    expires_at: datetime | None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> KeySlot:
+        return cls(
+            key_id=_str(doc, "key_id", "KeySlot"),
+            user_id=_str(doc, "user_id", "KeySlot"),
+            role=_str(doc, "role", "KeySlot"),
+            tenant_id=_str(doc, "tenant_id", "KeySlot"),
+            slot=b64d(_field(doc, "slot", "KeySlot"), "KeySlot.slot"),
+            expires_at=_opt_time(doc.get("expires_at"), "KeySlot.expires_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The tenant's public profile: algorithms, key-check value, signing public key."""
+
+    kdf: str
+    kdf_params: dict[str, Any]
+    cipher: str
+    kem: str
+    secret_kind: str
+    key_check: bytes = field(repr=False)
+    signing_public_key: bytes
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Profile:
+        params = doc.get("kdf_params") or {}
+        if not isinstance(params, Mapping):
+            raise FormatError("Profile: 'kdf_params' must be an object")
+        return cls(
+            kdf=_str(doc, "kdf", "Profile"),
+            kdf_params=dict(params),
+            cipher=_str(doc, "cipher", "Profile"),
+            kem=_str(doc, "kem", "Profile"),
+            secret_kind=_str(doc, "secret_kind", "Profile"),
+            key_check=b64d(_field(doc, "key_check", "Profile"), "Profile.key_check"),
+            signing_public_key=b64d(
+                _field(doc, "signing_public_key", "Profile"), "Profile.signing_public_key"
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kdf": self.kdf,
+            "kdf_params": dict(self.kdf_params),
+            "cipher": self.cipher,
+            "kem": self.kem,
+            "secret_kind": self.secret_kind,
+            "key_check": b64e(self.key_check),
+            "signing_public_key": b64e(self.signing_public_key),
+        }
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """``GET /api/tenant``."""
+
+    tenant_id: str
+    profile: Profile
+    created_at: datetime | None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Tenant:
+        return cls(
+            tenant_id=_str(doc, "tenant_id", "Tenant"),
+            profile=Profile.from_json(_field(doc, "profile", "Tenant")),
+            created_at=_opt_time(doc.get("created_at"), "Tenant.created_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An encrypted log entry as stored by the server."""
+
+    id: str
+    version_id: str
+    envelope: bytes = field(repr=False)
+    seq: str
+    time: datetime
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Entry:
+        return cls(
+            id=_str(doc, "id", "Entry"),
+            version_id=_str(doc, "version_id", "Entry"),
+            envelope=b64d(_field(doc, "envelope", "Entry"), "Entry.envelope"),
+            seq=_str(doc, "seq", "Entry"),
+            time=parse_time(_field(doc, "time", "Entry")),
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A decrypted log entry: ``data`` has the type it was logged with."""
+
+    id: str
+    log_name: str
+    data: LogData = field(repr=False)
+    version_id: str
+    seq: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of :meth:`get_logs`: entries newest first and the cursor for the next page."""
+
+    entries: list[LogEntry]
+    cursor: str | None
+
+    def __iter__(self) -> Any:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """What :meth:`bootstrap_tenant` hands back once; store both secrets safely."""
+
+    tenant_id: str
+    user_id: str
+    version: Version
+    api_key: str = field(repr=False)
+    mnemonic: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """The new active version and the users removed in the same atomic step."""
+
+    version: Version
+    removed_users: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One hash-chained audit record."""
+
+    seq: str
+    time: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    outcome: str
+    status: int
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> AuditRecord:
+        return cls(
+            seq=str(_field(doc, "seq", "Record")),
+            time=parse_time(_field(doc, "time", "Record")),
+            actor=str(doc.get("actor") or ""),
+            role=str(doc.get("role") or ""),
+            action=str(doc.get("action") or ""),
+            target=str(doc.get("target") or ""),
+            outcome=str(doc.get("outcome") or ""),
+            status=int(doc.get("status") or 0),
+            prev_hash=str(doc.get("prev_hash") or ""),
+            hash=str(doc.get("hash") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    records: list[AuditRecord]
+    next: str | None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> AuditPage:
+        records = [AuditRecord.from_json(r) for r in doc.get("records") or []]
+        nxt = doc.get("next")
+        return cls(records, None if nxt is None else str(nxt))
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    intact: bool
+    records: int
+    first_broken: str | None
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> AuditVerdict:
+        broken = doc.get("first_broken")
+        return cls(
+            bool(doc.get("intact")),
+            int(doc.get("records") or 0),
+            None if broken is None else str(broken),
+        )

@@ -1,0 +1,95 @@
+"""Run a Sanic app for real on a loopback port, in a thread with its own event loop.
+
+The client tests talk to it over real HTTP with httpx. The app's listeners run as in
+production (``before_server_start`` opens Redis, ``after_server_stop`` closes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from sanic import Sanic
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A started Sanic app: ``url`` is its base URL."""
+
+    def __init__(self, app: Sanic[Any, Any]) -> None:
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._server: Any = None
+        self._thread = threading.Thread(target=self._run, name="live-sanic", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            server = await self.app.create_server(
+                host="127.0.0.1",
+                port=self.port,
+                return_asyncio_server=True,
+                access_log=False,
+            )
+            assert server is not None
+            await server.startup()
+            await server.before_start()
+            await server.after_start()
+            self._server = server
+            self._ready.set()
+            with suppress(asyncio.CancelledError):
+                await server.serve_forever()
+
+        try:
+            self._loop.run_until_complete(main())
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+            self._ready.set()
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        if not self._ready.wait(30) or self._error is not None:
+            raise RuntimeError(f"live server failed to start: {self._error!r}")
+        return self
+
+    def stop(self) -> None:
+        server = self._server
+        if server is None:
+            return
+
+        async def shutdown() -> None:
+            await server.before_stop()
+            server.close()
+            await server.wait_closed()
+            await server.after_stop()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(30)
+        finally:
+            self._thread.join(30)
+            if not self._loop.is_closed() and not self._loop.is_running():
+                self._loop.close()
+
+
+@contextmanager
+def serve(app: Sanic[Any, Any]) -> Iterator[LiveServer]:
+    """Serve ``app`` for the duration of the block."""
+    live = LiveServer(app).start()
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -1,0 +1,104 @@
+"""Pure pieces of the client: plaintext framing, cursors, wire models, the loop thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from neurallog.client._loop import LoopThread
+from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, encode_data
+from neurallog.client.models import BootstrapResult, Version, parse_time
+from neurallog.errors import FormatError
+
+
+@pytest.mark.parametrize(
+    ("data", "framed"),
+    [
+        ({"a": 1, "b": "é"}, b'\x01j{"a":1,"b":"\xc3\xa9"}'),
+        ([1, None, True], b"\x01j[1,null,true]"),
+        ("hello", b"\x01shello"),
+        ("", b"\x01s"),
+        (b"\x00\xff", b"\x01b\x00\xff"),
+        ('{"a":1}', b'\x01s{"a":1}'),
+    ],
+)
+def test_framing_known_bytes_and_type_round_trip(data: object, framed: bytes) -> None:
+    assert encode_data(data) == framed  # type: ignore[arg-type]
+    back = decode_data(framed)
+    assert back == data and type(back) is type(data)
+
+
+@pytest.mark.parametrize("bad", [b"", b"\x01", b"\x02shello", b"\x01xabc", b"\x01s\xff", b"\x01j{"])
+def test_framing_rejects_garbage(bad: bytes) -> None:
+    with pytest.raises(FormatError):
+        decode_data(bad)
+
+
+def test_framing_refuses_unserialisable() -> None:
+    with pytest.raises(TypeError):
+        encode_data({"x": object()})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        encode_data({"x": float("nan")})
+
+
+def test_cursor_round_trip_and_garbage() -> None:
+    positions: dict[str, str | None] = {"v1": "1700000000000-0", "v2": None}
+    assert decode_cursor(encode_cursor(positions)) == positions
+    for bad in ("", "not-base64!", encode_cursor({})[:-2] + "zz"):
+        with pytest.raises(ValueError, match="invalid cursor"):
+            decode_cursor(bad)
+
+
+def test_models_parse_and_hide_secrets() -> None:
+    version = Version.from_json(
+        {
+            "id": "8c9d6f2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f",
+            "status": "decrypt-only",
+            "created_at": "2026-11-29T05:00:00Z",
+            "created_by": "admin",
+            "reason": "q4",
+            "blob_count": 2,
+        }
+    )
+    assert version.created_at == parse_time("2026-11-29T05:00:00+00:00")
+    with pytest.raises(FormatError, match="status"):
+        Version.from_json({"id": "x", "status": "weird", "created_at": "2026-11-29T05:00:00Z"})
+    with pytest.raises(FormatError, match="missing field 'id'"):
+        Version.from_json({"status": "active"})
+    result = BootstrapResult("acme", "admin", version, "nlk1.secret-key", "abandon " * 23 + "art")
+    assert "secret-key" not in repr(result) and "abandon" not in repr(result)
+
+
+def test_loop_thread_runs_and_closes() -> None:
+    loop = LoopThread()
+
+    async def where() -> str:
+        await asyncio.sleep(0)
+        return threading.current_thread().name
+
+    assert loop.run(where()) == "neurallog-client"
+
+    async def boom() -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        loop.run(boom())
+    loop.close()
+    loop.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.run(where())
+
+
+async def test_loop_thread_usable_inside_a_running_loop() -> None:
+    loop = LoopThread()
+    try:
+
+        async def answer() -> int:
+            return 42
+
+        # Called from a coroutine (like Jupyter): blocks this loop briefly but works.
+        assert loop.run(answer()) == 42
+    finally:
+        loop.close()
