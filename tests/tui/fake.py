@@ -1,0 +1,154 @@
+"""Fixed-data stand-in for the backend, used ONLY by the snapshot tests.
+
+Snapshots must be byte-for-byte stable, and the real server picks random version ids
+and wall-clock times. Flow tests run against the real client and server instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from neurallog_tui.backend import (
+    AuditPage,
+    AuditRow,
+    AuditVerdict,
+    Backend,
+    BootstrapResult,
+    Enrolment,
+    LogPage,
+    LogRow,
+    ProgressCallback,
+    RotateResult,
+    UserRow,
+    VersionRow,
+)
+
+from neurallog.errors import WrongRecoveryPhraseError
+
+PHRASE = "correct horse battery staple"
+API_KEY = "nlk1.acme.00112233445566778899aabbccddeeff.c2VjcmV0.ZmluZ2VycHJpbnQ"
+V1 = "0b6f4a58-3c1e-4d0a-9f7e-2a1b3c4d5e6f"
+V2 = "5d2e8c71-9a4b-4f3c-8e21-7b6a5c4d3e2f"
+V3 = "a9c8b7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
+
+
+class FakeBackend:
+    def __init__(self) -> None:
+        self.tenant_id = "acme"
+        self._versions = [
+            VersionRow(V1, "deprecated", "2026-09-01T09:00:00Z", "alice", "initial", 3),
+            VersionRow(V2, "decrypt-only", "2026-10-01T09:00:00Z", "alice", "quarterly", 4),
+            VersionRow(V3, "active", "2026-11-01T09:00:00Z", "alice", "bob left", 3),
+        ]
+        self._users = [
+            UserRow("alice", "admin", "active", "2026-09-01T09:00:00Z", (V1, V2, V3)),
+            UserRow("ingest-1", "member", "active", "2026-09-02T10:00:00Z", (V2, V3)),
+            UserRow("carol", "auditor", "active", "2026-10-03T11:00:00Z", (V3,)),
+            UserRow("bob", "member", "removed", "2026-09-02T10:30:00Z", ()),
+            UserRow("svc-old", "member", "disabled", "2026-09-05T08:00:00Z", (V1, V2)),
+        ]
+        actions = ["kek.rotate", "users.enroll", "kek.blob.get", "kek.blob.get", "auth.fail"]
+        self._audit = [
+            AuditRow(
+                str(100 + i),
+                f"2026-11-0{1 + i % 9}T09:{i:02d}:00Z",
+                "alice" if i % 3 else "ingest-1",
+                "admin",
+                actions[i % len(actions)],
+                V3 if i % 2 else "ingest-1",
+                "denied" if actions[i % len(actions)] == "auth.fail" else "allowed",
+                "401" if actions[i % len(actions)] == "auth.fail" else "200",
+            )
+            for i in range(12)
+        ]
+
+    async def unlock(self, api_key: str, secret: str, kind: str) -> None:
+        return None
+
+    async def check_secret(self, secret: str, kind: str) -> bool:
+        return secret == PHRASE
+
+    async def lock(self) -> None:
+        return None
+
+    async def versions(self) -> list[VersionRow]:
+        return list(self._versions)
+
+    async def create_version(self, reason: str) -> VersionRow:
+        raise NotImplementedError
+
+    async def set_status(self, version_id: str, status: str) -> VersionRow:
+        row = next(v for v in self._versions if v.id == version_id)
+        return replace(row, status=status)
+
+    async def rotate(
+        self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
+    ) -> RotateResult:
+        raise NotImplementedError
+
+    async def users(self) -> list[UserRow]:
+        return list(self._users)
+
+    async def enroll(self, user_id: str, role: str) -> Enrolment:
+        return Enrolment(user_id, API_KEY, "ZmluZ2VycHJpbnQ")
+
+    async def disable(self, user_id: str) -> None:
+        return None
+
+    async def provision(self, user_id: str, version_id: str) -> None:
+        return None
+
+    async def revoke(self, user_id: str, version_id: str) -> None:
+        return None
+
+    async def audit(
+        self, *, action: str, actor: str, outcome: str, limit: int, cursor: str | None
+    ) -> AuditPage:
+        rows = [
+            r
+            for r in reversed(self._audit)
+            if (not action or r.action == action)
+            and (not actor or r.actor == actor)
+            and (not outcome or r.outcome == outcome)
+        ]
+        return AuditPage(tuple(rows[:limit]), None)
+
+    async def verify_audit(self) -> AuditVerdict:
+        return AuditVerdict(True, len(self._audit), None)
+
+    async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage:
+        entries = tuple(LogRow(f"2026-11-29T05:{i:02d}:00Z", V3, f'{{"n": {i}}}') for i in range(3))
+        return LogPage(entries, None)
+
+    async def write_log(self, name: str, data: str) -> None:
+        return None
+
+
+class FakeConnector:
+    base_url = "http://127.0.0.1:8080"
+
+    async def connect(self, api_key: str, secret: str, kind: str) -> Backend:
+        if secret != PHRASE:
+            raise WrongRecoveryPhraseError("recovery phrase does not match this tenant")
+        return FakeBackend()
+
+    def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        return (
+            [
+                ("argon2id", "argon2id (builtin)"),
+                ("neurallog-legacy", "neurallog-legacy (builtin)"),
+            ],
+            [
+                ("aes-256-gcm", "aes-256-gcm (builtin)"),
+                ("chacha20-poly1305", "chacha20-poly1305 (builtin)"),
+            ],
+        )
+
+    def new_mnemonic(self) -> str:
+        return " ".join(["abandon"] * 23 + ["art"])
+
+    async def bootstrap(
+        self, token: str, mnemonic: str, kdf: str, cipher: str
+    ) -> tuple[Backend, BootstrapResult]:
+        return FakeBackend(), BootstrapResult("acme", API_KEY, "ZmluZ2VycHJpbnQ")

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from neurallog_tui.app import AdminApp
+from neurallog_tui.screens.main import MainScreen
+from textual.widgets import DataTable
+
+from .fake import API_KEY, PHRASE, FakeConnector
+from .screen_text import screen_text
+
+
+async def test_unlock_and_tabs() -> None:
+    app = AdminApp(FakeConnector(), lock_after=None)
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.screen.query_one("#api-key-input").value = API_KEY
+        app.screen.query_one("#secret-input").value = PHRASE
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MainScreen)
+        table = app.screen.query_one("#versions-table", DataTable)
+        assert table.row_count == 3
+        print(screen_text(app))
+        await pilot.press("2")
+        await pilot.pause(0.3)
+        print(screen_text(app))
+        await pilot.press("3")
+        await pilot.pause(0.3)
+        print(screen_text(app))

@@ -1,0 +1,221 @@
+"""The one place where the TUI meets the client SDK.
+
+Screens never touch HTTP or crypto: they call :class:`Backend`, which forwards to an
+``AsyncNeuralLogClient`` and turns whatever it returns into the small frozen rows below.
+Keeping the translation here means a change in the client's return types is a one-file
+fix, and the snapshot tests can swap in a fake backend with fixed ids and times.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while blobs are sealed and uploaded."""
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """Read ``name`` from a mapping or an object (the client may return either)."""
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One KEK version as the versions table shows it."""
+
+    id: str
+    status: str
+    created_at: str
+    created_by: str
+    reason: str
+    blob_count: int
+
+    @classmethod
+    def of(cls, obj: Any) -> VersionRow:
+        return cls(
+            id=_text(_get(obj, "id") or _get(obj, "version_id")),
+            status=_text(_get(obj, "status")),
+            created_at=_text(_get(obj, "created_at")),
+            created_by=_text(_get(obj, "created_by")),
+            reason=_text(_get(obj, "reason")),
+            blob_count=int(_get(obj, "blob_count", 0) or 0),
+        )
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One user with the versions it holds a blob for."""
+
+    user_id: str
+    role: str
+    state: str
+    created_at: str
+    versions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, obj: Any) -> UserRow:
+        return cls(
+            user_id=_text(_get(obj, "user_id") or _get(obj, "id")),
+            role=_text(_get(obj, "role")),
+            state=_text(_get(obj, "state")),
+            created_at=_text(_get(obj, "created_at")),
+            versions=tuple(_text(v) for v in (_get(obj, "versions") or ())),
+        )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One record of the tenant's hash-chained audit stream."""
+
+    seq: str
+    time: str
+    actor: str
+    role: str
+    action: str
+    target: str
+    outcome: str
+    status: str
+
+    @classmethod
+    def of(cls, obj: Any) -> AuditRow:
+        names = ("seq", "time", "actor", "role", "action", "target", "outcome", "status")
+        return cls(*(_text(_get(obj, name)) for name in names))
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    records: tuple[AuditRow, ...]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    """Result of verifying the audit hash chain."""
+
+    intact: bool
+    records: int
+    first_broken: str | None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One decrypted log entry."""
+
+    time: str
+    version_id: str
+    data: str
+
+    @classmethod
+    def of(cls, obj: Any) -> LogRow:
+        data = _get(obj, "data")
+        if data is None and not isinstance(obj, Mapping):
+            data = obj
+        if isinstance(data, bytes | bytearray):
+            data = bytes(data).decode("utf-8", errors="replace")
+        elif not isinstance(data, str):
+            import json
+
+            data = json.dumps(data, sort_keys=True, default=str)
+        return cls(
+            time=_text(_get(obj, "time") or _get(obj, "timestamp")),
+            version_id=_text(_get(obj, "version_id") or _get(obj, "kek_version")),
+            data=data,
+        )
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: tuple[LogRow, ...]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A freshly enrolled user: its API key is shown once and never stored."""
+
+    user_id: str
+    api_key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    tenant_id: str
+    api_key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class RotateResult:
+    version: VersionRow
+    removed_users: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Backend(Protocol):
+    """What the screens may ask for; implemented by :class:`ClientBackend`."""
+
+    @property
+    def tenant_id(self) -> str: ...
+
+    async def unlock(self, api_key: str, secret: str, kind: str) -> None: ...
+    async def check_secret(self, secret: str, kind: str) -> bool: ...
+    async def lock(self) -> None: ...
+    async def versions(self) -> list[VersionRow]: ...
+    async def create_version(self, reason: str) -> VersionRow: ...
+    async def set_status(self, version_id: str, status: str) -> VersionRow: ...
+    async def rotate(
+        self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
+    ) -> RotateResult: ...
+    async def users(self) -> list[UserRow]: ...
+    async def enroll(self, user_id: str, role: str) -> Enrolment: ...
+    async def disable(self, user_id: str) -> None: ...
+    async def provision(self, user_id: str, version_id: str) -> None: ...
+    async def revoke(self, user_id: str, version_id: str) -> None: ...
+    async def audit(
+        self, *, action: str, actor: str, outcome: str, limit: int, cursor: str | None
+    ) -> AuditPage: ...
+    async def verify_audit(self) -> AuditVerdict: ...
+    async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage: ...
+    async def write_log(self, name: str, data: str) -> None: ...
+
+
+def fingerprint_of(api_key: str) -> str:
+    """The signing-key fingerprint is the last dot-separated field of an ``nlk1`` key."""
+    parts = api_key.split(".")
+    return parts[-1] if len(parts) == 5 else ""
+
+
+def accepts_keyword(func: Callable[..., Any], name: str) -> bool:
+    """True when ``func`` takes ``name`` as a keyword (used for optional progress hooks)."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+class Connector(Protocol):
+    """Opens a :class:`Backend`: unlock an existing tenant, or bootstrap a new one."""
+
+    base_url: str
+
+    async def connect(self, api_key: str, secret: str, kind: str) -> Backend: ...
+    def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
+    def new_mnemonic(self) -> str: ...
+    async def bootstrap(
+        self, token: str, mnemonic: str, kdf: str, cipher: str
+    ) -> tuple[Backend, BootstrapResult]: ...

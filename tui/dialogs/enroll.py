@@ -1,0 +1,91 @@
+"""Enrolment form, and the once-only display of a new API key."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+ROLES = ("member", "auditor", "admin")
+
+
+class EnrollDialog(ModalScreen[tuple[str, str] | None]):
+    """Returns ``(user_id, role)``."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="enroll.cancel"),
+        Binding("ctrl+s", "submit", "Enrol", id="enroll.submit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Enrol a user", classes="dialog-title")
+            yield Input(placeholder="user id (letters, digits, _ @ -)", id="enroll-user")
+            yield Select([(r, r) for r in ROLES], value="member", allow_blank=False, id="role")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Enrol (ctrl+s)", variant="primary", id="enroll-go")
+                yield Button("Cancel (esc)", id="enroll-cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "enroll-go":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def action_submit(self) -> None:
+        user_id = self.query_one("#enroll-user", Input).value.strip()
+        if not user_id:
+            self.notify("a user id is required", severity="warning")
+            return
+        self.dismiss((user_id, str(self.query_one("#role", Select).value)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SecretShownDialog(ModalScreen[None]):
+    """Shows an API key once, with the signing-key fingerprint the holder should check."""
+
+    BINDINGS = [
+        Binding("c", "copy", "Copy key", id="secret.copy"),
+        Binding("escape,enter", "close", "Done", id="secret.close"),
+    ]
+
+    def __init__(self, title: str, api_key: str, fingerprint: str, note: str = "") -> None:
+        super().__init__()
+        self._title, self._api_key, self._fingerprint, self._note = (
+            title,
+            api_key,
+            fingerprint,
+            note,
+        )
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="secret-dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield Static(
+                "This API key is shown ONCE. Copy it now (c copies via the terminal) and"
+                " hand it over safely; the server cannot show it again.",
+                classes="warning",
+            )
+            yield Static(self._api_key, id="secret-value", classes="secret")
+            yield Static(f"Signing-key fingerprint: {self._fingerprint}", id="secret-fpr")
+            if self._note:
+                yield Static(self._note, classes="hint")
+            yield Button("Done (enter)", variant="primary", id="secret-done")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_close()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self._api_key)
+        self.notify("copied (if your terminal supports OSC 52)")
+
+    def action_close(self) -> None:
+        self._api_key = ""
+        self.dismiss(None)

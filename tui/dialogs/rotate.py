@@ -1,0 +1,62 @@
+"""Rotation form: a reason and a multi-select of the users to remove."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, SelectionList, Static
+
+
+@dataclass(frozen=True)
+class RotatePlan:
+    reason: str
+    remove_users: tuple[str, ...]
+
+
+class RotateDialog(ModalScreen[RotatePlan | None]):
+    """Collects the plan; the caller confirms it with the consequences spelled out."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="rotate.cancel"),
+        Binding("ctrl+s", "submit", "Rotate", id="rotate.submit"),
+    ]
+
+    def __init__(self, users: Sequence[str]) -> None:
+        super().__init__()
+        self._users = users
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="rotate-dialog"):
+            yield Label("Rotate the KEK", classes="dialog-title")
+            yield Input(placeholder="reason (required)", max_length=500, id="rotate-reason")
+            yield Static("Users to remove (space toggles):", classes="hint")
+            yield SelectionList[str](*((u, u) for u in self._users), id="rotate-remove")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Rotate (ctrl+s)", variant="warning", id="rotate-go")
+                yield Button("Cancel (esc)", id="rotate-cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(SelectionList).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "rotate-go":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def action_submit(self) -> None:
+        reason = self.query_one("#rotate-reason", Input).value.strip()
+        if not reason:
+            self.notify("a reason is required", severity="warning")
+            self.query_one("#rotate-reason", Input).focus()
+            return
+        chosen = self.query_one("#rotate-remove", SelectionList).selected
+        self.dismiss(RotatePlan(reason, tuple(str(u) for u in chosen)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,43 @@
+"""Pure presentation helpers: colours for states, coverage figures, short times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+
+from .backend import UserRow
+
+STATUS_STYLES = {
+    "active": "bold green",
+    "decrypt-only": "yellow",
+    "deprecated": "red",
+    "disabled": "red",
+    "removed": "dim red",
+    "allowed": "green",
+    "denied": "bold red",
+}
+
+TRANSITIONS = {"decrypt-only": ("deprecated",), "deprecated": ("decrypt-only",)}
+"""Legal status changes offered by the UI (the active version changes only by rotation)."""
+
+
+def styled(value: str) -> Text:
+    """``value`` coloured by the state it names (unknown states stay plain)."""
+    return Text(value, style=STATUS_STYLES.get(value, ""))
+
+
+def short_time(value: str) -> str:
+    """``2026-11-29T05:00:00.123Z`` -> ``2026-11-29 05:00:00`` (fits narrow screens)."""
+    return value.replace("T", " ")[:19] if value else ""
+
+
+def short_id(value: str, width: int = 8) -> str:
+    return value[:width]
+
+
+def coverage(version_id: str, users: Iterable[UserRow]) -> str:
+    """``held/active`` users for a version, like ``7/8``."""
+    active = [u for u in users if u.state == "active"]
+    held = sum(1 for u in active if version_id in u.versions)
+    return f"{held}/{len(active)}"

@@ -1,0 +1,114 @@
+"""Connect and unlock: API key, then recovery phrase or mnemonic (both masked)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, RadioButton, RadioSet, Static
+
+from neurallog.errors import NeuralLogError, WrongRecoveryPhraseError
+
+from ..backend import Connector
+from ..guard import describe
+from ..messages import SessionOpened
+from ..widgets.secret import SecretField
+
+
+def secret_kind(radio: RadioSet) -> str:
+    """``"mnemonic"`` or ``"phrase"`` from the kind selector."""
+    pressed = radio.pressed_button
+    return "mnemonic" if pressed is not None and str(pressed.id).endswith("mnemonic") else "phrase"
+
+
+class ConnectScreen(Screen[None]):
+    """Nothing is unlocked until the phrase matches the tenant's key-check value."""
+
+    BINDINGS = [
+        Binding("ctrl+o", "unlock", "Unlock", id="connect.unlock"),
+        Binding("ctrl+n", "new_tenant", "New tenant", id="connect.new"),
+    ]
+
+    def __init__(self, connector: Connector, *, tenant: str | None, locked: bool) -> None:
+        super().__init__()
+        self._connector, self._tenant, self._locked = connector, tenant, locked
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="connect", classes="form"):
+            yield Label("Unlock a tenant", classes="form-title")
+            target = f" (tenant {self._tenant})" if self._tenant else ""
+            yield Static(f"Server: {self._connector.base_url}{target}", id="server")
+            if self._locked:
+                yield Static("Locked after inactivity: keys were dropped.", classes="warning")
+            yield SecretField("API key (nlk1...)", id="api-key")
+            with RadioSet(id="kind"):
+                yield RadioButton("Recovery phrase", value=True, id="kind-phrase")
+                yield RadioButton("BIP-39 mnemonic", id="kind-mnemonic")
+            yield SecretField("recovery phrase or mnemonic", id="secret")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Unlock (ctrl+o)", variant="primary", id="unlock")
+                yield Button("New tenant (ctrl+n)", id="new-tenant")
+            yield Static("", id="connect-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#api-key", SecretField).focus_input()
+
+    def on_input_submitted(self, event: object) -> None:
+        if self.query_one("#api-key", SecretField).input.has_focus:
+            self.query_one("#secret", SecretField).focus_input()
+        else:
+            self.action_unlock()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "unlock":
+            self.action_unlock()
+        elif event.button.id == "new-tenant":
+            self.action_new_tenant()
+
+    def _status(self, text: str, classes: str = "") -> None:
+        status = self.query_one("#connect-status", Static)
+        status.set_classes(classes)
+        status.update(text)
+
+    def action_unlock(self) -> None:
+        api_key = self.query_one("#api-key", SecretField).value.strip()
+        secret = self.query_one("#secret", SecretField).value
+        if not api_key or not secret.strip():
+            self._status("Enter the API key and the recovery phrase or mnemonic.", "error")
+            return
+        key_tenant = api_key.split(".")[1] if api_key.count(".") == 4 else ""
+        if self._tenant and key_tenant and key_tenant != self._tenant:
+            self._status(
+                f"This API key belongs to tenant {key_tenant}, not {self._tenant}.", "error"
+            )
+            return
+        self._unlock(api_key, secret, secret_kind(self.query_one("#kind", RadioSet)))
+
+    @work(exclusive=True, group="unlock")
+    async def _unlock(self, api_key: str, secret: str, kind: str) -> None:
+        self._status("Deriving keys and checking them against the tenant...")
+        self.query_one("#unlock", Button).disabled = True
+        try:
+            backend = await self._connector.connect(api_key, secret, kind)
+        except WrongRecoveryPhraseError as exc:
+            self._status(f"Wrong {kind}: {describe(exc)}. Nothing was changed.", "error")
+            self.notify(describe(exc), title="Unlock refused", severity="error")
+            return
+        except (NeuralLogError, Exception) as exc:
+            self._status(describe(exc), "error")
+            self.notify(describe(exc), title="Unlock failed", severity="error")
+            return
+        finally:
+            self.query_one("#unlock", Button).disabled = False
+        self.query_one("#secret", SecretField).clear()
+        self.query_one("#api-key", SecretField).clear()
+        self.post_message(SessionOpened(backend))
+
+    def action_new_tenant(self) -> None:
+        from ..screens.bootstrap import BootstrapScreen
+
+        self.app.push_screen(BootstrapScreen(self._connector))

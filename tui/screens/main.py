@@ -1,0 +1,66 @@
+"""The unlocked console: one tab per task, switched with the digit keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from ..messages import DataChanged
+from ..widgets.audit import AuditPane
+from ..widgets.drill import DrillPane
+from ..widgets.logs import LogsPane
+from ..widgets.pane import Pane
+from ..widgets.users import UsersPane
+from ..widgets.versions import VersionsPane
+
+TABS = (
+    ("versions", "1 Versions"),
+    ("users", "2 Users"),
+    ("audit", "3 Audit"),
+    ("logs", "4 Logs"),
+    ("drill", "5 Drill"),
+)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding(str(i), f"show_tab('{tab}')", label, show=False, id=f"main.tab.{tab}")
+        for i, (tab, label) in enumerate(TABS, start=1)
+    ]
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="versions", id="tabs"):
+            panes: list[Pane] = [VersionsPane(), UsersPane(), AuditPane(), LogsPane(), DrillPane()]
+            for (tab, label), pane in zip(TABS, panes, strict=True):
+                with TabPane(label, id=tab):
+                    yield pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"tenant {self.tenant_id}"
+        self.focus_table("versions")
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.focus_table(tab)
+
+    def focus_table(self, tab: str) -> None:
+        pane = self.query_one(f"#{tab}", TabPane)
+        focusable = [w for w in pane.query("DataTable, Input") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.call_after_refresh(self.focus_table, event.pane.id)
+
+    def on_data_changed(self, event: DataChanged) -> None:
+        for pane in self.query(Pane):
+            pane.reload()

@@ -1,0 +1,61 @@
+"""Recovery drill: check a phrase or mnemonic against the tenant, changing nothing."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+
+from ..guard import Failed, attempt
+from ..screens.connect import secret_kind
+from ..widgets.pane import Pane
+from ..widgets.secret import SecretField
+
+
+class DrillPane(Pane):
+    def __init__(self) -> None:
+        super().__init__(id="drill-pane")
+
+    def compose(self) -> ComposeResult:
+        yield Label("Recovery drill", classes="form-title")
+        yield Static(
+            "Prove the written-down secret still works: it is checked against the tenant's"
+            " key-check value; nothing is changed or stored.",
+            classes="hint",
+        )
+        with RadioSet(id="drill-kind"):
+            yield RadioButton("Recovery phrase", value=True, id="drill-phrase")
+            yield RadioButton("BIP-39 mnemonic", id="drill-mnemonic")
+        yield SecretField("phrase or mnemonic to check", id="drill-secret")
+        yield Button("Check (enter)", variant="primary", id="drill-check")
+        yield Static("", id="drill-result")
+
+    def on_input_submitted(self, event: object) -> None:
+        self._check()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "drill-check":
+            self._check()
+
+    @work(exclusive=True, group="drill")
+    async def _check(self) -> None:
+        field = self.query_one("#drill-secret", SecretField)
+        secret = field.value
+        if not secret.strip():
+            return
+        kind = secret_kind(self.query_one("#drill-kind", RadioSet))
+        result = self.query_one("#drill-result", Static)
+        result.update("Checking...")
+        ok = await attempt(self, "Recovery drill", self.backend.check_secret(secret, kind))
+        field.clear()
+        if isinstance(ok, Failed):
+            result.update("Not checked (see the error).")
+            return
+        result.set_class(not ok, "error")
+        result.set_class(ok, "ok")
+        tenant = self.backend.tenant_id
+        result.update(
+            f"PASS: this {kind} matches tenant {tenant}; it can recover it."
+            if ok
+            else f"FAIL: this {kind} does not match tenant {tenant}."
+        )

@@ -1,0 +1,185 @@
+"""Versions: the KEK versions with status, coverage, and create / status / rotate."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from ..backend import UserRow, VersionRow
+from ..dialogs.confirm import ConfirmDialog
+from ..dialogs.progress import ProgressDialog
+from ..dialogs.prompt import ChoiceDialog, PromptDialog
+from ..dialogs.rotate import RotateDialog, RotatePlan
+from ..format import TRANSITIONS, coverage, short_id, short_time, styled
+from ..guard import FAILED, Failed, attempt
+from ..widgets.pane import Pane
+
+
+def rotation_consequences(plan: RotatePlan, active: VersionRow | None, users: int) -> str:
+    """The confirm text: what rotation will do, in plain words."""
+    keep = users - len(plan.remove_users)
+    lines = [
+        "A new KEK version becomes active for all new logs.",
+        f"{short_id(active.id) if active else 'No version'} becomes decrypt-only"
+        " (old logs stay readable)."
+        if active
+        else "There is no active version yet.",
+        f"New blobs are sealed and uploaded for {keep} user(s).",
+    ]
+    if plan.remove_users:
+        lines.append(
+            f"REMOVED: {', '.join(plan.remove_users)}: every blob of theirs is deleted,"
+            " their API keys are revoked and they are marked removed. This cannot be undone."
+        )
+    lines.append(f"Reason: {plan.reason}")
+    return "\n".join(lines)
+
+
+class VersionsPane(Pane):
+    BINDINGS = [
+        Binding("n", "create", "New version", id="versions.create"),
+        Binding("s", "status", "Status", id="versions.status"),
+        Binding("r", "rotate", "Rotate", id="versions.rotate"),
+        Binding("f5", "reload", "Refresh", id="versions.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="versions-pane")
+        self.rows: list[VersionRow] = []
+        self.users: list[UserRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading versions...", id="versions-summary", classes="summary")
+        table: DataTable[object] = DataTable(id="versions-table", cursor_type="row")
+        table.add_columns("id", "status", "created", "by", "users", "reason")
+        yield table
+        yield Static("", id="versions-detail", classes="detail")
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load_worker()
+
+    @work(exclusive=True, group="versions-load")
+    async def _load_worker(self) -> None:
+        both = attempt(self, "Loading versions", self._load())
+        result = await both
+        if isinstance(result, Failed):
+            return
+        self.rows, self.users = result
+        self._show()
+
+    async def _load(self) -> tuple[list[VersionRow], list[UserRow]]:
+        versions, users = await asyncio.gather(self.backend.versions(), self.backend.users())
+        return versions, users
+
+    def _show(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in reversed(self.rows):  # newest first
+            table.add_row(
+                short_id(row.id),
+                styled(row.status),
+                short_time(row.created_at),
+                row.created_by,
+                coverage(row.id, self.users),
+                row.reason,
+                key=row.id,
+            )
+        active = self.active
+        summary = f"{len(self.rows)} version(s); active: {active.id if active else 'none'}"
+        self.query_one("#versions-summary", Static).update(summary)
+
+    @property
+    def active(self) -> VersionRow | None:
+        return next((r for r in self.rows if r.status == "active"), None)
+
+    @property
+    def selected(self) -> VersionRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.rows if r.id == key), None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = self.selected
+        if row is not None:
+            text = f"{row.id}  {row.status}  by {row.created_by}  blobs {row.blob_count}"
+            self.query_one("#versions-detail", Static).update(text)
+
+    @work(exclusive=True, group="versions-act")
+    async def action_create(self) -> None:
+        reason = await self.app.push_screen_wait(
+            PromptDialog("New KEK version: reason", "why (e.g. scheduled rotation)")
+        )
+        if not reason:
+            return
+        created = await attempt(self, "Creating a version", self.backend.create_version(reason))
+        if not isinstance(created, Failed):
+            self.notify(f"version {short_id(created.id)} is active", title="Created")
+            self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_status(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        allowed = TRANSITIONS.get(row.status, ())
+        if not allowed:
+            self.notify(
+                "The active version changes only by creating or rotating a new one.",
+                title=f"{short_id(row.id)} is {row.status}",
+                severity="warning",
+            )
+            return
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                f"Status of {short_id(row.id)} ({row.status})",
+                [(s, f"-> {s}") for s in allowed],
+                "deprecated: still decrypts (with a warning), takes no new blobs",
+            )
+        )
+        if choice is None:
+            return
+        done = await attempt(self, "Changing status", self.backend.set_status(row.id, choice))
+        if not isinstance(done, Failed):
+            self.notify(f"{short_id(row.id)} is now {done.status}", title="Status changed")
+            self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_rotate(self) -> None:
+        active_users = [u.user_id for u in self.users if u.state == "active"]
+        plan = await self.app.push_screen_wait(RotateDialog(active_users))
+        if plan is None:
+            return
+        body = rotation_consequences(plan, self.active, len(active_users))
+        if not await self.app.push_screen_wait(ConfirmDialog("Rotate the KEK?", body, "Rotate")):
+            return
+        dialog = ProgressDialog("Rotating", "sealing blobs for every remaining user...")
+        await self.app.push_screen(dialog)
+        app_thread = threading.get_ident()
+
+        def progress(done: int, total: int) -> None:
+            if threading.get_ident() == app_thread:
+                dialog.advance(done, total)
+            else:
+                self.app.call_from_thread(dialog.advance, done, total)
+
+        call = self.backend.rotate(plan.reason, plan.remove_users, progress)
+        result = await attempt(self, "Rotation", call)
+        dialog.dismiss(None)
+        if result is FAILED or isinstance(result, Failed):
+            return
+        removed = ", ".join(result.removed_users) or "nobody"
+        self.notify(
+            f"version {short_id(result.version.id)} is active; removed: {removed}",
+            title="Rotated",
+        )
+        self.changed("versions")
