@@ -17,9 +17,10 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -163,3 +164,32 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         client.close()
     yield redis_server.url
+
+
+@pytest.fixture
+def server_config(redis_url: str) -> Any:
+    """The ServerConfig the ``app``/``http`` fixtures use (override in a module to tune)."""
+    from neurallog.server.config import ServerConfig
+
+    return ServerConfig(redis_url=redis_url)
+
+
+@pytest.fixture
+async def live(server_config: Any) -> AsyncIterator[Any]:
+    """A live NeuralLog server (real Sanic, real HTTP) on a free loopback port."""
+    from tests.server.helpers import live_server
+
+    async with live_server(server_config) as server:
+        yield server
+
+
+@pytest.fixture
+def app(live: Any) -> Any:
+    """The Sanic app behind ``live`` (create_app with ``redis_url``)."""
+    return live.app
+
+
+@pytest.fixture
+def http(live: Any) -> Any:
+    """An ``httpx.AsyncClient`` whose base URL is the live server."""
+    return live.http

@@ -1,0 +1,74 @@
+"""The Sanic application factory.
+
+``create_app`` builds a fresh app (fresh blueprints, unique name unless given), so tests
+can create many and every Sanic worker builds its own. Redis is opened in
+``before_server_start`` and closed in ``after_server_stop``; opening does no I/O, so the
+server starts while Redis is down and answers 503 until it returns (redis-py reconnects).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from sanic import Request, Sanic
+from sanic.config import Config
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+from neurallog.server.blueprints import all_blueprints
+from neurallog.server.config import ServerConfig
+from neurallog.server.context import AppCtx
+from neurallog.server.problems import handle_error
+from neurallog.storage.connection import connect
+
+_names = itertools.count(1)
+
+
+def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config, AppCtx]:
+    """Build the NeuralLog server for ``config``."""
+    app_name = name or f"neurallog_{os.getpid()}_{next(_names)}"
+    app: Sanic[Config, AppCtx] = Sanic(app_name, ctx=AppCtx(config))
+    app.config.REQUEST_MAX_SIZE = config.max_body_bytes
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.update(
+        {
+            "OAS_URL_PREFIX": "/docs",
+            "OAS_UI_DEFAULT": "swagger",
+            "OAS_TITLE": "NeuralLog KEK service",
+            "OAS_VERSION": "1",
+            "OAS_DESCRIPTION": "Zero-knowledge KEK and encrypted-log service; see docs/api.md.",
+            "OAS_AUTODOC": False,
+            "HTTP_AUTO_HEAD": False,
+            "HTTP_AUTO_OPTIONS": False,
+            "HTTP_AUTO_TRACE": False,
+            "CORS": False,
+            "HEALTH": False,
+        }
+    )
+    app.extend(built_in_extensions=True)
+    app.ext.openapi.add_security_scheme(
+        "bearer", "http", scheme="bearer", description="nla1.<tenant>.<key_id>.<token>"
+    )
+    for bp in all_blueprints():
+        app.blueprint(bp)
+
+    @app.get("/openapi.json", name="openapi_json")
+    async def openapi_json(request: Request) -> HTTPResponse:
+        """The OpenAPI 3 document (same as /docs/openapi.json)."""
+        spec = SpecificationBuilder().build(request.app)
+        return json(spec.serialize())  # type: ignore[no-untyped-call]
+
+    app.error_handler.add(Exception, handle_error)
+
+    @app.before_server_start
+    async def open_redis(app: Sanic[Config, AppCtx]) -> None:
+        app.ctx.redis_client = connect(app.ctx.config.redis_url)
+
+    @app.after_server_stop
+    async def close_redis(app: Sanic[Config, AppCtx]) -> None:
+        client, app.ctx.redis_client = app.ctx.redis_client, None
+        if client is not None:
+            await client.aclose()
+
+    return app

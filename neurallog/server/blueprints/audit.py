@@ -1,0 +1,82 @@
+"""The tenant's hash-chained audit log (admin, auditor)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from neurallog.server import models
+from neurallog.server.blueprints import check_param
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
+from neurallog.server.problems import Problem
+from neurallog.storage import audit
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("audit", url_prefix="/api/audit")
+
+    @bp.get("")
+    @documented(
+        "Audit records newest first; filters action, actor, outcome",
+        response={
+            "type": "object",
+            "properties": {
+                "records": {"type": "array", "items": models.RECORD},
+                "next": {"type": "string", "nullable": True},
+            },
+        },
+        errors=(403, 422),
+    )
+    @guarded(Rule("audit.read", READERS_OF_AUDIT))
+    async def records(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Admin, auditor. ``cursor`` is the ``next`` of the previous page."""
+        raw_limit = request.args.get("limit") or "100"
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+            raise Problem(422, "limit: must be an integer in 1..1000", field="limit")
+        cursor = request.args.get("cursor") or None
+        if cursor is not None:
+            check_param("cursor", cursor, models.SEQ)
+        outcome = request.args.get("outcome") or None
+        if outcome is not None and outcome not in {"allowed", "denied"}:
+            raise Problem(422, "outcome: must be allowed or denied", field="outcome")
+        found, following = await audit.query(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            limit=int(raw_limit),
+            cursor=cursor,
+            action=request.args.get("action") or None,
+            actor=request.args.get("actor") or None,
+            outcome=outcome,
+        )
+        return json({"records": found, "next": following})
+
+    @bp.get("/verify")
+    @documented(
+        "Verify the hash chain",
+        response={
+            "type": "object",
+            "properties": {
+                "intact": {"type": "boolean"},
+                "records": {"type": "integer"},
+                "first_broken": {"type": "string", "nullable": True},
+                "reason": {"type": "string"},
+            },
+        },
+        errors=(403,),
+    )
+    @guarded(Rule("audit.verify", READERS_OF_AUDIT))
+    async def verify(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Admin, auditor."""
+        result = await audit.verify_chain(app_ctx(request).redis, principal.tenant_id)
+        return json(
+            {
+                "intact": result.intact,
+                "records": result.records,
+                "first_broken": result.first_broken,
+                "reason": result.reason,
+            }
+        )
+
+    return bp

@@ -1,0 +1,102 @@
+"""KEK blobs: opaque HPKE-sealed Operational KEKs, one per user and version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+
+from neurallog.server import models
+from neurallog.server.blueprints import check_param
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.storage import versions
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("kek_blobs", url_prefix="/api/kek/blobs")
+
+    @bp.get("/users/<user_id:str>/versions/<version_id:str>")
+    @documented("One blob", response=models.BLOB, errors=(403, 404, 422))
+    @guarded(Rule("kek.blob.read", ADMIN, self_param="user_id"))
+    async def get_blob(
+        request: Request, principal: Principal, body: None, user_id: str, version_id: str
+    ) -> HTTPResponse:
+        """Admin, or the user itself."""
+        check_param("user_id", user_id, models.USER_ID)
+        check_param("version_id", version_id, models.VERSION_ID)
+        return json(
+            await versions.get_blob(
+                app_ctx(request).redis, principal.tenant_id, user_id, version_id
+            )
+        )
+
+    @bp.get("/users/<user_id:str>")
+    @documented(
+        "Every blob of a user", response=models.listing("blobs", models.BLOB), errors=(403, 422)
+    )
+    @guarded(Rule("kek.blob.list", ADMIN, self_param="user_id"))
+    async def user_blobs(
+        request: Request, principal: Principal, body: None, user_id: str
+    ) -> HTTPResponse:
+        """Admin, or the user itself."""
+        check_param("user_id", user_id, models.USER_ID)
+        return json(
+            {
+                "blobs": await versions.list_blobs(
+                    app_ctx(request).redis, principal.tenant_id, user_id
+                )
+            }
+        )
+
+    @bp.get("/me")
+    @documented("The caller's own blobs", response=models.listing("blobs", models.BLOB))
+    @guarded(Rule("kek.blob.list.self", ANY))
+    async def my_blobs(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role (one HGETALL after authentication)."""
+        return json(
+            {
+                "blobs": await versions.list_blobs(
+                    app_ctx(request).redis, principal.tenant_id, principal.user_id
+                )
+            }
+        )
+
+    @bp.post("")
+    @documented(
+        "Provision (or replace) a blob",
+        status=201,
+        body=models.PUT_BLOB,
+        response=models.BLOB,
+        errors=(403, 404, 409),
+    )
+    @guarded(Rule("kek.blob.put", ADMIN, body=models.PUT_BLOB, audit=True))
+    async def put_blob(
+        request: Request, principal: Principal, body: dict[str, Any]
+    ) -> HTTPResponse:
+        """Admin. 201 created, 200 replaced; 409 deprecated version or inactive user."""
+        request.ctx.audit_target = f"blob:{body['user_id']}/{body['version_id']}"
+        blob, created = await versions.put_blob(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            body["user_id"],
+            body["version_id"],
+            body["blob"],
+        )
+        return json(blob, status=201 if created else 200)
+
+    @bp.delete("/users/<user_id:str>/versions/<version_id:str>")
+    @documented("Delete a blob", status=204, errors=(403, 404, 422))
+    @guarded(Rule("kek.blob.delete", ADMIN, audit=True))
+    async def delete_blob(
+        request: Request, principal: Principal, body: None, user_id: str, version_id: str
+    ) -> HTTPResponse:
+        """Admin; 404 if absent."""
+        check_param("user_id", user_id, models.USER_ID)
+        check_param("version_id", version_id, models.VERSION_ID)
+        await versions.delete_blob(app_ctx(request).redis, principal.tenant_id, user_id, version_id)
+        return empty(status=204)
+
+    return bp

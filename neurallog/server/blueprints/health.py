@@ -1,0 +1,40 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from neurallog.server.context import app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.problems import Problem
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("health")
+
+    @bp.get("/healthz")
+    @documented(
+        "Process is up",
+        response={"type": "object", "properties": {"status": {"type": "string"}}},
+        secured=False,
+    )
+    async def healthz(request: Request) -> HTTPResponse:
+        """Liveness: the process answers."""
+        return json({"status": "ok"})
+
+    @bp.get("/readyz")
+    @documented(
+        "Redis is reachable",
+        response={"type": "object", "properties": {"status": {"type": "string"}}},
+        secured=False,
+    )
+    async def readyz(request: Request) -> HTTPResponse:
+        """Readiness: PING Redis; 503 problem when it does not answer."""
+        try:
+            await app_ctx(request).redis.ping()
+        except Exception:
+            raise Problem(503, "Redis is unreachable", headers={"Retry-After": "1"}) from None
+        return json({"status": "ready"})
+
+    return bp

@@ -1,0 +1,115 @@
+"""Encrypted log streams (admin, member)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+
+from neurallog.server import models
+from neurallog.server.blueprints import check_param
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import WRITERS, Rule, guarded
+from neurallog.server.problems import Problem
+from neurallog.storage import logs
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 100
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise Problem(422, "limit: must be an integer in 1..1000", field="limit")
+    return int(raw)
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("logs", url_prefix="/api/logs")
+
+    @bp.post("/<stream_id:str>/entries")
+    @documented(
+        "Append encrypted entries (idempotent by entry id)",
+        status=201,
+        body=models.APPEND,
+        response={
+            "type": "object",
+            "properties": {
+                "accepted": {"type": "array", "items": {"type": "string"}},
+                "duplicates": {"type": "integer"},
+            },
+        },
+        errors=(403, 409),
+    )
+    @guarded(Rule("log.append", WRITERS, body=models.APPEND))
+    async def append(
+        request: Request, principal: Principal, body: dict[str, Any], stream_id: str
+    ) -> HTTPResponse:
+        """Admin, member. Every entry's version must be the active one (409 otherwise)."""
+        check_param("stream_id", stream_id, models.STREAM_ID)
+        accepted, duplicates = await logs.append(
+            app_ctx(request).redis, principal.tenant_id, stream_id, body["entries"]
+        )
+        return json({"accepted": accepted, "duplicates": duplicates}, status=201)
+
+    @bp.get("/<stream_id:str>/entries")
+    @documented(
+        "Read entries newest first (cursor paging)",
+        response={
+            "type": "object",
+            "properties": {
+                "entries": {"type": "array", "items": models.ENTRY},
+                "next": {"type": "string", "nullable": True},
+            },
+        },
+        errors=(403, 422),
+    )
+    @guarded(Rule("log.read", WRITERS))
+    async def read(
+        request: Request, principal: Principal, body: None, stream_id: str
+    ) -> HTTPResponse:
+        """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq."""
+        check_param("stream_id", stream_id, models.STREAM_ID)
+        limit = _limit(request.args.get("limit"))
+        before = request.args.get("before") or None
+        if before is not None:
+            check_param("before", before, models.SEQ)
+        entries, following = await logs.read(
+            app_ctx(request).redis, principal.tenant_id, stream_id, limit=limit, before=before
+        )
+        return json({"entries": entries, "next": following})
+
+    @bp.delete("/<stream_id:str>")
+    @documented("Delete a stream and its retention", status=204, errors=(403, 422))
+    @guarded(Rule("log.delete", WRITERS, audit=True))
+    async def delete(
+        request: Request, principal: Principal, body: None, stream_id: str
+    ) -> HTTPResponse:
+        """Admin, member."""
+        check_param("stream_id", stream_id, models.STREAM_ID)
+        await logs.delete_stream(app_ctx(request).redis, principal.tenant_id, stream_id)
+        return empty(status=204)
+
+    @bp.put("/<stream_id:str>/retention")
+    @documented(
+        "Set retention (applied on every append)",
+        body=models.RETENTION,
+        response=models.RETENTION.openapi(),
+        errors=(403,),
+    )
+    @guarded(Rule("log.retention", WRITERS, body=models.RETENTION, audit=True))
+    async def retention(
+        request: Request, principal: Principal, body: dict[str, Any], stream_id: str
+    ) -> HTTPResponse:
+        """Admin, member. ``null`` removes a limit."""
+        check_param("stream_id", stream_id, models.STREAM_ID)
+        await logs.set_retention(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            stream_id,
+            body["max_entries"],
+            body["max_age_seconds"],
+        )
+        return json(body)
+
+    return bp

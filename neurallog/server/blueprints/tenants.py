@@ -1,0 +1,99 @@
+"""Tenant bootstrap (one-time token) and the tenant profile."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from neurallog.server import models
+from neurallog.server.auth import CHALLENGE, TENANT_RE, bearer, client_address, decode_token
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import ANY, Rule, guarded, parse_json
+from neurallog.server.problems import Problem
+from neurallog.storage import audit, credentials, tenants, users
+
+TENANT_DOC = {
+    "type": "object",
+    "properties": {
+        "tenant_id": {"type": "string"},
+        "profile": models.PROFILE.openapi(),
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("tenants", url_prefix="/api")
+
+    @bp.post("/tenants/bootstrap")
+    @documented(
+        "Consume the bootstrap token: register the profile and the first admin",
+        status=201,
+        body=models.BOOTSTRAP,
+        response={
+            "type": "object",
+            "properties": {"tenant_id": {"type": "string"}, "user": models.USER},
+        },
+        errors=(409,),
+    )
+    async def bootstrap(request: Request) -> HTTPResponse:
+        """Works once per tenant; a second use is 401."""
+        _, tenant_id, secret = bearer(request, "nlb1", 3)
+        ctx = app_ctx(request)
+        raw = decode_token(secret)
+        stored = await tenants.bootstrap_hash(ctx.redis, tenant_id) if raw else None
+        presented = hashlib.sha256(raw).hexdigest() if raw else ""
+        if (
+            raw is None
+            or not TENANT_RE.fullmatch(tenant_id)
+            or stored is None
+            or not hmac.compare_digest(stored.encode(), presented.encode())
+        ):
+            cfg = ctx.config
+            if await credentials.count_global_failure(
+                ctx.redis,
+                client_address(request),
+                cfg.auth_failure_limit,
+                cfg.auth_failure_window,
+            ):
+                raise Problem(
+                    429,
+                    "too many failed authentications",
+                    headers={"Retry-After": str(cfg.auth_failure_window)},
+                )
+            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
+        body = parse_json(request, models.BOOTSTRAP)
+        admin: dict[str, Any] = body["admin"]
+        if admin["role"] != "admin":
+            raise Problem(422, "admin.role: the first user must be an admin", field="admin.role")
+        if not await tenants.bootstrap(ctx.redis, tenant_id, presented, body["profile"], admin):
+            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
+        await audit.append(
+            ctx.redis,
+            tenant_id,
+            actor=admin["user_id"],
+            role="admin",
+            action="tenant.bootstrap",
+            target=f"user:{admin['user_id']}",
+            outcome="allowed",
+            status=201,
+        )
+        user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
+        return json({"tenant_id": tenant_id, "user": user}, status=201)
+
+    @bp.get("/tenant")
+    @documented("The tenant's public profile", response=TENANT_DOC)
+    @guarded(Rule("tenant.read", ANY))
+    async def get_tenant(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role: tenant id, profile (KDF, ciphers, key check, signing key)."""
+        found = await tenants.read_tenant(app_ctx(request).redis, principal.tenant_id)
+        if found is None:
+            raise Problem(404, "tenant not found")
+        return json(found)
+
+    return bp

@@ -1,0 +1,146 @@
+"""Users, API keys and key slots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from neurallog.server import models
+from neurallog.server.blueprints import check_param
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.storage import users
+
+SLOT_DOC = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string"}
+        for name in ("key_id", "user_id", "role", "tenant_id", "slot", "expires_at")
+    },
+}
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("users", url_prefix="/api")
+
+    @bp.get("/users")
+    @documented(
+        "Every user of the tenant", response=models.listing("users", models.USER), errors=(403,)
+    )
+    @guarded(Rule("user.list", ADMIN))
+    async def list_users(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Admin: all users in one round trip."""
+        return json({"users": await users.list_users(app_ctx(request).redis, principal.tenant_id)})
+
+    @bp.post("/users")
+    @documented(
+        "Enrol a user with its first API key",
+        status=201,
+        body=models.NEW_USER,
+        response=models.USER,
+        errors=(403, 409),
+    )
+    @guarded(Rule("user.create", ADMIN, body=models.NEW_USER, audit=True))
+    async def create_user(
+        request: Request, principal: Principal, body: dict[str, Any]
+    ) -> HTTPResponse:
+        """Admin: 409 when the user id (or the key id) exists."""
+        request.ctx.audit_target = f"user:{body['user_id']}"
+        user = await users.create_user(app_ctx(request).redis, principal.tenant_id, body)
+        return json(user, status=201)
+
+    @bp.get("/users/me")
+    @documented("The caller's own user record", response=models.USER)
+    @guarded(Rule("user.read.self", ANY))
+    async def me(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role."""
+        return json(
+            await users.get_user(app_ctx(request).redis, principal.tenant_id, principal.user_id)
+        )
+
+    @bp.get("/users/<user_id:str>")
+    @documented("One user", response=models.USER, errors=(403, 404, 422))
+    @guarded(Rule("user.read", ADMIN))
+    async def get_user(
+        request: Request, principal: Principal, body: None, user_id: str
+    ) -> HTTPResponse:
+        """Admin."""
+        check_param("user_id", user_id, models.USER_ID)
+        return json(await users.get_user(app_ctx(request).redis, principal.tenant_id, user_id))
+
+    @bp.post("/users/<user_id:str>/disable")
+    @documented(
+        "Disable a user: all its keys stop working at once",
+        response=models.USER,
+        errors=(403, 404, 409, 422),
+    )
+    @guarded(Rule("user.disable", ADMIN, audit=True))
+    async def disable_user(
+        request: Request, principal: Principal, body: None, user_id: str
+    ) -> HTTPResponse:
+        """Admin. Its blobs stay; re-enabling is not offered (enrol anew)."""
+        check_param("user_id", user_id, models.USER_ID)
+        return json(await users.disable_user(app_ctx(request).redis, principal.tenant_id, user_id))
+
+    @bp.get("/users/<user_id:str>/keys")
+    @documented(
+        "API keys of a user (never their hashes)",
+        response=models.listing("keys", models.KEY),
+        errors=(403, 404, 422),
+    )
+    @guarded(Rule("key.list", ADMIN, self_param="user_id"))
+    async def list_keys(
+        request: Request, principal: Principal, body: None, user_id: str
+    ) -> HTTPResponse:
+        """Admin, or the user itself."""
+        check_param("user_id", user_id, models.USER_ID)
+        return json(
+            {"keys": await users.list_keys(app_ctx(request).redis, principal.tenant_id, user_id)}
+        )
+
+    @bp.post("/users/<user_id:str>/keys")
+    @documented(
+        "Add an API key (and its slot)",
+        status=201,
+        body=models.NEW_KEY,
+        response=models.KEY,
+        errors=(403, 404, 409),
+    )
+    @guarded(Rule("key.create", ADMIN, self_param="user_id", body=models.NEW_KEY, audit=True))
+    async def add_key(
+        request: Request, principal: Principal, body: dict[str, Any], user_id: str
+    ) -> HTTPResponse:
+        """Admin, or the user itself."""
+        check_param("user_id", user_id, models.USER_ID)
+        request.ctx.audit_target = f"key:{user_id}/{body['key_id']}"
+        key = await users.add_key(app_ctx(request).redis, principal.tenant_id, user_id, body)
+        return json(key, status=201)
+
+    @bp.delete("/users/<user_id:str>/keys/<key_id:str>")
+    @documented("Revoke an API key", response=models.KEY, errors=(403, 404, 422))
+    @guarded(Rule("key.revoke", ADMIN, self_param="user_id", audit=True))
+    async def revoke_key(
+        request: Request, principal: Principal, body: None, user_id: str, key_id: str
+    ) -> HTTPResponse:
+        """Admin, or the user itself. Takes effect on the next request, on every worker."""
+        check_param("user_id", user_id, models.USER_ID)
+        check_param("key_id", key_id, models.KEY_ID)
+        return json(
+            await users.revoke_key(app_ctx(request).redis, principal.tenant_id, user_id, key_id)
+        )
+
+    @bp.get("/keys/me")
+    @documented("The slot the caller's own API key opens", response=SLOT_DOC)
+    @guarded(Rule("key.read.self", ANY))
+    async def my_key(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role."""
+        found = await users.get_key_slot(
+            app_ctx(request).redis, principal.tenant_id, principal.key_id
+        )
+        found.update(role=principal.role, tenant_id=principal.tenant_id)
+        return json(found)
+
+    return bp

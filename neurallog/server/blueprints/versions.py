@@ -1,0 +1,130 @@
+"""KEK versions: list, active, create, status transitions, rotation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from neurallog.server import models
+from neurallog.server.blueprints import check_param
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import documented
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.server.problems import Problem
+from neurallog.storage import versions
+
+
+def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    pairs = []
+    for i, item in enumerate(blobs):
+        if item["user_id"] in seen:
+            raise Problem(
+                422,
+                f"blobs[{i}].user_id: duplicate user {item['user_id']!r}",
+                field=f"blobs[{i}].user_id",
+            )
+        seen.add(item["user_id"])
+        pairs.append((item["user_id"], item["blob"]))
+    return pairs
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("kek_versions", url_prefix="/api/kek")
+
+    @bp.get("/versions")
+    @documented(
+        "Every KEK version, oldest first", response=models.listing("versions", models.VERSION)
+    )
+    @guarded(Rule("kek.version.list", ANY))
+    async def list_versions(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role."""
+        return json(
+            {"versions": await versions.list_versions(app_ctx(request).redis, principal.tenant_id)}
+        )
+
+    @bp.get("/versions/active")
+    @documented("The active KEK version", response=models.VERSION, errors=(404,))
+    @guarded(Rule("kek.version.active", ANY))
+    async def active(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Any role; 404 when no version exists yet."""
+        found = await versions.get_version(app_ctx(request).redis, principal.tenant_id)
+        if found is None:
+            raise Problem(404, "no active KEK version yet")
+        return json(found)
+
+    @bp.post("/versions")
+    @documented(
+        "Create a version (the active one becomes decrypt-only)",
+        status=201,
+        body=models.NEW_VERSION,
+        response=models.VERSION,
+        errors=(403, 409),
+    )
+    @guarded(Rule("kek.version.create", ADMIN, body=models.NEW_VERSION, audit=True))
+    async def create(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
+        """Admin. Blobs must cover every active user (409 ``missing_users``)."""
+        request.ctx.audit_target = f"version:{body['id']}"
+        version, _ = await versions.create_version(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            version_id=body["id"],
+            created_by=principal.user_id,
+            reason=body["reason"],
+            blobs=_blob_pairs(body["blobs"]),
+        )
+        return json(version, status=201)
+
+    @bp.put("/versions/<version_id:str>/status")
+    @documented(
+        "Change a version's status (checked state machine)",
+        body=models.STATUS_CHANGE,
+        response=models.VERSION,
+        errors=(403, 404, 409),
+    )
+    @guarded(Rule("kek.version.status", ADMIN, body=models.STATUS_CHANGE, audit=True))
+    async def set_status(
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+    ) -> HTTPResponse:
+        """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``."""
+        check_param("version_id", version_id, models.VERSION_ID)
+        request.ctx.audit_target = f"version:{version_id}:{body['status']}"
+        return json(
+            await versions.set_status(
+                app_ctx(request).redis, principal.tenant_id, version_id, body["status"]
+            )
+        )
+
+    @bp.post("/rotate")
+    @documented(
+        "Rotate: new active version, blobs, removed users' access gone, all or nothing",
+        status=201,
+        body=models.ROTATION,
+        response={
+            "type": "object",
+            "properties": {
+                "version": models.VERSION,
+                "removed_users": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        errors=(403, 409),
+    )
+    @guarded(Rule("kek.rotate", ADMIN, body=models.ROTATION, audit=True))
+    async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
+        """Admin. Blobs must cover exactly the active users minus the removed ones."""
+        remove = list(dict.fromkeys(body["remove_users"]))
+        request.ctx.audit_target = (f"version:{body['version_id']} remove:{','.join(remove)}")[:512]
+        version, _ = await versions.create_version(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            version_id=body["version_id"],
+            created_by=principal.user_id,
+            reason=body["reason"],
+            blobs=_blob_pairs(body["blobs"]),
+            remove_users=remove,
+        )
+        return json({"version": version, "removed_users": remove}, status=201)
+
+    return bp

@@ -1,0 +1,115 @@
+"""Route guard: authentication, role check, body parsing and audit in one wrapper.
+
+Every API handler is declared with :func:`guarded`; the :class:`Rule` it carries is also
+what the authorisation-matrix test reads from the route table. Order of checks: credential
+(401/429), role (403, audited), content type (415), JSON (400), schema (422), handler.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sanic import Request
+from sanic.response import HTTPResponse
+
+from neurallog.server.auth import authenticate
+from neurallog.server.context import Principal, app_ctx
+from neurallog.server.problems import Problem, to_problem
+from neurallog.server.schema import Obj
+from neurallog.storage import audit
+
+ADMIN = frozenset({"admin"})
+ANY = frozenset({"admin", "member", "auditor"})
+WRITERS = frozenset({"admin", "member"})
+READERS_OF_AUDIT = frozenset({"admin", "auditor"})
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route and what is recorded.
+
+    ``self_param`` names a path parameter (a user id): a caller whose own user id equals it
+    passes whatever its role. ``audit`` records allowed calls too (denials always are).
+    """
+
+    action: str
+    roles: frozenset[str] = ANY
+    self_param: str | None = None
+    body: Obj | None = None
+    audit: bool = False
+
+
+def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
+    """415 for a non-JSON type, 400 for bad JSON, 422 for a schema violation."""
+    ctype = request.headers.get("content-type", "")
+    media = ctype.split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise Problem(415, "the body must be application/json")
+    try:
+        value = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "the body is not valid JSON") from None
+    checked: dict[str, Any] = schema.check(value, "")
+    return checked
+
+
+def guarded(rule: Rule) -> Callable[[Handler], Handler]:
+    """Wrap ``handler(request, principal, body, **path)`` with the checks of ``rule``."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def route(request: Request, **params: Any) -> HTTPResponse:
+            principal = await authenticate(request, rule.action)
+            ctx = app_ctx(request)
+            allowed = principal.role in rule.roles or (
+                rule.self_param is not None and params.get(rule.self_param) == principal.user_id
+            )
+            if not allowed:
+                await _record(request, principal, rule, "denied", 403)
+                raise Problem(403, f"role {principal.role} may not {rule.action}")
+            body = parse_json(request, rule.body) if rule.body is not None else None
+            if not (rule.audit or ctx.config.audit_reads):
+                return await handler(request, principal, body, **params)
+            try:
+                response = await handler(request, principal, body, **params)
+            except Exception as exc:
+                status = to_problem(exc).status_code
+                if status < 500:
+                    await _record(request, principal, rule, "allowed", status)
+                raise
+            await _record(request, principal, rule, "allowed", response.status)
+            return response
+
+        route.__name__ = handler.__name__
+        route.__qualname__ = handler.__qualname__
+        route.__doc__ = handler.__doc__
+        route.rule = rule  # type: ignore[attr-defined]
+        return route
+
+    return decorate
+
+
+async def _record(
+    request: Request, principal: Principal, rule: Rule, outcome: str, status: int
+) -> None:
+    target = getattr(request.ctx, "audit_target", None) or request.path
+    await audit.append(
+        app_ctx(request).redis,
+        principal.tenant_id,
+        actor=principal.user_id,
+        role=principal.role,
+        action=rule.action,
+        target=target,
+        outcome=outcome,
+        status=status,
+    )
+
+
+def rule_of(handler: Any) -> Rule | None:
+    """The :class:`Rule` of a guarded handler (None for public routes)."""
+    found = getattr(handler, "rule", None)
+    return found if isinstance(found, Rule) else None

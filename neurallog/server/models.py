@@ -1,0 +1,181 @@
+"""Wire schemas of docs/api.md: request bodies (validated) and responses (OpenAPI only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurallog.server.schema import (
+    B64,
+    Arr,
+    FlatMap,
+    Int,
+    Node,
+    Obj,
+    Opt,
+    Str,
+    Time,
+)
+
+TENANT_ID = r"[a-z0-9][a-z0-9-]{2,62}"
+USER_ID = r"[A-Za-z0-9][A-Za-z0-9_@-]{0,63}"
+VERSION_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+KEY_ID = r"[0-9a-f]{32}"
+STREAM_ID = r"[A-Za-z0-9_-]{43}"
+ENTRY_ID = r"[A-Za-z0-9_-]{22}"
+SEQ = r"[0-9]{1,20}-[0-9]{1,20}"
+ALGORITHM = r"[a-z0-9][a-z0-9._-]{0,63}"
+ROLES = ("admin", "member", "auditor")
+STATUSES = ("active", "decrypt-only", "deprecated")
+
+user_id = Str(USER_ID, max_len=64)
+version_id = Str(VERSION_ID, max_len=36)
+
+NEW_KEY = Obj(
+    {
+        "key_id": Str(KEY_ID, max_len=32),
+        "token_hash": Str(r"[0-9a-f]{64}", max_len=64),
+        "slot": B64(1, 4096),
+        "label": Opt(Str(max_len=64), ""),
+        "expires_at": Opt(Time(), None),
+    },
+    name="NewKey",
+)
+NEW_USER = Obj(
+    {
+        "user_id": user_id,
+        "role": Str(enum=ROLES),
+        "public_key": B64(32, 2048),
+        "api_key": NEW_KEY,
+    },
+    name="NewUser",
+)
+PROFILE = Obj(
+    {
+        "kdf": Str(ALGORITHM, max_len=64),
+        "kdf_params": FlatMap(),
+        "cipher": Str(ALGORITHM, max_len=64),
+        "kem": Str(enum=("x25519", "mlkem768-x25519")),
+        "secret_kind": Str(enum=("phrase", "mnemonic")),
+        "key_check": B64(16, 64),
+        "signing_public_key": B64(32, 32),
+    },
+    name="Profile",
+)
+BOOTSTRAP = Obj({"profile": PROFILE, "admin": NEW_USER}, name="Bootstrap")
+BLOB_IN = Obj({"user_id": user_id, "blob": B64(32, 4096)}, name="BlobIn")
+NEW_VERSION = Obj(
+    {
+        "id": version_id,
+        "reason": Opt(Str(max_len=500), ""),
+        "blobs": Arr(BLOB_IN, 0, 10_000),
+    },
+    name="NewVersion",
+)
+STATUS_CHANGE = Obj({"status": Str(enum=STATUSES)}, name="StatusChange")
+ROTATION = Obj(
+    {
+        "version_id": version_id,
+        "reason": Opt(Str(max_len=500), ""),
+        "remove_users": Opt(Arr(user_id, 0, 10_000), []),
+        "blobs": Arr(BLOB_IN, 0, 10_000),
+    },
+    name="Rotation",
+)
+PUT_BLOB = Obj({"user_id": user_id, "version_id": version_id, "blob": B64(32, 4096)})
+ENTRY_IN = Obj(
+    {
+        "id": Str(ENTRY_ID, max_len=22),
+        "version_id": version_id,
+        "envelope": B64(1, 1024 * 1024),
+    },
+    name="EntryIn",
+)
+APPEND = Obj({"entries": Arr(ENTRY_IN, 1, 500)}, name="Append")
+RETENTION = Obj(
+    {
+        "max_entries": Int(1, 10**9, nullable=True),
+        "max_age_seconds": Int(1, 10 * 365 * 86400, nullable=True),
+    },
+    name="Retention",
+)
+
+# --- responses (documentation) -------------------------------------------------------------
+
+
+def _doc(props: dict[str, Any], name: str = "") -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": "object", "properties": props}
+    if name:
+        spec["title"] = name
+    return spec
+
+
+def _t() -> dict[str, Any]:
+    return {"type": "string", "format": "date-time"}
+
+
+def _s() -> dict[str, Any]:
+    return {"type": "string"}
+
+
+USER = _doc(
+    {
+        "user_id": _s(),
+        "role": {"type": "string", "enum": list(ROLES)},
+        "state": {"type": "string", "enum": ["active", "disabled", "removed"]},
+        "public_key": _s(),
+        "created_at": _t(),
+        "versions": {"type": "array", "items": _s()},
+    },
+    "User",
+)
+KEY = _doc(
+    {
+        "key_id": _s(),
+        "user_id": _s(),
+        "label": _s(),
+        "created_at": _t(),
+        "expires_at": {**_t(), "nullable": True},
+        "revoked": {"type": "boolean"},
+    },
+    "Key",
+)
+VERSION = _doc(
+    {
+        "id": _s(),
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "created_at": _t(),
+        "created_by": _s(),
+        "reason": _s(),
+        "blob_count": {"type": "integer"},
+    },
+    "Version",
+)
+BLOB = _doc(
+    {
+        "user_id": _s(),
+        "version_id": _s(),
+        "blob": {"type": "string", "format": "byte"},
+        "created_at": _t(),
+    },
+    "Blob",
+)
+ENTRY = _doc({**ENTRY_IN.openapi()["properties"], "seq": _s(), "time": _t()}, "Entry")
+RECORD = _doc(
+    {
+        name: _s()
+        for name in ("seq", "time", "actor", "role", "action", "target", "prev_hash", "hash")
+    }
+    | {"outcome": {"type": "string", "enum": ["allowed", "denied"]}, "status": {"type": "integer"}},
+    "Record",
+)
+PROBLEM = _doc(
+    {"type": _s(), "title": _s(), "status": {"type": "integer"}, "detail": _s()}, "Problem"
+)
+
+
+def listing(name: str, item: dict[str, Any]) -> dict[str, Any]:
+    return _doc({name: {"type": "array", "items": item}})
+
+
+def body_schema(node: Node) -> dict[str, Any]:
+    return node.openapi()

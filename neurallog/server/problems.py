@@ -1,0 +1,164 @@
+"""RFC 9457 problem documents for every error, and the app-wide error handler.
+
+Sanic's own handler is replaced for ``Exception`` (so for every type): known errors map to
+a stable ``type`` slug, Redis connection trouble to 503 ``unavailable``, anything else to a
+500 ``internal`` whose body carries no detail (the traceback goes to the server log only).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from redis import exceptions as redis_errors
+from sanic import Request
+from sanic.exceptions import MethodNotAllowed, SanicException
+from sanic.response import HTTPResponse, json
+
+from neurallog.errors import (
+    AuditContentionError,
+    InvalidTransitionError,
+    RecordNotFoundError,
+    RejectedInputError,
+    StateConflictError,
+    TenantExistsError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:neurallog:problem:"
+log = logging.getLogger("neurallog.server")
+
+_SLUGS: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "rate-limited",
+    503: "unavailable",
+    500: "internal",
+}
+
+_UNAVAILABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    redis_errors.ClusterError,
+    redis_errors.ClusterDownError,
+    redis_errors.MasterDownError,
+    redis_errors.TryAgainError,
+    redis_errors.ReadOnlyError,
+    ConnectionError,
+    TimeoutError,
+    AuditContentionError,
+)
+
+
+class Problem(Exception):
+    """An error that becomes a problem document; ``quiet`` keeps it out of the error log."""
+
+    quiet = True
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        **members: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.detail = detail
+        self.slug = slug or _SLUGS.get(status, "bad-request")
+        self.headers = headers or {}
+        self.extra: dict[str, Any] = {**(extra or {}), **members}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HTTPResponse:
+    """Build the ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + (slug or _SLUGS.get(status, "bad-request")),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if extra:
+        body.update(extra)
+    return json(body, status=status, headers=headers, content_type=PROBLEM_JSON)
+
+
+def to_problem(exc: BaseException) -> Problem:
+    """Map any exception to a :class:`Problem` (never exposing internals)."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, InvalidTransitionError):
+        return Problem(409, str(exc), slug="invalid-transition", extra=exc.extra)
+    if isinstance(exc, TenantExistsError | StateConflictError):
+        return Problem(409, str(exc), extra=exc.extra)
+    if isinstance(exc, RecordNotFoundError):
+        return Problem(404, str(exc))
+    if isinstance(exc, RejectedInputError):
+        return Problem(422, str(exc), extra=exc.extra)
+    if isinstance(exc, _UNAVAILABLE):
+        return Problem(
+            503, "the storage backend is unavailable; retry later", headers={"Retry-After": "1"}
+        )
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(getattr(exc, "allowed_methods", None) or [])
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        return Problem(405, "method not allowed on this resource", headers=headers)
+    if isinstance(exc, SanicException):
+        status = int(getattr(exc, "status_code", 500) or 500)
+        if status >= 500:
+            return Problem(500, "internal server error", slug="internal")
+        message = _SANIC_DETAIL.get(status) or "bad request"
+        return Problem(status, message)
+    return Problem(500, "internal server error", slug="internal")
+
+
+_SANIC_DETAIL = {
+    400: "the request could not be parsed",
+    404: "no such resource",
+    408: "request timed out",
+    413: "request body too large",
+    416: "range not satisfiable",
+}
+
+
+async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
+    """The app-wide error handler registered for ``Exception``."""
+    problem = to_problem(exc)
+    if problem.status_code >= 500 and problem.status_code != 503:
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.path,
+            exc_info=exc,
+        )
+    elif problem.status_code == 503:
+        log.warning(
+            "storage unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+        )
+    return problem_response(
+        problem.status_code,
+        problem.detail,
+        slug=problem.slug,
+        headers=problem.headers,
+        extra=problem.extra,
+    )
