@@ -24,6 +24,8 @@ class KdfPlugin(Protocol):
 
     ``default_params`` are the parameters used when the caller gives none; they are
     recorded in the tenant profile so every client derives the same Master Secret.
+    Optionally, ``validate_params(params, length) -> dict`` returns the complete
+    parameters or raises ``ValueError``/``TypeError`` (see docs/plugins.md).
     """
 
     name: str
