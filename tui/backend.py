@@ -8,7 +8,6 @@ fix, and the snapshot tests can swap in a fake backend with fixed ids and times.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -171,8 +170,7 @@ class Backend(Protocol):
     @property
     def tenant_id(self) -> str: ...
 
-    async def unlock(self, api_key: str, secret: str, kind: str) -> None: ...
-    async def check_secret(self, secret: str, kind: str) -> bool: ...
+    async def check_secret(self, secret: str, kind: str) -> tuple[bool, str]: ...
     async def lock(self) -> None: ...
     async def versions(self) -> list[VersionRow]: ...
     async def create_version(self, reason: str) -> VersionRow: ...
@@ -199,15 +197,6 @@ def fingerprint_of(api_key: str) -> str:
     return parts[-1] if len(parts) == 5 else ""
 
 
-def accepts_keyword(func: Callable[..., Any], name: str) -> bool:
-    """True when ``func`` takes ``name`` as a keyword (used for optional progress hooks)."""
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 class Connector(Protocol):
     """Opens a :class:`Backend`: unlock an existing tenant, or bootstrap a new one."""
 
@@ -217,5 +206,5 @@ class Connector(Protocol):
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
     def new_mnemonic(self) -> str: ...
     async def bootstrap(
-        self, token: str, mnemonic: str, kdf: str, cipher: str
+        self, token: str, secret: str, kind: str, kdf: str, cipher: str
     ) -> tuple[Backend, BootstrapResult]: ...

@@ -63,11 +63,10 @@ class FakeBackend:
             for i in range(12)
         ]
 
-    async def unlock(self, api_key: str, secret: str, kind: str) -> None:
-        return None
-
-    async def check_secret(self, secret: str, kind: str) -> bool:
-        return secret == PHRASE
+    async def check_secret(self, secret: str, kind: str) -> tuple[bool, str]:
+        if secret == PHRASE:
+            return True, ""
+        return False, "recovery phrase does not match this tenant"
 
     async def lock(self) -> None:
         return None
@@ -149,6 +148,6 @@ class FakeConnector:
         return " ".join(["abandon"] * 23 + ["art"])
 
     async def bootstrap(
-        self, token: str, mnemonic: str, kdf: str, cipher: str
+        self, token: str, secret: str, kind: str, kdf: str, cipher: str
     ) -> tuple[Backend, BootstrapResult]:
         return FakeBackend(), BootstrapResult("acme", API_KEY, "ZmluZ2VycHJpbnQ")

@@ -11,7 +11,7 @@ import secrets
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -20,6 +20,8 @@ from textual.widgets import (
     Header,
     Input,
     Label,
+    RadioButton,
+    RadioSet,
     Select,
     Static,
 )
@@ -29,6 +31,7 @@ from ..dialogs.enroll import SecretShownDialog
 from ..guard import describe
 from ..messages import SessionOpened
 from ..widgets.secret import SecretField
+from .connect import secret_kind
 
 QUIZ_SIZE = 3
 
@@ -56,34 +59,60 @@ class BootstrapScreen(Screen[None]):
         kdfs, ciphers = self._connector.algorithms()
         yield Header()
         with ContentSwitcher(initial="step-form", id="steps"):
-            with Vertical(id="step-form", classes="form"):
-                yield Label("New tenant: 1/3 choose", classes="form-title")
+            with VerticalScroll(id="step-form", classes="form"):
+                yield Label("New tenant: redeem the bootstrap token", classes="form-title")
                 yield SecretField("bootstrap token (nlb1...)", id="token")
-                yield Label("Key derivation (KDF)")
-                yield _select(kdfs, "argon2id", "kdf")
-                yield Label("Cipher")
-                yield _select(ciphers, "aes-256-gcm", "cipher")
-                yield Button("Generate mnemonic (ctrl+g)", variant="primary", id="generate")
+                with RadioSet(id="new-kind"):
+                    yield RadioButton("Generate a 24-word mnemonic", value=True, id="new-mnemonic")
+                    yield RadioButton("My own recovery phrase", id="new-phrase")
+                with Horizontal(classes="pickers"):
+                    with Vertical():
+                        yield Label("KDF (phrases only)")
+                        yield _select(kdfs, "argon2id", "kdf")
+                    with Vertical():
+                        yield Label("Cipher")
+                        yield _select(ciphers, "aes-256-gcm", "cipher")
+                with Vertical(id="phrase-fields"):
+                    yield SecretField("recovery phrase (long, several words)", id="phrase")
+                    yield SecretField("the same phrase again", id="phrase2")
+                yield Button("Continue (ctrl+g)", variant="primary", id="generate")
+                yield Static("", id="form-status", classes="error")
             with Vertical(id="step-words", classes="form"):
-                yield Label("New tenant: 2/3 write these 24 words down", classes="form-title")
+                yield Label("Write these 24 words down, in order", classes="form-title")
                 yield Static(
-                    "They are shown once. Anyone holding them can read every log.",
+                    "They are shown ONCE. Anyone holding them can read every log.",
                     classes="warning",
                 )
                 yield Grid(id="words")
                 yield Button("I wrote them down (enter)", variant="primary", id="written")
             with Vertical(id="step-quiz", classes="form"):
-                yield Label("New tenant: 3/3 check", classes="form-title")
+                yield Label("Check: type these words from your copy", classes="form-title")
                 for i in range(QUIZ_SIZE):
-                    yield Label("", id=f"quiz-label-{i}")
-                    yield Input(id=f"quiz-{i}")
+                    with Horizontal(classes="quiz-row"):
+                        yield Label("", id=f"quiz-label-{i}", classes="quiz-label")
+                        yield Input(id=f"quiz-{i}")
                 with Horizontal(classes="form-buttons"):
                     yield Button("Create tenant", variant="primary", id="create")
                     yield Button("Start over", id="restart")
                 yield Static("", id="quiz-status")
         yield Footer()
 
+    @property
+    def kind(self) -> str:
+        return secret_kind(self.query_one("#new-kind", RadioSet))
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self._sync_kind()
+
+    def _sync_kind(self) -> None:
+        phrase = self.kind == "phrase"
+        self.query_one("#kdf", Select).disabled = not phrase
+        self.query_one("#phrase-fields").display = phrase
+        label = "Create tenant (ctrl+g)" if phrase else "Generate mnemonic (ctrl+g)"
+        self.query_one("#generate", Button).label = label
+
     def on_mount(self) -> None:
+        self._sync_kind()
         self.query_one("#token", SecretField).focus_input()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -111,9 +140,22 @@ class BootstrapScreen(Screen[None]):
         self.dismiss(None)
 
     def action_generate(self) -> None:
+        status = self.query_one("#form-status", Static)
         if not self.query_one("#token", SecretField).value.strip():
-            self.notify("paste the bootstrap token first", severity="warning")
+            status.update("Paste the bootstrap token first.")
             return
+        if self.kind == "phrase":
+            phrase = self.query_one("#phrase", SecretField).value
+            if not phrase.strip():
+                status.update("Type the recovery phrase twice.")
+                return
+            if phrase != self.query_one("#phrase2", SecretField).value:
+                status.update("The two phrases differ.")
+                return
+            status.update("")
+            self._create(phrase, "phrase")
+            return
+        status.update("")
         self._words = self._connector.new_mnemonic().split()
         grid = self.query_one("#words", Grid)
         grid.remove_children()
@@ -146,28 +188,29 @@ class BootstrapScreen(Screen[None]):
                 "Those words do not match. Check your copy, or start over with a new mnemonic."
             )
             return
+        self._create(" ".join(self._words), "mnemonic")
+
+    @work(exclusive=True, group="bootstrap")
+    async def _create(self, secret: str, kind: str) -> None:
         token = self.query_one("#token", SecretField).value.strip()
         kdf = str(self.query_one("#kdf", Select).value)
         cipher = str(self.query_one("#cipher", Select).value)
-        self._create(token, " ".join(self._words), kdf, cipher)
-
-    @work(exclusive=True, group="bootstrap")
-    async def _create(self, token: str, mnemonic: str, kdf: str, cipher: str) -> None:
-        status = self.query_one("#quiz-status", Static)
+        status = self.query_one("#quiz-status" if kind == "mnemonic" else "#form-status", Static)
         status.update("Creating the tenant...")
         try:
-            backend, result = await self._connector.bootstrap(token, mnemonic, kdf, cipher)
+            backend, result = await self._connector.bootstrap(token, secret, kind, kdf, cipher)
         except Exception as exc:  # NeuralLogError or transport: shown, never raised
             status.update(describe(exc))
             self.notify(describe(exc), title="Bootstrap failed", severity="error")
             return
         self._words = []
-        self.query_one("#token", SecretField).clear()
+        for field in self.query(SecretField):
+            field.clear()
         dialog = SecretShownDialog(
             f"Tenant {result.tenant_id} created: your admin API key",
             result.api_key,
             result.fingerprint,
-            "Keep the mnemonic offline; with this key it unlocks the admin console.",
+            f"Keep the {kind} offline; with this key it unlocks the admin console.",
         )
         self.app.push_screen(dialog, lambda _: self._opened(backend))
 

@@ -46,16 +46,17 @@ class DrillPane(Pane):
         kind = secret_kind(self.query_one("#drill-kind", RadioSet))
         result = self.query_one("#drill-result", Static)
         result.update("Checking...")
-        ok = await attempt(self, "Recovery drill", self.backend.check_secret(secret, kind))
+        outcome = await attempt(self, "Recovery drill", self.backend.check_secret(secret, kind))
         field.clear()
-        if isinstance(ok, Failed):
+        if isinstance(outcome, Failed):
             result.update("Not checked (see the error).")
             return
+        ok, why = outcome
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
         tenant = self.backend.tenant_id
         result.update(
             f"PASS: this {kind} matches tenant {tenant}; it can recover it."
             if ok
-            else f"FAIL: this {kind} does not match tenant {tenant}."
+            else f"FAIL: this {kind} does not match tenant {tenant}: {why}"
         )

@@ -3,9 +3,8 @@ from __future__ import annotations
 from neurallog_tui.app import AdminApp
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import DataTable
-
-from .fake import API_KEY, PHRASE, FakeConnector
-from .screen_text import screen_text
+from tui_fake import API_KEY, PHRASE, FakeConnector
+from tui_screen import screen_text
 
 
 async def test_unlock_and_tabs() -> None:
