@@ -89,3 +89,40 @@ def test_bip39_matches_python_mnemonic_reference() -> None:
         64,
     )
     assert seed == Mnemonic.to_seed(words, passphrase)
+
+
+def test_argon2_library_matches_rfc9106_section_5_3() -> None:
+    """The libargon2 behind the argon2id plugin reproduces RFC 9106 s.5.3 (with K and X)."""
+    from argon2.low_level import ARGON2_VERSION, Type, core, ffi, lib
+
+    v = json.loads((VECTORS / "kdf_argon2id.json").read_text(encoding="utf-8"))["library_check"]
+    buffers = {
+        name: ffi.new("uint8_t[]", bytes.fromhex(v[f"{name}_hex"]))
+        for name in ("password", "salt", "secret", "ad")
+    }
+    out = ffi.new("uint8_t[]", v["length"])
+    ctx = ffi.new(
+        "argon2_context *",
+        {
+            "version": ARGON2_VERSION,
+            "out": out,
+            "outlen": v["length"],
+            "pwd": buffers["password"],
+            "pwdlen": len(v["password_hex"]) // 2,
+            "salt": buffers["salt"],
+            "saltlen": len(v["salt_hex"]) // 2,
+            "secret": buffers["secret"],
+            "secretlen": len(v["secret_hex"]) // 2,
+            "ad": buffers["ad"],
+            "adlen": len(v["ad_hex"]) // 2,
+            "t_cost": v["t"],
+            "m_cost": v["m"],
+            "lanes": v["p"],
+            "threads": v["p"],
+            "allocate_cbk": ffi.NULL,
+            "free_cbk": ffi.NULL,
+            "flags": lib.ARGON2_DEFAULT_FLAGS,
+        },
+    )
+    assert core(ctx, Type.ID.value) == lib.ARGON2_OK
+    assert bytes(ffi.buffer(out, v["length"])).hex() == v["expected_hex"]
