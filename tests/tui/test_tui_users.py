@@ -1,0 +1,89 @@
+"""Users pane against a live server: enrol (key shown once), disable, provision, revoke."""
+
+from __future__ import annotations
+
+from conftest import Tenant
+from neurallog_tui.dialogs.confirm import ConfirmDialog
+from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
+from neurallog_tui.dialogs.prompt import ChoiceDialog
+from neurallog_tui.screens.main import MainScreen
+from textual.widgets import Select
+from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
+from tui_screen import screen_text
+
+from neurallog.client import AsyncNeuralLogClient
+
+
+async def test_enroll_disable_provision_revoke(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
+    await admin.enroll_user("ingest")
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("2")
+        await rows(pilot, "users-table", 2)
+
+        # enrol carol as auditor: the API key is shown once with the fingerprint
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EnrollDialog), "enrol form")
+        app.screen.query_one(Select).value = "auditor"
+        app.screen.query_one("#enroll-user").focus()
+        await pilot.press(*"carol", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretShownDialog), "the key")
+        dialog = app.screen
+        assert isinstance(dialog, SecretShownDialog)
+        api_key = dialog._api_key
+        text = screen_text(app)
+        assert "shown ONCE" in text
+        assert f"Signing-key fingerprint: {api_key.split('.')[-1]}" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        await rows(pilot, "users-table", 3)
+        async with AsyncNeuralLogClient(tenant.url) as carol:
+            await carol.authenticate_with_api_key(api_key)
+            assert (carol.user_id, carol.role) == ("carol", "auditor")
+
+        # enrolling the same id again: a readable error, no traceback, app still usable
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EnrollDialog), "enrol form")
+        await pilot.press(*"carol", "enter")
+        await wait_until(
+            pilot,
+            lambda: any(n[0] == "error" and n[1] == "Enrolment failed" for n in notifications(app)),
+            "the error",
+        )
+        assert isinstance(app.screen, MainScreen)
+
+        # revoke, then provision back, the active version for ingest
+        active = (await admin.get_active_kek_version()).id
+        await cursor_to(pilot, "users-table", "ingest")
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceDialog), "versions")
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: any(n[1] == "Revoked" for n in notifications(app)),
+            "revoked",
+        )
+        user = next(u for u in await admin.list_users() if u.user_id == "ingest")
+        assert active not in user.versions
+        await shows(pilot, "none")  # ingest now holds no version
+        await cursor_to(pilot, "users-table", "ingest")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceDialog), "versions")
+        assert active[:8] in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: any(n[1] == "Provisioned" for n in notifications(app)), "provisioned"
+        )
+        user = next(u for u in await admin.list_users() if u.user_id == "ingest")
+        assert active in user.versions
+
+        # disable carol after a confirm that states what happens
+        await cursor_to(pilot, "users-table", "carol")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm")
+        assert "stop working at once" in screen_text(app)
+        await pilot.press("y")
+        await shows(pilot, "disabled")
+    states = {u.user_id: u.state for u in await admin.list_users()}
+    assert states["carol"] == "disabled" and states["ingest"] == "active"
