@@ -175,3 +175,12 @@ def test_invalid_cipher_shapes_are_refused() -> None:
 def test_all_plugin_errors_share_a_root() -> None:
     for cls in (UnknownAlgorithmError, DuplicateAlgorithmError, PluginFailedError):
         assert issubclass(cls, PluginError)
+
+
+def test_first_use_from_many_threads_loads_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        managers = list(pool.map(lambda _: get_plugin_manager(), range(64)))
+    assert all(pm is managers[0] for pm in managers)
+    assert get_kdf("argon2id") is get_kdf("argon2id")
