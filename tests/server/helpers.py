@@ -130,6 +130,9 @@ class LiveServer:
 async def live_server(config: ServerConfig) -> AsyncIterator[LiveServer]:
     """Serve ``create_app(config)`` on a free loopback port for the duration of the block."""
     app = create_app(config)
+    # Sanic's touch-up recompiles class methods once per process; a second in-process
+    # server would recompile already touched code and fail.
+    app.config.TOUCHUP = False
     port = free_port()
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
