@@ -120,12 +120,9 @@ class _Registry:
                     f"{type(exc).__name__}: {exc}; set {DISABLE_ENV}={ep_name} to skip it"
                 ) from exc
         self._check_pending()
-        origins = {
-            id(plugin): _dist_origin(dist) for plugin, dist in self.pm.list_plugin_distinfo()
-        }
         for name, plugin in self.pm.list_name_plugin():
             if plugin is not None:
-                self._merge(self._collect(plugin, name, origins.get(id(plugin), "unknown")))
+                self._merge(self._collect(plugin, name, self._origin_of(plugin, name)))
 
     def add_runtime(self, plugin: object, name: str | None) -> str:
         """Register ``plugin`` now; on any error the manager is left as it was."""
@@ -146,10 +143,20 @@ class _Registry:
         return plugin_name
 
     def _check_pending(self) -> None:
+        """``pm.check_pending()``: a hookimpl matching no spec (a misspelling) is an error."""
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginFailedError(f"plugin {exc.plugin!r} is invalid: {exc}") from exc
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            origin = self._origin_of(exc.plugin, name)
+            hint = "" if origin.startswith("runtime:") else f"; set {DISABLE_ENV}={name} to skip it"
+            raise PluginFailedError(f"plugin {name!r} ({origin}) is invalid: {exc}{hint}") from exc
+
+    def _origin_of(self, plugin: object, name: str) -> str:
+        for candidate, dist in self.pm.list_plugin_distinfo():
+            if candidate is plugin:
+                return _dist_origin(dist)
+        return f"runtime:{name}"
 
     # --- collecting ------------------------------------------------------------------------
 
