@@ -10,7 +10,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any
 
 from sanic import Sanic
@@ -38,7 +38,7 @@ class LiveServer:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
 
-        async def main() -> None:
+        async def boot() -> None:
             server = await self.app.create_server(
                 host="127.0.0.1",
                 port=self.port,
@@ -48,19 +48,24 @@ class LiveServer:
             assert server is not None
             await server.startup()
             await server.before_start()
+            if not server.is_serving():
+                await server.start_serving()
             await server.after_start()
             self._server = server
-            self._ready.set()
-            with suppress(asyncio.CancelledError):
-                await server.serve_forever()
 
         try:
-            self._loop.run_until_complete(main())
+            self._loop.run_until_complete(boot())
         except BaseException as exc:  # surfaced by start()
             self._error = exc
             self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
 
     def start(self) -> LiveServer:
+        # Test mode keeps Sanic's TouchUp from rewriting already-rewritten methods when a
+        # second app starts in the same process (as sanic-testing does).
+        Sanic.test_mode = True
         self._thread.start()
         if not self._ready.wait(30) or self._error is not None:
             raise RuntimeError(f"live server failed to start: {self._error!r}")
@@ -80,6 +85,7 @@ class LiveServer:
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(30)
         finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(30)
             if not self._loop.is_closed() and not self._loop.is_running():
                 self._loop.close()
