@@ -19,6 +19,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from neurallog.server.blueprints import all_blueprints
 from neurallog.server.config import ServerConfig
 from neurallog.server.context import AppCtx
+from neurallog.server.docs import documented
 from neurallog.server.problems import handle_error
 from neurallog.storage.connection import connect
 
@@ -54,6 +55,11 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
         app.blueprint(bp)
 
     @app.get("/openapi.json", name="openapi_json")
+    @documented(
+        "This OpenAPI 3 document",
+        response={"type": "object", "description": "OpenAPI 3 document"},
+        secured=False,
+    )
     async def openapi_json(request: Request) -> HTTPResponse:
         """The OpenAPI 3 document (same as /docs/openapi.json)."""
         spec = SpecificationBuilder().build(request.app)
