@@ -1,0 +1,175 @@
+"""A malicious server: the test edits Redis behind the server's back, the client fails closed.
+
+Each case is a typed error and nothing decrypted or sealed: swapped blobs between users
+and between versions, a replaced user public key, a replaced signing key, another key's
+slot, entries moved between streams, replayed under a new id or relabelled.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis
+from conftest import FAST_KDF
+
+from neurallog import AsyncNeuralLogClient
+from neurallog.client._keys import certify_public_key
+from neurallog.crypto.apikeys import ApiKey
+from neurallog.crypto.hierarchy import KeyHierarchy
+from neurallog.crypto.userkeys import UserKeyPair
+from neurallog.errors import DecryptionError, SignatureError, WrongRecoveryPhraseError
+from neurallog.storage import keyspace
+
+TENANT = "tamper-corp"
+PHRASE = "correct horse battery staple tamper edition"
+
+
+@dataclass
+class World:
+    url: str
+    admin: AsyncNeuralLogClient
+    alice: AsyncNeuralLogClient
+    alice_key: str
+    bob_key: str
+    v1: str
+
+
+@pytest.fixture
+async def world(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> AsyncIterator[World]:
+    token = await new_tenant(TENANT)
+    admin = AsyncNeuralLogClient(server_url)
+    result = await admin.bootstrap_tenant(token, recovery_phrase=PHRASE, kdf_params=FAST_KDF)
+    assert result.mnemonic is None
+    alice_key = await admin.enroll_user("alice")
+    bob_key = await admin.enroll_user("bob")
+    alice = AsyncNeuralLogClient(server_url, api_key=alice_key)
+    await alice.__aenter__()
+    await alice.log("a", {"secret": "in a"})
+    await alice.log("b", {"secret": "in b"})
+    yield World(server_url, admin, alice, alice_key, bob_key, result.version.id)
+    await alice.close()
+    await admin.close()
+
+
+async def login(world: World, key: str) -> AsyncNeuralLogClient:
+    client = AsyncNeuralLogClient(world.url)
+    try:
+        await client.authenticate_with_api_key(key)
+    except BaseException:
+        await client.close()
+        raise
+    return client
+
+
+def stream_of(client: AsyncNeuralLogClient, name: str, version_id: str) -> str:
+    assert client._session is not None
+    return keyspace.log_stream(TENANT, client._session.working_keys(version_id).stream_id(name))
+
+
+async def test_admin_phrase_round_trip_and_wrong_phrase(world: World) -> None:
+    admin2 = await login(world, world.alice_key)
+    with pytest.raises(WrongRecoveryPhraseError, match="does not match this tenant"):
+        await admin2.initialize_with_recovery_phrase(PHRASE + " typo")
+    with pytest.raises(WrongRecoveryPhraseError, match="recovery phrase"):
+        await admin2.initialize_with_mnemonic("abandon " * 11 + "about")
+    await admin2.initialize_with_recovery_phrase("  " + PHRASE.replace(" ", "   ") + " ")
+    assert admin2.is_initialized  # normalised: the same phrase despite the whitespace
+    await admin2.close()
+
+
+async def test_blobs_swapped_between_users(world: World, raw_redis: redis.Redis[Any]) -> None:
+    a, b = keyspace.user_blobs(TENANT, "alice"), keyspace.user_blobs(TENANT, "bob")
+    blob_a, blob_b = raw_redis.hget(a, world.v1), raw_redis.hget(b, world.v1)
+    raw_redis.hset(a, world.v1, blob_b)  # type: ignore[arg-type]
+    raw_redis.hset(b, world.v1, blob_a)  # type: ignore[arg-type]
+    with pytest.raises(SignatureError, match="server may be tampering"):
+        await login(world, world.alice_key)
+    with pytest.raises(SignatureError):
+        await world.alice.refresh()  # a running client fails closed too
+
+
+async def test_blob_moved_between_versions(world: World, raw_redis: redis.Redis[Any]) -> None:
+    v2 = (await world.admin.create_kek_version("second")).id
+    key = keyspace.user_blobs(TENANT, "alice")
+    raw_redis.hset(key, world.v1, raw_redis.hget(key, v2))  # type: ignore[arg-type]
+    with pytest.raises(SignatureError):
+        await login(world, world.alice_key)
+
+
+async def test_replaced_public_key_gets_nothing_sealed(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    versions_before = len(await world.admin.get_kek_versions())
+    user = keyspace.user(TENANT, "bob")
+    attacker = UserKeyPair.generate()
+    # Uncertified key, then a key certified by another tenant's signing key.
+    other = KeyHierarchy.from_recovery_phrase("evil-corp", "x y z", kdf="argon2id", params=FAST_KDF)
+    forged = certify_public_key(other.signing_key, attacker.public, tenant_id=TENANT, user_id="bob")
+    for fake in (attacker.public.raw, forged):
+        raw_redis.hset(user, "public_key", base64.b64encode(fake))
+        with pytest.raises(SignatureError, match="public key of user 'bob'"):
+            await world.admin.provision_kek_for_user("bob", world.v1)
+        with pytest.raises(SignatureError):
+            await world.admin.rotate_kek("rotate with a forged key")
+        with pytest.raises(SignatureError):
+            await world.admin.create_kek_version("create with a forged key")
+    assert len(await world.admin.get_kek_versions()) == versions_before
+
+
+async def test_replaced_signing_key_is_caught_by_the_pin(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    tenant = keyspace.tenant(TENANT)
+    profile = json.loads(raw_redis.hget(tenant, "profile"))  # type: ignore[arg-type]
+    other = KeyHierarchy.from_recovery_phrase(TENANT, "another phrase", params=FAST_KDF)
+    profile["signing_public_key"] = base64.b64encode(other.signing_public_key).decode()
+    profile["key_check"] = base64.b64encode(other.key_check).decode()
+    raw_redis.hset(tenant, "profile", json.dumps(profile))
+    with pytest.raises(SignatureError, match="fingerprint in your API key"):
+        await login(world, world.alice_key)
+
+
+async def test_another_keys_slot_does_not_open(world: World, raw_redis: redis.Redis[Any]) -> None:
+    alice_kid = ApiKey.parse(world.alice_key).key_id
+    bob_kid = ApiKey.parse(world.bob_key).key_id
+    bob_slot = raw_redis.hget(keyspace.api_key(TENANT, bob_kid), "slot")
+    raw_redis.hset(keyspace.api_key(TENANT, alice_kid), "slot", bob_slot)  # type: ignore[arg-type]
+    with pytest.raises(DecryptionError, match="does not open its key slot"):
+        await login(world, world.alice_key)
+
+
+async def test_entries_moved_replayed_or_relabelled(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    src, dst = stream_of(world.alice, "a", world.v1), stream_of(world.alice, "b", world.v1)
+    (_, fields), *_ = raw_redis.xrange(src)
+    # 1. moved to another stream (same id, version and envelope)
+    moved = raw_redis.xadd(dst, fields)
+    with pytest.raises(DecryptionError, match="moved, replayed or altered"):
+        await world.alice.get_logs("b")
+    raw_redis.xdel(dst, moved)
+    assert [e.data for e in (await world.alice.get_logs("b")).entries] == [{"secret": "in b"}]
+    # 2. replayed in its own stream under a fresh entry id
+    raw_redis.xadd(src, {**fields, b"id": b"A" * 22})
+    with pytest.raises(DecryptionError):
+        await world.alice.get_logs("a")
+    raw_redis.xtrim(src, maxlen=0)
+    # 3. relabelled with another version, and a flipped ciphertext byte
+    v2 = (await world.admin.create_kek_version("second")).id
+    await world.alice.refresh()
+    envelope = bytearray(base64.b64decode(fields[b"e"]))
+    envelope[-1] ^= 1
+    raw_redis.xadd(src, {**fields, b"v": v2.encode()})
+    with pytest.raises(DecryptionError):
+        await world.alice.get_logs("a")
+    raw_redis.xtrim(src, maxlen=0)
+    raw_redis.xadd(src, {**fields, b"e": base64.b64encode(bytes(envelope))})
+    with pytest.raises(DecryptionError):
+        await world.alice.get_logs("a")
