@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESGCMSIV, ChaCh
 from neurallog.errors import FormatError, UnknownAlgorithmError
 
 Seal = Callable[[bytes, bytes, bytes], bytes]  # (nonce, plaintext, aad) -> ciphertext+tag
-Open = Callable[[bytes, bytes, bytes], bytes]  # (nonce, ciphertext+tag, aad) -> plaintext
+Open = Callable[[bytes, bytes | memoryview, bytes], bytes]  # (nonce, ciphertext+tag, aad)
+SealInto = Callable[[bytes, bytes, bytes, memoryview], int]  # (nonce, plaintext, aad, out)
 
 _BUILTIN: dict[str, tuple[type[AESGCM] | type[AESGCMSIV] | type[ChaCha20Poly1305], int]] = {
     "aes-256-gcm": (AESGCM, 32),
@@ -60,7 +61,14 @@ def keyed(name: str, key: bytes) -> tuple[Seal, Open]:
     def seal(nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         return plugin.encrypt(key, nonce, plaintext, aad)
 
-    def open_(nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
-        return plugin.decrypt(key, nonce, ciphertext, aad)
+    def open_(nonce: bytes, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
+        return plugin.decrypt(key, nonce, bytes(ciphertext), aad)
 
     return seal, open_
+
+
+def keyed_into(name: str, key: bytes) -> SealInto | None:
+    """``encrypt_into`` bound to ``key`` for the built-ins (no output copy), else ``None``."""
+    if name in _BUILTIN:
+        return _BUILTIN[name][0](key).encrypt_into
+    return None

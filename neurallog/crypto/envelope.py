@@ -8,8 +8,10 @@ Format v1 (all integers big-endian)::
 subkey = HKDF-SHA256(data key of the version, salt, label entry-subkey(tenant, version,
 cipher)). A sealer draws one random salt and numbers its nonces 0, 1, 2... (so no nonce
 repeats under a subkey and none is random); it starts a new salt after ``max_entries``.
-AAD = label entry-aad(tenant, version, cipher, stream id, entry id) || header, so a moved,
-replayed or altered entry fails with one opaque ``DecryptionError``.
+AAD = label entry-aad(tenant, version, cipher, stream id, entry id), so a moved, replayed
+or altered entry fails with one opaque ``DecryptionError``. The rest of the header is
+authenticated implicitly: the format version selects the ``v1`` label, the salt selects
+the subkey and the nonce enters GCM itself.
 See docs/formats.md for the reasoning and the figures.
 """
 
@@ -17,11 +19,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from neurallog.crypto import labels as L
-from neurallog.crypto._aead import Open, Seal, cipher_info, keyed
+from neurallog.crypto._aead import Open, Seal, SealInto, cipher_info, keyed, keyed_into
 from neurallog.crypto._util import hkdf_sha256
 from neurallog.errors import DecryptionError, FormatError, NoAccessToVersionError
 
@@ -30,6 +32,7 @@ SALT_SIZE = 16
 DEFAULT_CIPHER = "aes-256-gcm"
 DEFAULT_MAX_ENTRIES = 1 << 32
 _CACHE_SIZE = 1024
+_VIEW_FROM = 4096  # from this size, pass the body as a memoryview instead of copying it
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,14 @@ def parse_envelope(envelope: bytes) -> EnvelopeHeader:
     return EnvelopeHeader(cipher, version_id, salt, nonce, data[:pos], data[pos:])
 
 
+def _len2(raw: bytes) -> bytes:
+    """The separator and length of one label field (see ``labels.field``)."""
+    return _LEN2[len(raw)] if len(raw) < 256 else b"\x00" + len(raw).to_bytes(2, "big")
+
+
+_LEN2 = [b"\x00" + n.to_bytes(2, "big") for n in range(256)]
+
+
 def _header_prefix(cipher: str, version_id: str) -> bytes:
     c = cipher.encode("ascii")
     v = version_id.encode("utf-8")
@@ -119,15 +130,20 @@ class EnvelopeSealer:
         self.cipher = cipher
         self._data_key = bytes(data_key)
         self._nonce_size = info.nonce_size
+        self._tag_size = info.tag_size
         self._max_entries = max_entries
         self._prefix = _header_prefix(cipher, version_id)
         self._aad_prefix = _aad_prefix(tenant_id, version_id, cipher)
+        self._streams: dict[str, bytes] = {}
+        self._last_stream: str | None = None
+        self._last_head = b""
         self._new_batch()
 
     def _new_batch(self) -> None:
         self.salt = os.urandom(SALT_SIZE)
         key = _subkey(self._data_key, self.tenant_id, self.version_id, self.cipher, self.salt)
         self._seal: Seal = keyed(self.cipher, key)[0]
+        self._seal_into: SealInto | None = keyed_into(self.cipher, key)
         self._batch_prefix = self._prefix + self.salt
         self._counter = itertools.count()
 
@@ -138,21 +154,83 @@ class EnvelopeSealer:
             self._new_batch()
             n = next(self._counter)
         nonce = n.to_bytes(self._nonce_size, "big")
+        if stream_id == self._last_stream:
+            prefix = self._last_head
+        else:
+            prefix = self._stream_prefix(stream_id)
+        e = entry_id.encode()
+        n_e = len(e)
+        aad = prefix + (_LEN2[n_e] if n_e < 256 else _len2(e)) + e
+        return self._batch_prefix + nonce + self._seal(nonce, plaintext, aad)
+
+    def seal_buffer(self, stream_id: str, entry_id: str, plaintext: bytes) -> bytearray:
+        """Like :meth:`seal`, into a fresh ``bytearray`` the cipher writes directly.
+
+        For large entries: it saves the copy of the ciphertext behind the header that
+        ``seal`` makes (about a fifth of the time at 64 KiB). Same bytes as ``seal``.
+        """
+        if self._seal_into is None:
+            return bytearray(self.seal(stream_id, entry_id, plaintext))
+        n = next(self._counter)
+        if n >= self._max_entries:
+            self._new_batch()
+            n = next(self._counter)
+        nonce = n.to_bytes(self._nonce_size, "big")
+        prefix = self._stream_prefix(stream_id)
+        e = entry_id.encode()
+        aad = prefix + _len2(e) + e
         header = self._batch_prefix + nonce
-        aad = self._aad_prefix + L.field(stream_id) + L.field(entry_id) + header
-        return header + self._seal(nonce, plaintext, aad)
+        out = bytearray(len(header) + len(plaintext) + self._tag_size)
+        out[: len(header)] = header
+        self._seal_into(nonce, plaintext, aad, memoryview(out)[len(header) :])
+        return out
+
+    def seal_many(self, stream_id: str, entries: Iterable[tuple[str, bytes]]) -> list[bytes]:
+        """Seal ``(entry_id, plaintext)`` pairs of one stream (one upload batch), in order."""
+        seal = self.seal
+        return [seal(stream_id, entry_id, plaintext) for entry_id, plaintext in entries]
+
+    def _stream_prefix(self, stream_id: str) -> bytes:
+        prefix = self._streams.get(stream_id)
+        if prefix is None:
+            if len(self._streams) >= _CACHE_SIZE:
+                self._streams.clear()
+            prefix = self._aad_prefix + L.field(stream_id)
+            self._streams[stream_id] = prefix
+        self._last_stream, self._last_head = stream_id, prefix
+        return prefix
 
     def __repr__(self) -> str:
         return f"EnvelopeSealer(tenant_id={self.tenant_id!r}, version_id={self.version_id!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What every envelope of one batch (same cipher, version and salt) shares."""
+
+    version_id: str
+    open: Open
+    aad_prefix: bytes
+    nonce_size: int
+    tag_size: int
+
+
+# (prefix, stream id, AAD head, prefix length, header length, minimum length, open, version)
+_Last = tuple[bytes, str, bytes, int, int, int, Open, str]
+
+
 class EnvelopeOpener:
-    """Opens envelopes of one tenant under the data keys of the versions it holds."""
+    """Opens envelopes of one tenant under the data keys of the versions it holds.
+
+    Entries of one batch share their header up to the salt; the opener caches the subkey's
+    cipher object and AAD prefix under those bytes, so a page of entries costs one HKDF.
+    """
 
     def __init__(self, tenant_id: str, data_keys: dict[str, bytes] | None = None) -> None:
         self.tenant_id = tenant_id
         self._data_keys: dict[str, bytes] = {}
-        self._subkeys: OrderedDict[tuple[str, str, bytes], Open] = OrderedDict()
+        self._batches: dict[bytes, _Batch] = {}
+        self._last: _Last | None = None
         for version_id, key in (data_keys or {}).items():
             self.add_version(version_id, key)
 
@@ -167,20 +245,26 @@ class EnvelopeOpener:
         """Version ids this opener can decrypt."""
         return frozenset(self._data_keys)
 
-    def _opener(self, cipher: str, version_id: str, salt: bytes) -> Open:
-        cache_key = (cipher, version_id, salt)
-        found = self._subkeys.get(cache_key)
-        if found is not None:
-            self._subkeys.move_to_end(cache_key)
-            return found
-        data_key = self._data_keys.get(version_id)
+    def _new_batch(self, data: bytes, prefix_len: int, expected_version: str | None) -> _Batch:
+        h = parse_envelope(data)  # full validation of the framing
+        if expected_version is not None and expected_version != h.version_id:
+            raise DecryptionError("entry failed to decrypt")
+        data_key = self._data_keys.get(h.version_id)
         if data_key is None:
-            raise NoAccessToVersionError(f"no KEK for version {version_id!r}")
-        opener = keyed(cipher, _subkey(data_key, self.tenant_id, version_id, cipher, salt))[1]
-        self._subkeys[cache_key] = opener
-        if len(self._subkeys) > _CACHE_SIZE:
-            self._subkeys.popitem(last=False)
-        return opener
+            raise NoAccessToVersionError(f"no KEK for version {h.version_id!r}")
+        subkey = _subkey(data_key, self.tenant_id, h.version_id, h.cipher, h.salt)
+        info = cipher_info(h.cipher)
+        batch = _Batch(
+            h.version_id,
+            keyed(h.cipher, subkey)[1],
+            _aad_prefix(self.tenant_id, h.version_id, h.cipher),
+            info.nonce_size,
+            info.tag_size,
+        )
+        if len(self._batches) >= _CACHE_SIZE:
+            self._batches.clear()
+        self._batches[data[:prefix_len]] = batch
+        return batch
 
     def open(
         self,
@@ -191,20 +275,84 @@ class EnvelopeOpener:
         version_id: str | None = None,
     ) -> bytes:
         """Decrypt; ``version_id`` (as the server listed it) must match the envelope's."""
-        h = parse_envelope(envelope)
-        if version_id is not None and version_id != h.version_id:
+        data = envelope
+        last = self._last
+        if last is None or stream_id != last[1] or not data.startswith(last[0]):
+            last = self._lookup(data, stream_id, version_id)
+        _, _, head, prefix_len, header_len, min_len, open_, batch_version = last
+        if version_id is not None and version_id != batch_version:
             raise DecryptionError("entry failed to decrypt")
-        open_ = self._opener(h.cipher, h.version_id, h.salt)
-        aad = (
-            _aad_prefix(self.tenant_id, h.version_id, h.cipher)
-            + L.field(stream_id)
-            + L.field(entry_id)
-            + h.header
-        )
+        size = len(data)
+        if size < min_len:
+            raise FormatError("envelope: truncated body")
+        e = entry_id.encode()
+        n_e = len(e)
+        aad = head + (_LEN2[n_e] if n_e < 256 else _len2(e)) + e
         try:
-            return open_(h.nonce, h.ciphertext, aad)
+            return open_(
+                data[prefix_len:header_len],
+                data[header_len:] if size < _VIEW_FROM else memoryview(data)[header_len:],
+                aad,
+            )
         except Exception:
             raise DecryptionError("entry failed to decrypt") from None
+
+    def open_many(
+        self, stream_id: str, entries: Iterable[tuple[str, bytes]], *, version_id: str | None = None
+    ) -> list[bytes]:
+        """Open ``(entry_id, envelope)`` pairs of one stream (a page of entries), in order.
+
+        Same checks as :meth:`open`, with the per-batch work hoisted out of the loop.
+        """
+        out: list[bytes] = []
+        append = out.append
+        prefix = b""
+        head = b""
+        prefix_len = header_len = min_len = 0
+        open_: Open | None = None
+        for entry_id, data in entries:
+            if open_ is None or not data.startswith(prefix):
+                last = self._lookup(data, stream_id, version_id)
+                prefix, _, head, prefix_len, header_len, min_len, open_, batch_version = last
+                if version_id is not None and version_id != batch_version:
+                    raise DecryptionError("entry failed to decrypt")
+            size = len(data)
+            if size < min_len:
+                raise FormatError("envelope: truncated body")
+            e = entry_id.encode()
+            n_e = len(e)
+            aad = head + (_LEN2[n_e] if n_e < 256 else _len2(e)) + e
+            body = data[header_len:] if size < _VIEW_FROM else memoryview(data)[header_len:]
+            try:
+                append(open_(data[prefix_len:header_len], body, aad))
+            except Exception:
+                raise DecryptionError("entry failed to decrypt") from None
+        return out
+
+    def _lookup(self, data: bytes, stream_id: str, version_id: str | None) -> _Last:
+        """Find (or derive) the batch of ``data``; remember it with the stream's AAD head."""
+        try:
+            at = 2 + data[1]
+            prefix_len = at + 1 + SALT_SIZE + data[at]
+        except IndexError:
+            raise FormatError("envelope: truncated header") from None
+        prefix = data[:prefix_len]
+        # A cached prefix was fully validated (format version included) when first seen.
+        batch = self._batches.get(prefix)
+        if batch is None:
+            batch = self._new_batch(data, prefix_len, version_id)
+        header_len = prefix_len + batch.nonce_size
+        self._last = last = (
+            prefix,
+            stream_id,
+            batch.aad_prefix + L.field(stream_id),
+            prefix_len,
+            header_len,
+            header_len + batch.tag_size,
+            batch.open,
+            batch.version_id,
+        )
+        return last
 
     def __repr__(self) -> str:
         return f"EnvelopeOpener(tenant_id={self.tenant_id!r}, versions={len(self._data_keys)})"

@@ -54,6 +54,10 @@ def hierarchy_from_profile(
     Raises ``WrongRecoveryPhraseError`` when the key-check value (or the signing key)
     does not match, ``InvalidMnemonicError`` for a malformed mnemonic.
     """
+    if not isinstance(profile, Mapping):
+        raise FormatError("profile must be a JSON object")
+    if not isinstance(secret, str):
+        raise TypeError("secret must be a str")
     kdf = _field(profile, "kdf", str)
     params = _field(profile, "kdf_params", dict)
     kind = _field(profile, "secret_kind", str)
@@ -66,7 +70,10 @@ def hierarchy_from_profile(
             raise FormatError("profile: a mnemonic tenant must use the bip39 KDF")
         hierarchy = KeyHierarchy.from_mnemonic(tenant_id, secret, passphrase=passphrase)
     else:
-        hierarchy = KeyHierarchy.from_recovery_phrase(tenant_id, secret, kdf=kdf, params=params)
+        try:
+            hierarchy = KeyHierarchy.from_recovery_phrase(tenant_id, secret, kdf=kdf, params=params)
+        except TypeError as exc:  # a KDF parameter of the wrong type: the profile is bad
+            raise FormatError(f"profile kdf_params: {exc}") from None
     hierarchy.check(key_check)
     if not hmac.compare_digest(hierarchy.signing_public_key, signing_public_key):
         raise WrongRecoveryPhraseError("recovery phrase does not match this tenant")

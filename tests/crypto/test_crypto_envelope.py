@@ -125,3 +125,53 @@ def test_working_keys_drive_envelopes() -> None:
 def test_property_round_trip(pt: bytes, cipher: str, stream: str, entry: str) -> None:
     env = EnvelopeSealer(T, V2, KEYS[V2], cipher=cipher).seal(stream, entry, pt)
     assert opener().open(env, stream_id=stream, entry_id=entry) == pt
+
+
+def test_batch_apis_match_single_calls() -> None:
+    sealer = EnvelopeSealer(T, V1, KEYS[V1])
+    items = [(new_entry_id(), os.urandom(n)) for n in (0, 1, 300, 5000)]
+    envs = sealer.seal_many(S1, items)
+    o = opener()
+    assert o.open_many(S1, list(zip([i for i, _ in items], envs, strict=True))) == [
+        pt for _, pt in items
+    ]
+    assert [
+        o.open(env, stream_id=S1, entry_id=i) for (i, _), env in zip(items, envs, strict=True)
+    ] == [pt for _, pt in items]
+    swapped = [(items[1][0], envs[0])]
+    with pytest.raises(DecryptionError):
+        o.open_many(S1, swapped)
+    with pytest.raises(DecryptionError):
+        o.open_many(S1, [(items[0][0], envs[0])], version_id=V2)
+    with pytest.raises(DecryptionError):
+        o.open_many(S2, [(items[0][0], envs[0])])
+
+
+def test_opener_cache_does_not_skip_checks() -> None:
+    """After a batch is cached, a tampered header or a truncated body is still caught."""
+    sealer = EnvelopeSealer(T, V1, KEYS[V1])
+    env = sealer.seal(S1, E1, b"first")
+    o = opener()
+    assert o.open(env, stream_id=S1, entry_id=E1) == b"first"
+    for i in range(len(env)):
+        bad = bytearray(env)
+        bad[i] ^= 0x04
+        with pytest.raises(CryptoError):
+            o.open(bytes(bad), stream_id=S1, entry_id=E1, version_id=V1)
+    with pytest.raises(FormatError):
+        o.open(env[: len(parse_envelope(env).header) + 3], stream_id=S1, entry_id=E1)
+    assert o.open(env, stream_id=S1, entry_id=E1) == b"first"
+
+
+@pytest.mark.parametrize("size", [0, 100, 70_000])
+def test_seal_buffer_opens_like_seal(size: int) -> None:
+    sealer = EnvelopeSealer(T, V1, KEYS[V1])
+    pt = os.urandom(size)
+    buf = sealer.seal_buffer(S1, E1, pt)
+    assert isinstance(buf, bytearray)
+    assert opener().open(bytes(buf), stream_id=S1, entry_id=E1, version_id=V1) == pt
+    # same subkey and nonce (both first of their batch): byte-identical to seal()
+    again = EnvelopeSealer(T, V1, KEYS[V1])
+    again.salt, again._seal, again._seal_into = sealer.salt, sealer._seal, sealer._seal_into
+    again._batch_prefix = sealer._batch_prefix
+    assert again.seal(S1, E1, pt) == bytes(buf)

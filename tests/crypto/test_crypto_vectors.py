@@ -267,7 +267,7 @@ def independent_envelope(
         + salt + nonce
     )  # fmt: skip
     subkey = ind.hkdf(data_key, salt, ind.label("entry-subkey", tenant, version, cipher), 32)
-    aad = ind.label("entry-aad", tenant, version, cipher, stream, entry) + header
+    aad = ind.label("entry-aad", tenant, version, cipher, stream, entry)
     return header + AESGCM(subkey).encrypt(nonce, pt, aad)
 
 
@@ -288,7 +288,7 @@ def test_envelope_matches_independent_construction() -> None:
     header, body = sealed[:header_len], sealed[header_len:]
     salt, nonce = header[-28:-12], header[-12:]
     subkey = ind.hkdf(data_key, salt, ind.label("entry-subkey", tenant, version, "aes-256-gcm"), 32)
-    aad = ind.label("entry-aad", tenant, version, "aes-256-gcm", stream, entry) + header
+    aad = ind.label("entry-aad", tenant, version, "aes-256-gcm", stream, entry)
     assert AESGCM(subkey).decrypt(nonce, body, aad) == b"world"
 
 
