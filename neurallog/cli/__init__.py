@@ -1,0 +1,198 @@
+"""The ``neurallog`` command: serve, tenant create, audit verify, version.
+
+Commands import their heavy modules (Sanic, Redis) only when they run, so ``--help`` and
+``version`` stay fast. Exit codes are part of the interface (see ``EPILOG``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections.abc import Sequence
+
+from neurallog import __version__
+from neurallog.errors import NeuralLogError
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
+
+REDIS_HELP = """\
+Redis: NEURALLOG_REDIS_URL if set (redis://, rediss://, unix:// or redis+cluster://host:port
+for a Redis Cluster). Otherwise the embedded Redis of the data directory
+(NEURALLOG_DATA_DIR, default: the user data directory): the one a running `neurallog serve`
+owns, or, if none runs, one started for this command only and stopped afterwards."""
+
+EPILOG = """\
+exit codes:
+  0  success (for `audit verify`: the chain is intact)
+  1  the operation failed (tenant exists, audit chain broken, server error)
+  2  usage error (unknown command or option, malformed argument or setting)
+  3  Redis unreachable, or the embedded Redis could not be started
+
+environment:
+  NEURALLOG_REDIS_URL    Redis to use; unset = embedded redis-server child
+  NEURALLOG_DATA_DIR     directory of the embedded Redis (default: user data directory)
+  NEURALLOG_HOST, NEURALLOG_PORT, NEURALLOG_WORKERS   defaults for `serve`
+See docs/operations.md for every setting."""
+
+
+def tenant_id(value: str) -> str:
+    """argparse type: a tenant id as the API defines it."""
+    if not TENANT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"invalid tenant id {value!r}: 3-63 characters of a-z, 0-9 and '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {number}")
+    return number
+
+
+def _port(value: str) -> int:
+    number = _positive(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, every subcommand with its own ``--help``."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="neurallog",
+        description="NeuralLog: zero-knowledge encrypted logging (server and operator tools).",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"neurallog {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP server",
+        description="Run the NeuralLog HTTP server (Sanic). Flags override the "
+        "NEURALLOG_* environment variables.\n\n" + REDIS_HELP,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    serve.add_argument("--host", help="address to bind (default: NEURALLOG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="TCP port (default: NEURALLOG_PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes (default: NEURALLOG_WORKERS or 1)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (off by default)"
+    )
+
+    tenant = commands.add_parser(
+        "tenant",
+        help="manage tenants",
+        description="Manage tenants.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", metavar="ACTION", required=True)
+    create = tenant_commands.add_parser(
+        "create",
+        help="create a tenant and print its one-time bootstrap token",
+        description="Create a tenant and print its bootstrap token on stdout (once; the "
+        "server keeps only its hash). The tenant's first admin enrols with it at "
+        "POST /api/tenants/bootstrap.\n\n" + REDIS_HELP,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    create.add_argument("tenant_id", metavar="ID", type=tenant_id, help="new tenant id")
+
+    audit = commands.add_parser(
+        "audit",
+        help="check audit logs",
+        description="Check audit logs.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="verify a tenant's hash-chained audit log",
+        description="Recompute the hash chain of a tenant's audit log. Exit 0 when "
+        "intact, 1 when a record was edited, removed or inserted (the first broken "
+        "record is printed).\n\n" + REDIS_HELP,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    verify.add_argument("tenant_id", metavar="TENANT", type=tenant_id, help="tenant id")
+
+    commands.add_parser(
+        "version",
+        help="print the version",
+        description="Print the installed NeuralLog version.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    return parser
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    root = logging.getLogger("neurallog")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``neurallog`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    try:
+        if args.command == "version":
+            print(f"neurallog {__version__}")
+            return EXIT_OK
+        if args.command == "serve":
+            from neurallog.cli.serve import run_serve
+
+            return run_serve(args)
+        from neurallog.cli import admin
+
+        if args.command == "tenant":
+            return admin.run_tenant_create(args.tenant_id)
+        return admin.run_audit_verify(args.tenant_id)
+    except NeuralLogError as exc:
+        from neurallog.errors import OperationsError
+
+        print(f"neurallog: error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE if isinstance(exc, OperationsError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

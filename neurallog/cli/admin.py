@@ -1,0 +1,49 @@
+"""``neurallog tenant create`` and ``neurallog audit verify``: straight to Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from neurallog.cli.target import redis_client
+
+__all__ = ["run_audit_verify", "run_tenant_create"]
+
+
+async def _tenant_create(tenant_id: str) -> str:
+    from neurallog.storage.tenants import create_tenant
+
+    async with redis_client() as client:
+        return await create_tenant(client, tenant_id)
+
+
+def run_tenant_create(tenant_id: str) -> int:
+    """Print the one-time bootstrap token alone on stdout; a note goes to stderr."""
+    token = asyncio.run(_tenant_create(tenant_id))
+    print(
+        f"tenant {tenant_id!r} created. Its bootstrap token follows; it is shown only "
+        "once and works once, at POST /api/tenants/bootstrap:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+async def _audit_verify(tenant_id: str) -> int:
+    from neurallog.storage.audit import verify_chain
+
+    async with redis_client() as client:
+        result = await verify_chain(client, tenant_id)
+    if result.intact:
+        print(f"audit chain of {tenant_id!r} intact: {result.records} records")
+        return 0
+    print(
+        f"audit chain of {tenant_id!r} BROKEN at record {result.first_broken} "
+        f"({result.records} records checked): {result.reason}"
+    )
+    return 1
+
+
+def run_audit_verify(tenant_id: str) -> int:
+    """Exit 0 when the chain is intact, 1 (with the first broken record) when not."""
+    return asyncio.run(_audit_verify(tenant_id))
