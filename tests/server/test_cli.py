@@ -9,11 +9,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from serving import Serve, clean_env, cli, free_port
 
 from neurallog import __version__
 from neurallog.server.embedded import running_url
@@ -203,3 +206,45 @@ def test_tenant_create_on_the_embedded_default_starts_and_stops_a_temporary_redi
     second = neurallog("tenant", "create", "acme", env=env)
     assert second.returncode == 1
     assert "already exists" in second.stderr
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = Serve(clean_env(NEURALLOG_DATA_DIR=str(data)), tmp_path / "serve.log", workers=2)
+    server.start()
+    try:
+        assert httpx.get(server.base + "/healthz").json() == {"status": "ok"}
+        lines = [line for line in server.log().splitlines() if "embedded Redis" in line]
+        assert len(lines) == 1, server.log()
+        assert "127.0.0.1:" in lines[0] and str(data / "redis") in lines[0]
+        url = running_url(data)
+        assert url is not None
+        password = url.split(":")[2].split("@")[0]
+        assert password not in server.log()
+        redis_pid = int(re.search(r"\(pid (\d+)\)", lines[0])[1])  # type: ignore[index]
+        assert _pid_alive(redis_pid)
+        second = cli("serve", "--port", str(free_port()), env=server.env)
+        assert second.returncode == 3
+        assert "already runs the embedded Redis" in second.stderr
+    finally:
+        code = server.terminate()
+    assert code == 0, server.log()
+    deadline = time.monotonic() + 15
+    while _pid_alive(redis_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _pid_alive(redis_pid), "the embedded redis-server outlived neurallog serve"
+    assert running_url(data) is None
+    assert password not in server.log()
+
+
+def test_serve_rejects_a_bad_setting(tmp_path: Path) -> None:
+    result = cli("serve", env=clean_env(NEURALLOG_WORKERS="many"))
+    assert result.returncode == 2
+    assert "NEURALLOG_WORKERS" in result.stderr
