@@ -52,7 +52,7 @@ class AdminApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(ConnectScreen(self.connector, tenant=self.tenant, locked=False))
         if self.lock_after:
-            self.set_interval(min(5.0, max(self.lock_after / 4, 0.1)), self._lock_if_idle)
+            self.set_interval(min(1.0, max(self.lock_after / 4, 0.05)), self._lock_if_idle)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):

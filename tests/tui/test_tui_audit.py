@@ -1,0 +1,65 @@
+"""Audit pane against a live server: newest first, filters, and the chain's verdict."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+from conftest import Tenant
+from textual.widgets import Input, Select
+from tui_pilot import admin_app, rows, shows, table, unlock, wait_until
+
+from neurallog.client import AsyncNeuralLogClient
+from neurallog.errors import PermissionDeniedError
+from neurallog.storage import keyspace
+
+
+async def test_audit_filters_and_verdict(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
+    member_key = await admin.enroll_user("ingest")
+    await admin.create_kek_version("scheduled")
+    active = (await admin.get_active_kek_version()).id
+    async with AsyncNeuralLogClient(tenant.url) as member:
+        await member.authenticate_with_api_key(member_key)
+        with pytest.raises(PermissionDeniedError):
+            await member.revoke_kek_for_user("admin", active)
+    page = await admin.get_audit(limit=100)
+    total = len(page.records)
+    assert total >= 4
+
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("3")
+        text = await shows(pilot, "Chain intact")
+        assert f"{total}" in text
+        grid = await rows(pilot, "audit-table", total)
+        seqs = [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)]
+        assert seqs == [r.seq for r in page.records]  # newest first, as the server orders
+        assert "kek.version.create" in text
+
+        # filter: only denied records (the member's revoke attempt)
+        app.screen.query_one("#filter-outcome", Select).value = "denied"
+        await wait_until(pilot, lambda: table(pilot, "audit-table").row_count == 1, "1 row")
+        text = await shows(pilot, "kek.blob.delete")
+        assert "ingest" in text and "denied" in text
+
+        # filter by action in the text box (Enter applies)
+        app.screen.query_one("#filter-outcome", Select).clear()
+        app.screen.query_one("#filter-action", Input).focus()
+        await pilot.press(*"kek.version.create", "enter")
+        await wait_until(
+            pilot,
+            lambda: table(pilot, "audit-table").row_count == 2,  # bootstrap + scheduled
+            "2 rows",
+        )
+
+        # delete a record behind the server's back: the verdict names the first broken one
+        redis = aioredis.from_url(tenant.redis_url)
+        try:
+            await redis.xdel(keyspace.audit("acme"), page.records[-2].seq)
+        finally:
+            await redis.aclose()
+        verdict = await admin.verify_audit()
+        assert not verdict.intact and verdict.first_broken
+        await pilot.press("f5")
+        text = await shows(pilot, "CHAIN BROKEN")
+        assert f"at record {verdict.first_broken}" in text
