@@ -127,7 +127,9 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(config: ServerConfig) -> AsyncIterator[LiveServer]:
+async def live_server(
+    config: ServerConfig, *, access_log: bool = False
+) -> AsyncIterator[LiveServer]:
     """Serve ``create_app(config)`` on a free loopback port for the duration of the block."""
     app = create_app(config)
     # Sanic's touch-up recompiles class methods once per process; a second in-process
@@ -135,7 +137,7 @@ async def live_server(config: ServerConfig) -> AsyncIterator[LiveServer]:
     app.config.TOUCHUP = False
     port = free_port()
     server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=access_log
     )
     assert server is not None
     await server.startup()
