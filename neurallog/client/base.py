@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -70,7 +70,7 @@ class ClientBase:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Self:
         if self._pending_api_key is not None:
             await self.authenticate_with_api_key(self._pending_api_key)
         return self

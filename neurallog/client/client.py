@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -52,7 +51,4 @@ class AsyncNeuralLogClient(AdminMixin, LogsMixin):
         self, log_name: str, entries: Iterable[Mapping[str, Any] | str], reader: LegacyReader
     ) -> list[str]:
         """Decrypt original-SDK entries with ``reader`` and log them here, re-encrypted."""
-        items = reader.read_all(entries)
-        return await self.log_batch(
-            log_name, [i if isinstance(i, dict | list | str) else json.dumps(i) for i in items]
-        )
+        return await self.log_batch(log_name, reader.read_all(entries))

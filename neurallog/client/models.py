@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +17,8 @@ from typing import Any, Literal
 from neurallog.errors import FormatError
 
 VersionStatus = Literal["active", "decrypt-only", "deprecated"]
-LogData = dict[str, Any] | list[Any] | str | bytes
+LogData = dict[str, Any] | list[Any] | str | bytes | int | float | bool | None
+"""What ``log`` takes and ``get_logs`` gives back: str, bytes, or any JSON value."""
 
 
 def b64e(data: bytes) -> str:
@@ -285,7 +286,7 @@ class LogPage:
     entries: list[LogEntry]
     cursor: str | None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries)
 
     def __len__(self) -> int:
