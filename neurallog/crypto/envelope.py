@@ -135,33 +135,45 @@ class EnvelopeSealer:
         self._prefix = _header_prefix(cipher, version_id)
         self._aad_prefix = _aad_prefix(tenant_id, version_id, cipher)
         self._streams: dict[str, bytes] = {}
-        self._last_stream: str | None = None
-        self._last_head = b""
+        self._last: tuple[str | None, bytes] = (None, b"")
         self._new_batch()
 
     def _new_batch(self) -> None:
         self.salt = os.urandom(SALT_SIZE)
         key = _subkey(self._data_key, self.tenant_id, self.version_id, self.cipher, self.salt)
-        self._seal: Seal = keyed(self.cipher, key)[0]
-        self._seal_into: SealInto | None = keyed_into(self.cipher, key)
-        self._batch_prefix = self._prefix + self.salt
-        self._counter = itertools.count()
+        # One tuple, replaced atomically: a nonce is always drawn from the counter of the
+        # key it is used with, even when threads race past a batch rotation.
+        self._state = (
+            itertools.count(),
+            keyed(self.cipher, key)[0],
+            keyed_into(self.cipher, key),
+            self._prefix + self.salt,
+        )
+
+    def _next(self) -> tuple[bytes, Seal, SealInto | None, bytes]:
+        counter, seal, seal_into, batch_prefix = self._state
+        n = next(counter)
+        if n >= self._max_entries:
+            if self._state[0] is counter:
+                self._new_batch()
+            return self._next()
+        return n.to_bytes(self._nonce_size, "big"), seal, seal_into, batch_prefix
 
     def seal(self, stream_id: str, entry_id: str, plaintext: bytes) -> bytes:
         """Encrypt ``plaintext`` bound to this tenant, version, stream and entry id."""
-        n = next(self._counter)
-        if n >= self._max_entries:
-            self._new_batch()
-            n = next(self._counter)
-        nonce = n.to_bytes(self._nonce_size, "big")
-        if stream_id == self._last_stream:
-            prefix = self._last_head
+        counter, seal, _, batch_prefix = self._state
+        n = next(counter)
+        if n < self._max_entries:
+            nonce = n.to_bytes(self._nonce_size, "big")
         else:
+            nonce, seal, _, batch_prefix = self._next()
+        last_stream, prefix = self._last
+        if stream_id != last_stream:
             prefix = self._stream_prefix(stream_id)
         e = entry_id.encode()
         n_e = len(e)
         aad = prefix + (_LEN2[n_e] if n_e < 256 else _len2(e)) + e
-        return self._batch_prefix + nonce + self._seal(nonce, plaintext, aad)
+        return batch_prefix + nonce + seal(nonce, plaintext, aad)
 
     def seal_buffer(self, stream_id: str, entry_id: str, plaintext: bytes) -> bytearray:
         """Like :meth:`seal`, into a fresh ``bytearray`` the cipher writes directly.
@@ -169,20 +181,16 @@ class EnvelopeSealer:
         For large entries: it saves the copy of the ciphertext behind the header that
         ``seal`` makes (about a fifth of the time at 64 KiB). Same bytes as ``seal``.
         """
-        if self._seal_into is None:
-            return bytearray(self.seal(stream_id, entry_id, plaintext))
-        n = next(self._counter)
-        if n >= self._max_entries:
-            self._new_batch()
-            n = next(self._counter)
-        nonce = n.to_bytes(self._nonce_size, "big")
+        nonce, _, seal_into, batch_prefix = self._next()
         prefix = self._stream_prefix(stream_id)
         e = entry_id.encode()
         aad = prefix + _len2(e) + e
-        header = self._batch_prefix + nonce
+        if seal_into is None:
+            return bytearray(batch_prefix + nonce + self._state[1](nonce, plaintext, aad))
+        header = batch_prefix + nonce
         out = bytearray(len(header) + len(plaintext) + self._tag_size)
         out[: len(header)] = header
-        self._seal_into(nonce, plaintext, aad, memoryview(out)[len(header) :])
+        seal_into(nonce, plaintext, aad, memoryview(out)[len(header) :])
         return out
 
     def seal_many(self, stream_id: str, entries: Iterable[tuple[str, bytes]]) -> list[bytes]:
@@ -197,7 +205,7 @@ class EnvelopeSealer:
                 self._streams.clear()
             prefix = self._aad_prefix + L.field(stream_id)
             self._streams[stream_id] = prefix
-        self._last_stream, self._last_head = stream_id, prefix
+        self._last = (stream_id, prefix)
         return prefix
 
     def __repr__(self) -> str:

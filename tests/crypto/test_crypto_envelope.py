@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -172,6 +174,24 @@ def test_seal_buffer_opens_like_seal(size: int) -> None:
     assert opener().open(bytes(buf), stream_id=S1, entry_id=E1, version_id=V1) == pt
     # same subkey and nonce (both first of their batch): byte-identical to seal()
     again = EnvelopeSealer(T, V1, KEYS[V1])
-    again.salt, again._seal, again._seal_into = sealer.salt, sealer._seal, sealer._seal_into
-    again._batch_prefix = sealer._batch_prefix
+    again.salt, again._state = sealer.salt, (itertools.count(), *sealer._state[1:])
     assert again.seal(S1, E1, pt) == bytes(buf)
+
+
+def test_threads_racing_past_rotation_never_reuse_a_nonce() -> None:
+    sealer = EnvelopeSealer(T, V1, KEYS[V1], max_entries=5)
+    seen: list[tuple[bytes, bytes]] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        local = [parse_envelope(sealer.seal(S1, E1, b"x")) for _ in range(300)]
+        with lock:
+            seen.extend((h.salt, h.nonce) for h in local)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 1800 == len(set(seen))
+    assert all(int.from_bytes(nonce, "big") < 5 for _, nonce in seen)
