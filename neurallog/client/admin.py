@@ -29,6 +29,7 @@ from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.profile import build_profile
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
+    ConflictError,
     InvalidApiKeyError,
     NoActiveVersionError,
     NotFoundError,
@@ -199,13 +200,20 @@ class AdminMixin(ClientBase):
 
     async def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
         """Create and activate a new version with a blob for every active user."""
-        version_id = str(uuid.uuid4())
-        users = [u for u in await self.list_users() if u.state == "active"]
-        blobs = self._seal_for(version_id, users, progress)
-        body = {"id": version_id, "reason": reason, "blobs": blobs}
-        version = Version.from_json(await self._transport.post("/api/kek/versions", body))
-        await self._load_versions()
-        return version
+        for attempt in range(2):
+            version_id = str(uuid.uuid4())
+            users = [u for u in await self.list_users() if u.state == "active"]
+            blobs = self._seal_for(version_id, users, progress)
+            body = {"id": version_id, "reason": reason, "blobs": blobs}
+            try:
+                doc = await self._transport.post("/api/kek/versions", body)
+            except ConflictError as exc:
+                if attempt or "missing_users" not in exc.extensions:
+                    raise
+                continue  # a user was enrolled meanwhile: seal for the new list once more
+            await self._load_versions()
+            return Version.from_json(doc)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def rotate_kek(
         self,
@@ -219,22 +227,31 @@ class AdminMixin(ClientBase):
         The removed users lose every blob and API key in the same step on the server.
         """
         removed = list(dict.fromkeys(remove_users))
-        version_id = str(uuid.uuid4())
-        users = [
-            u for u in await self.list_users() if u.state == "active" and u.user_id not in removed
-        ]
-        blobs = self._seal_for(version_id, users, progress)
-        body = {
-            "version_id": version_id,
-            "reason": reason,
-            "remove_users": removed,
-            "blobs": blobs,
-        }
-        doc = await self._transport.post("/api/kek/rotate", body)
-        await self._load_versions()
-        return RotationResult(
-            Version.from_json(doc["version"]), tuple(doc.get("removed_users") or removed)
-        )
+        for attempt in range(2):
+            version_id = str(uuid.uuid4())
+            users = [
+                u
+                for u in await self.list_users()
+                if u.state == "active" and u.user_id not in removed
+            ]
+            blobs = self._seal_for(version_id, users, progress)
+            body = {
+                "version_id": version_id,
+                "reason": reason,
+                "remove_users": removed,
+                "blobs": blobs,
+            }
+            try:
+                doc = await self._transport.post("/api/kek/rotate", body)
+            except ConflictError as exc:
+                if attempt or "missing_users" not in exc.extensions:
+                    raise
+                continue  # a user was enrolled meanwhile: seal for the new list once more
+            await self._load_versions()
+            return RotationResult(
+                Version.from_json(doc["version"]), tuple(doc.get("removed_users") or removed)
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""

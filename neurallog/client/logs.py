@@ -169,6 +169,15 @@ class LogsMixin(ClientBase):
         session = self._need_session()
         if cursor is None:
             await self.refresh()
+            if not session.held():
+                if not session.versions:
+                    raise NoActiveVersionError(
+                        "the tenant has no KEK version yet: an admin must create one"
+                    )
+                raise NoAccessToVersionError(
+                    "this user holds no KEK version of the tenant: ask a tenant admin to "
+                    "provision one (provision_kek_for_user)"
+                )
             positions: dict[str, str | None] = {v: "" for v in session.held()}
         else:
             positions = decode_cursor(cursor)
@@ -197,7 +206,8 @@ class LogsMixin(ClientBase):
         done = all(p is None for p in new_positions.values())
         out = [self._decrypt(log_name, e, v, streams[v]) for e, v in taken]
         self._warn_deprecated({v for _, v in taken})
-        return LogPage(out, None if done else encode_cursor(new_positions))
+        unreadable = tuple(v for v in session.versions if v not in session.held())
+        return LogPage(out, None if done else encode_cursor(new_positions), unreadable)
 
     async def _fetch(
         self, stream: str, limit: int, before: str | None

@@ -285,6 +285,9 @@ class LogPage:
 
     entries: list[LogEntry]
     cursor: str | None
+    #: Versions of the tenant this client holds no key for: their entries (if any) are not
+    #: part of the page. Ask an admin to provision them if you need to read them.
+    unreadable_versions: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries)

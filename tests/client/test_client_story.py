@@ -163,6 +163,7 @@ async def test_whole_story_and_zero_knowledge(
     await admin.revoke_kek_for_user("carol", v1)
     page = await carol.get_logs(LOG)
     assert [e.version_id for e in page.entries] == [v2]
+    assert page.unreadable_versions == (v1,)
 
     # --- paging across versions ---------------------------------------------------------
     batch = [{"i": i, "text": text(f"batch{i}")} for i in range(25)]
