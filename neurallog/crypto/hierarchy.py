@@ -108,6 +108,8 @@ class KeyHierarchy:
         from neurallog.plugins import get_kdf
 
         _check_text(tenant_id, "tenant id")
+        if kdf == MNEMONIC_KDF:
+            raise ValueError("a BIP-39 mnemonic goes through KeyHierarchy.from_mnemonic")
         plugin = get_kdf(kdf)
         merged = {**plugin.default_params, **(params or {})}
         if kdf == LEGACY_KDF:
