@@ -32,6 +32,7 @@ SALT_SIZE = 16
 DEFAULT_CIPHER = "aes-256-gcm"
 DEFAULT_MAX_ENTRIES = 1 << 32
 _CACHE_SIZE = 1024
+ENTRY_ID_LEN = 22  # base64url of 16 bytes (docs/api.md)
 _VIEW_FROM = 4096  # from this size, pass the body as a memoryview instead of copying it
 
 
@@ -223,8 +224,16 @@ class _Batch:
     tag_size: int
 
 
-# (prefix, stream id, AAD head, prefix length, header length, minimum length, open, version)
-_Last = tuple[bytes, str, bytes, int, int, int, Open, str]
+# (prefix, stream id, AAD head, AAD head + length of a 22-byte entry id, prefix length,
+#  header length, minimum length, open, version)
+_Last = tuple[bytes, str | None, bytes, bytes, int, int, int, Open, str]
+
+
+def _never(nonce: bytes, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
+    raise DecryptionError("entry failed to decrypt")  # pragma: no cover - unreachable
+
+
+_NO_LAST: _Last = (b"", None, b"", b"", 0, 0, 0, _never, "")
 
 
 class EnvelopeOpener:
@@ -238,7 +247,7 @@ class EnvelopeOpener:
         self.tenant_id = tenant_id
         self._data_keys: dict[str, bytes] = {}
         self._batches: dict[bytes, _Batch] = {}
-        self._last: _Last | None = None
+        self._last: _Last = _NO_LAST
         for version_id, key in (data_keys or {}).items():
             self.add_version(version_id, key)
 
@@ -285,17 +294,16 @@ class EnvelopeOpener:
         """Decrypt; ``version_id`` (as the server listed it) must match the envelope's."""
         data = envelope
         last = self._last
-        if last is None or stream_id != last[1] or not data.startswith(last[0]):
+        if stream_id != last[1] or not data.startswith(last[0]):
             last = self._lookup(data, stream_id, version_id)
-        _, _, head, prefix_len, header_len, min_len, open_, batch_version = last
+        _, _, head, head22, prefix_len, header_len, min_len, open_, batch_version = last
         if version_id is not None and version_id != batch_version:
             raise DecryptionError("entry failed to decrypt")
         size = len(data)
         if size < min_len:
             raise FormatError("envelope: truncated body")
         e = entry_id.encode()
-        n_e = len(e)
-        aad = head + (_LEN2[n_e] if n_e < 256 else _len2(e)) + e
+        aad = head22 + e if len(e) == ENTRY_ID_LEN else head + _len2(e) + e
         try:
             return open_(
                 data[prefix_len:header_len],
@@ -321,7 +329,7 @@ class EnvelopeOpener:
         for entry_id, data in entries:
             if open_ is None or not data.startswith(prefix):
                 last = self._lookup(data, stream_id, version_id)
-                prefix, _, head, prefix_len, header_len, min_len, open_, batch_version = last
+                prefix, _, head, _, prefix_len, header_len, min_len, open_, batch_version = last
                 if version_id is not None and version_id != batch_version:
                     raise DecryptionError("entry failed to decrypt")
             size = len(data)
@@ -350,10 +358,12 @@ class EnvelopeOpener:
         if batch is None:
             batch = self._new_batch(data, prefix_len, version_id)
         header_len = prefix_len + batch.nonce_size
+        head = batch.aad_prefix + L.field(stream_id)
         self._last = last = (
             prefix,
             stream_id,
-            batch.aad_prefix + L.field(stream_id),
+            head,
+            head + _len2(b"x" * ENTRY_ID_LEN),
             prefix_len,
             header_len,
             header_len + batch.tag_size,
