@@ -15,6 +15,19 @@ from typing import Any
 
 from sanic import Sanic
 
+#: Small argon2id parameters so the suite stays fast (the default is m=64 MiB, t=3).
+FAST_KDF = {"t": 1, "m": 1024, "p": 1}
+
+
+class Recorder:
+    """Every (method, path, headers, body) the server received, in order."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    def bodies(self) -> list[bytes]:
+        return [body for _, _, _, body in self.requests]
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -15,26 +15,13 @@ from typing import Any
 
 import pytest
 import redis
-from client_live import LiveServer, serve
+from client_live import LiveServer, Recorder, serve
 from sanic import Request
 
 from neurallog.server.app import create_app
 from neurallog.server.config import ServerConfig
 from neurallog.storage.connection import connect
 from neurallog.storage.tenants import create_tenant
-
-#: Small argon2id parameters so the suite stays fast (the default is m=64 MiB, t=3).
-FAST_KDF = {"t": 1, "m": 1024, "p": 1}
-
-
-class Recorder:
-    """Every (method, path, headers, body) the server received, in order."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-
-    def bodies(self) -> list[bytes]:
-        return [body for _, _, _, body in self.requests]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import Recorder
+from client_live import Recorder
 from zk_scan import encodings, redis_dump
 
 from neurallog import AsyncNeuralLogClient

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from conftest import FAST_KDF
+from client_live import FAST_KDF
 
 from neurallog import AsyncNeuralLogClient, NeuralLogClient
 from neurallog.crypto.apikeys import ApiKey

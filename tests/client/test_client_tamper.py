@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import FAST_KDF
+from client_live import FAST_KDF
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.client._keys import certify_public_key
