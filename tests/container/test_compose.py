@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import redis
 import yaml
-from conftest import find_redis_server, free_port
+from redis_servers import find_redis_server, free_port
 
 from neurallog.server.config import ServerConfig
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import find_redis_server
+from redis_servers import find_redis_server
 
 from neurallog.errors import EmbeddedRedisError
 from neurallog.server.embedded import (

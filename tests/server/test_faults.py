@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import start_redis_server
+from redis_servers import start_redis_server
 from serving import (
     Member,
     Serve,

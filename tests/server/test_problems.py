@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from redis_servers import start_redis_server
 
 from neurallog.server.config import ServerConfig
-from tests.conftest import start_redis_server
 from tests.server.helpers import (
     Credential,
     bootstrap_tenant,

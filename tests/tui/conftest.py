@@ -4,33 +4,13 @@ tenant, and an admin client used to arrange data and to check what the server st
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tui_world import Tenant, new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
-from neurallog.storage.connection import connect
-from neurallog.storage.tenants import create_tenant
-
-
-@dataclass
-class Tenant:
-    url: str
-    redis_url: str
-    tenant_id: str
-    api_key: str
-    mnemonic: str
-
-
-async def new_bootstrap_token(redis_url: str, tenant_id: str) -> str:
-    """What ``neurallog tenant create`` does: register the tenant, return its token."""
-    redis = connect(redis_url)
-    try:
-        return await create_tenant(redis, tenant_id)
-    finally:
-        await redis.aclose()
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
-from conftest import Tenant
 from textual.widgets import Input, Select
 from tui_pilot import admin_app, rows, shows, table, unlock, wait_until
+from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.errors import PermissionDeniedError

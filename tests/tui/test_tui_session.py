@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import Tenant, new_bootstrap_token
 from neurallog_tui.dialogs.enroll import SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.connect import ConnectScreen
@@ -10,6 +9,7 @@ from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Static
 from tui_pilot import admin_app, notifications, rows, shows, unlock, wait_until
 from tui_screen import screen_text
+from tui_world import Tenant, new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic

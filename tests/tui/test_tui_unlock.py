@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import Tenant
 from neurallog_tui.app import AdminApp
 from neurallog_tui.client_backend import ClientConnector
 from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import DataTable
 from tui_screen import screen_text
+from tui_world import Tenant
 
 
 async def test_wrong_mnemonic_refused_then_unlock(tenant: Tenant) -> None:

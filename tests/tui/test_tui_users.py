@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import Tenant
 from neurallog_tui.dialogs.confirm import ConfirmDialog
 from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
 from neurallog_tui.dialogs.prompt import ChoiceDialog
@@ -10,6 +9,7 @@ from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Select
 from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
 from tui_screen import screen_text
+from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
 
