@@ -17,9 +17,9 @@ from neurallog.storage import users
 SLOT_DOC = {
     "type": "object",
     "properties": {
-        name: {"type": "string"}
-        for name in ("key_id", "user_id", "role", "tenant_id", "slot", "expires_at")
-    },
+        name: {"type": "string"} for name in ("key_id", "user_id", "role", "tenant_id", "slot")
+    }
+    | {"expires_at": {"type": "string", "format": "date-time", "nullable": True}},
 }
 
 
