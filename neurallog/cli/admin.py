@@ -31,8 +31,12 @@ def run_tenant_create(tenant_id: str) -> int:
 
 async def _audit_verify(tenant_id: str) -> int:
     from neurallog.storage.audit import verify_chain
+    from neurallog.storage.tenants import read_tenant
 
     async with redis_client() as client:
+        if await read_tenant(client, tenant_id) is None:
+            print(f"neurallog: error: no tenant {tenant_id!r}", file=sys.stderr)
+            return 1
         result = await verify_chain(client, tenant_id)
     if result.intact:
         print(f"audit chain of {tenant_id!r} intact: {result.records} records")

@@ -143,6 +143,10 @@ def _append_records(url: str, tenant: str, count: int) -> list[str]:
 
 def test_audit_verify_intact_then_tampered(redis_url: str) -> None:
     env = {"NEURALLOG_REDIS_URL": redis_url}
+    unknown = neurallog("audit", "verify", "acme", env=env)
+    assert unknown.returncode == 1
+    assert "no tenant 'acme'" in unknown.stderr
+    assert neurallog("tenant", "create", "acme", env=env).returncode == 0
     empty = neurallog("audit", "verify", "acme", env=env)
     assert empty.returncode == 0, empty.stderr
     assert "intact: 0 records" in empty.stdout
@@ -164,6 +168,8 @@ def test_audit_verify_intact_then_tampered(redis_url: str) -> None:
 
 
 def test_audit_verify_detects_an_edited_record(redis_url: str) -> None:
+    created = neurallog("tenant", "create", "acme", env={"NEURALLOG_REDIS_URL": redis_url})
+    assert created.returncode == 0
     seqs = _append_records(redis_url, "acme", 3)
 
     # "edit" = rewrite the stream with the same ids and one changed outcome
