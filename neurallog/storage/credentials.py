@@ -11,6 +11,7 @@ import hmac
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from neurallog.storage import keyspace
 from neurallog.storage.connection import AnyRedis
@@ -33,6 +34,7 @@ class AuthResult:
     role: str = ""
     reason: str = ""
     retry_after: int = 0
+    data: Any = None
 
 
 async def authenticate(
@@ -44,8 +46,13 @@ async def authenticate(
     *,
     limit: int,
     window: int,
+    fused: str = "",
 ) -> AuthResult:
-    """Check a request credential; count a failure against key id and address."""
+    """Check a request credential; count a failure against key id and address.
+
+    ``fused`` ("blobs" or "active") reads the caller's blobs or the active version in the
+    same script; it is returned in ``data`` only when the credential is valid.
+    """
     reply = await run(
         redis,
         "authenticate",
@@ -55,7 +62,7 @@ async def authenticate(
             keyspace.auth_fail_addr(tenant_id, address),
             keyspace.tenant(tenant_id),
         ],
-        [limit, keyspace.prefix(tenant_id)],
+        [limit, keyspace.prefix(tenant_id), fused],
     )
     status = text(reply[0])
     if status == "limited":
@@ -77,7 +84,7 @@ async def authenticate(
         elif state != "active":
             reason = f"user {state or 'missing'}"
     if not reason:
-        return AuthResult(AuthOutcome.OK, user_id=user_id, role=role)
+        return AuthResult(AuthOutcome.OK, user_id=user_id, role=role, data=reply[7])
     count = await run(
         redis,
         "count_failure",

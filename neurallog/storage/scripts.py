@@ -11,11 +11,26 @@ Replies start with a status word: ``ok`` or an error code the caller maps to a p
 
 from __future__ import annotations
 
+_VERSION_ROW = """
+local function version_row(p, id)
+  local v = redis.call('HMGET', p .. 'version:' .. id, 'status', 'created_at', 'created_by',
+                       'reason')
+  if not v[1] then return nil end
+  local n = redis.call('SCARD', p .. 'version:' .. id .. ':blobs')
+  return {id, v[1], v[2] or '', v[3] or '', v[4] or '', n}
+end
+"""
+
 # KEYS[1] key hash, KEYS[2] fail counter (key id), KEYS[3] fail counter (address),
-# KEYS[4] tenant hash.  ARGV[1] failure limit, ARGV[2] tenant prefix.
+# KEYS[4] tenant hash.  ARGV[1] failure limit, ARGV[2] tenant prefix, ARGV[3] fused read:
+# "" (none), "blobs" (the caller's blob hash) or "active" (the active version row), so
+# that the hottest routes cost one round trip. The caller discards the data unless the
+# credential checks out.
 # -> {'limited', ttl} | {'no-tenant'} | {'no-key'}
-#    | {'ok', user_id, token_hash, expires_at, revoked, role, state}
-AUTHENTICATE = """
+#    | {'ok', user_id, token_hash, expires_at, revoked, role, state, data}
+AUTHENTICATE = (
+    _VERSION_ROW
+    + """
 local limit = tonumber(ARGV[1])
 local fk = tonumber(redis.call('GET', KEYS[2]) or '0')
 local fa = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -26,9 +41,18 @@ end
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'no-tenant'} end
 local k = redis.call('HMGET', KEYS[1], 'user_id', 'token_hash', 'expires_at', 'revoked')
 if not k[1] then return {'no-key'} end
-local u = redis.call('HMGET', ARGV[2] .. 'user:' .. k[1], 'role', 'state')
-return {'ok', k[1], k[2] or '', k[3] or '', k[4] or '0', u[1] or '', u[2] or ''}
+local p = ARGV[2]
+local u = redis.call('HMGET', p .. 'user:' .. k[1], 'role', 'state')
+local data = false
+if ARGV[3] == 'blobs' then
+  data = redis.call('HGETALL', p .. 'user:' .. k[1] .. ':blobs')
+elseif ARGV[3] == 'active' then
+  local id = redis.call('GET', p .. 'active')
+  if id then data = version_row(p, id) or false end
+end
+return {'ok', k[1], k[2] or '', k[3] or '', k[4] or '0', u[1] or '', u[2] or '', data}
 """
+)
 
 # KEYS[1..n] failure counters.  ARGV[1] window seconds.
 # -> the largest counter value after incrementing.
@@ -163,15 +187,6 @@ end
 return out
 """
 
-_VERSION_ROW = """
-local function version_row(p, id)
-  local v = redis.call('HMGET', p .. 'version:' .. id, 'status', 'created_at', 'created_by',
-                       'reason')
-  if not v[1] then return nil end
-  local n = redis.call('SCARD', p .. 'version:' .. id .. ':blobs')
-  return {id, v[1], v[2] or '', v[3] or '', v[4] or '', n}
-end
-"""
 
 # KEYS[1] versions list.  ARGV[1] tenant prefix.
 # -> {{id, status, created_at, created_by, reason, blob_count}, ...} oldest first

@@ -17,7 +17,8 @@ from neurallog.storage.store import iso, now, run, text
 STATUSES = ("active", "decrypt-only", "deprecated")
 
 
-def _version(row: list[Any]) -> dict[str, Any]:
+def version_row(row: list[Any]) -> dict[str, Any]:
+    """A Lua version row as the wire ``Version``."""
     return {
         "id": text(row[0]),
         "status": text(row[1]),
@@ -33,7 +34,7 @@ async def list_versions(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]
     rows = await run(
         redis, "read_versions", [keyspace.versions(tenant_id)], [keyspace.prefix(tenant_id)]
     )
-    return [_version(r) for r in rows]
+    return [version_row(r) for r in rows]
 
 
 async def get_version(
@@ -46,7 +47,7 @@ async def get_version(
         [keyspace.active_version(tenant_id)],
         [keyspace.prefix(tenant_id), version_id],
     )
-    return _version(row) if row else None
+    return version_row(row) if row else None
 
 
 async def create_version(
@@ -179,7 +180,17 @@ async def get_blob(
 async def list_blobs(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[str, Any]]:
     """Every blob of one user (one HGETALL), oldest first."""
     raw = await redis.hgetall(keyspace.user_blobs(tenant_id, user_id))
-    blobs = [_blob(user_id, text(v), text(s)) for v, s in raw.items()]
+    return blobs_from_hash(user_id, raw)
+
+
+def blobs_from_hash(user_id: str, raw: Any) -> list[dict[str, Any]]:
+    """A user's blob hash (a dict, or a flat list from Lua) as wire ``Blob`` objects."""
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        items = list(raw or [])
+        pairs = list(zip(items[0::2], items[1::2], strict=True))
+    blobs = [_blob(user_id, text(v), text(s)) for v, s in pairs]
     blobs.sort(key=lambda b: (b["created_at"], b["version_id"]))
     return blobs
 
