@@ -134,6 +134,18 @@ class NoActiveVersionError(ClientError):
     """The tenant has no active KEK version; an admin must create one."""
 
 
+class IncompleteOperationError(ClientError):
+    """A multi-step operation stopped after the server accepted its first step.
+
+    ``result`` holds what was created (it may carry a secret shown only once, such as a new
+    API key or mnemonic: store it). It is never part of the message or the repr.
+    """
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 # --- operations ----------------------------------------------------------------------------
 
 
