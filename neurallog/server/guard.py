@@ -56,6 +56,8 @@ def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
         value = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
         raise Problem(400, "the body is not valid JSON") from None
+    except RecursionError:
+        raise Problem(400, "the body nests too deeply") from None
     checked: dict[str, Any] = schema.check(value, "")
     return checked
 

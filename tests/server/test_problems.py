@@ -69,6 +69,11 @@ async def test_body_errors(http: httpx.AsyncClient, redis_url: str) -> None:
     del body["api_key"]
     r = await http.post("/api/users", json=body, headers=h)
     assert assert_problem(r, 422, "validation")["field"] == "api_key"
+    deep = b"[" * 30_000 + b"]" * 30_000
+    r = await http.post(
+        "/api/users", content=deep, headers={**h, "content-type": "application/json"}
+    )
+    assert_problem(r, 400, "bad-request")
     r = await http.post("/api/users", json=[1, 2], headers=h)
     assert_problem(r, 422, "validation")
     body = new_user_body(Credential("acme"), "bad.id", "member")
