@@ -1,0 +1,72 @@
+"""Snapshots of the key screens, on fixed data (tui_fake) so they are byte-for-byte stable.
+
+Update after a deliberate change with ``pytest tests/tui --snapshot-update`` and review
+the SVGs under ``__snapshots__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurallog_tui.app import AdminApp
+from neurallog_tui.screens.main import MainScreen
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_fake import API_KEY, PHRASE, FakeConnector
+
+
+def fake_app() -> AdminApp:
+    return AdminApp(FakeConnector(), lock_after=None)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for the loading workers (not the ones waiting on an open dialog)."""
+    for _ in range(2):
+        loading = [w for w in pilot.app.workers if not w.group.endswith("-act")]
+        if loading:  # an empty list would mean "every worker" to wait_for_complete
+            await pilot.app.workers.wait_for_complete(loading)
+        await pilot.pause()
+
+
+def unlocked_then(*keys: str) -> Any:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await pilot.pause()
+        app.screen.query_one("#api-key-input", Input).value = API_KEY
+        app.screen.query_one("#secret-input", Input).value = PHRASE
+        await pilot.press("ctrl+o")
+        while not isinstance(app.screen, MainScreen):
+            await pilot.pause(0.02)
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_connect_screen(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24))
+
+
+def test_versions_screen_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then())
+
+
+def test_users_screen(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(100, 32), run_before=unlocked_then("2"))
+
+
+def test_audit_screen(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(100, 32), run_before=unlocked_then("3"))
+
+
+def test_rotate_dialog(snap_compare: Any) -> None:
+    keys = ("r", *"quarterly", "enter", "down", "space")
+    assert snap_compare(fake_app(), terminal_size=(100, 32), run_before=unlocked_then(*keys))
+
+
+def test_help_panel(snap_compare: Any) -> None:
+    assert snap_compare(
+        fake_app(), terminal_size=(100, 32), run_before=unlocked_then("question_mark")
+    )
