@@ -147,6 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("tenant_id", metavar="TENANT", type=tenant_id, help="tenant id")
 
+    console = commands.add_parser(
+        "admin",
+        help="open the tenant admin console (terminal UI)",
+        description="Open the Textual admin console: unlock a tenant with an admin API key "
+        "and its recovery phrase or mnemonic, or bootstrap a new tenant. Keys stay in "
+        "memory and are dropped after --lock-after idle seconds. See docs/tui.md.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    console.add_argument(
+        "--url", help="server base URL (default: NEURALLOG_URL or http://127.0.0.1:8000)"
+    )
+    console.add_argument(
+        "--tenant", type=tenant_id, help="refuse API keys of any other tenant than this one"
+    )
+    console.add_argument(
+        "--lock-after", type=_positive, help="idle seconds before the console locks (300)"
+    )
+
     commands.add_parser(
         "version",
         help="print the version",
@@ -175,6 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "version":
             print(f"neurallog {__version__}")
+            return EXIT_OK
+        if args.command == "admin":  # the console lives in neurallog_tui (folder tui/)
+            import importlib
+
+            console = importlib.import_module("neurallog_tui.app")
+            console.run(args.url, tenant=args.tenant, lock_after=args.lock_after)
             return EXIT_OK
         if args.command == "serve":
             from neurallog.cli.serve import run_serve
