@@ -7,6 +7,7 @@ back to the unlock screen.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -101,12 +102,18 @@ class AdminApp(App[None]):
         self.exit()
 
 
-def run(url: str, *, tenant: str | None = None, lock_after: float | None = None) -> None:
-    """Run the admin console against the server at ``url`` (blocks until quit)."""
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def run(
+    url: str | None = None, *, tenant: str | None = None, lock_after: float | None = None
+) -> None:
+    """Run the console against ``url`` (else ``NEURALLOG_URL``, else the local default)."""
     from .client_backend import ClientConnector
 
+    base_url = url or os.environ.get("NEURALLOG_URL") or DEFAULT_URL
     app = AdminApp(
-        ClientConnector(url),
+        ClientConnector(base_url),
         tenant=tenant,
         lock_after=DEFAULT_LOCK_AFTER if lock_after is None else lock_after,
     )
