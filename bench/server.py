@@ -5,13 +5,14 @@ bootstraps a tenant with one admin and one active KEK version over real HTTP, th
 ``GET /api/kek/blobs/me`` and ``GET /api/kek/versions/active`` (authenticated), and, with the
 server stopped, a bare Sanic handler doing one Redis GET (same Redis, same worker count)
 and one doing two sequential GETs (``bare2``: the cost of a second round trip).
-Each target gets C concurrent connections for D seconds, one after the other, with ``wrk``
+Each target gets C concurrent connections for D seconds, in alternating rounds, with ``wrk``
 if installed (Lua script sets the Authorization header), else an httpx/asyncio load
 generator in a separate process. Prints req/s, p50, p99 and the ratio to the bare handler.
 
 Goal: >= 60% of the bare handler's req/s and p99 < 20 ms on 2 cores.
 
-    python bench/server.py [--workers 2] [--duration 10] [--connections 64] [--loader auto]
+    python bench/server.py [--workers 2] [--duration 5] [--rounds 3] [--connections 64]
+                           [--loader auto|wrk|httpx]
 """
 
 from __future__ import annotations
@@ -223,47 +224,67 @@ def load_httpx(name: str, url: str, auth: str | None, duration: int, conns: int)
 # --- main ----------------------------------------------------------------------------------
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def measure(args: argparse.Namespace) -> list[Result]:
+    """Both servers run side by side (an idle one costs nothing); the targets are loaded in
+    alternating rounds and each figure is the median over rounds, so a change in the
+    machine's background load hits every target alike."""
     use_wrk = args.loader == "wrk" or (args.loader == "auto" and shutil.which("wrk"))
     load = load_wrk if use_wrk else load_httpx
     print(
         f"load generator: {'wrk' if use_wrk else 'httpx'}; workers {args.workers}; "
-        f"{args.connections} connections; {args.duration} s per target",
+        f"{args.connections} connections; {args.rounds} rounds of {args.duration} s per target",
         flush=True,
     )
-    results: list[Result] = []
+    rounds: dict[str, list[Result]] = {}
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as redis_server:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        port, bare_port = free_port(), free_port()
+        base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
         env = {**os.environ, "NEURALLOG_REDIS_URL": redis_server.url}
         server = subprocess.Popen(
             [sys.executable, "-m", "neurallog.cli", "serve", "--port", str(port),
              "--workers", str(args.workers)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        try:
-            wait_http(f"{base}/readyz", server)
-            auth = bootstrap(base, redis_server.url)
-            for path in ("/api/kek/blobs/me", "/api/kek/versions/active"):
-                load(path, base + path, auth, 2, args.connections)  # warm-up
-                results.append(load(path, base + path, auth, args.duration, args.connections))
-                print(f"  {path}: {results[-1].rps:.0f} req/s", flush=True)
-        finally:
-            stop(server)
         bare = subprocess.Popen(
-            [sys.executable, str(HERE / "bare.py"), str(port), str(args.workers)],
+            [sys.executable, str(HERE / "bare.py"), str(bare_port), str(args.workers)],
             env={**os.environ, "BENCH_REDIS_URL": redis_server.url},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            wait_http(f"{base}/bare", bare)
-            for name in ("bare", "bare2"):
-                load(name, f"{base}/{name}", None, 2, args.connections)
-                results.append(load(name, f"{base}/{name}", None, args.duration, args.connections))
-                print(f"  {name}: {results[-1].rps:.0f} req/s", flush=True)
+            wait_http(f"{base}/readyz", server)
+            wait_http(f"{bare_base}/bare", bare)
+            auth = bootstrap(base, redis_server.url)
+            targets: list[tuple[str, str, str | None]] = [
+                ("/api/kek/blobs/me", base + "/api/kek/blobs/me", auth),
+                ("/api/kek/versions/active", base + "/api/kek/versions/active", auth),
+                ("bare", bare_base + "/bare", None),
+                ("bare2", bare_base + "/bare2", None),
+            ]
+            for name, url, token in targets:
+                load(name, url, token, 2, args.connections)  # warm-up
+            for number in range(args.rounds):
+                for name, url, token in targets:
+                    result = load(name, url, token, args.duration, args.connections)
+                    rounds.setdefault(name, []).append(result)
+                    print(f"  round {number + 1} {name}: {result.rps:.0f} req/s", flush=True)
         finally:
+            stop(server)
             stop(bare)
-    return results
+    return [
+        Result(
+            name,
+            _median([r.rps for r in runs]),
+            _median([r.p50_ms for r in runs]),
+            _median([r.p99_ms for r in runs]),
+            sum(r.errors for r in runs),
+        )
+        for name, runs in rounds.items()
+    ]
 
 
 def report(results: list[Result]) -> bool:
@@ -288,7 +309,8 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per target")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per target and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto")
     args = parser.parse_args()
