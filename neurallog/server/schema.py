@@ -225,7 +225,9 @@ class Obj(Node):
             raise _fail(path, "must be a JSON object")
         for key in value:
             if key not in self.fields:
-                raise _fail(_join(path, str(key)), "unknown field")
+                # echo a field name only if it looks like one: never a pasted secret
+                shown = key if _FIELD_NAME.fullmatch(key) else "<unknown>"
+                raise _fail(_join(path, shown), "unknown field")
         out: dict[str, Any] = {}
         for key, spec in self.fields.items():
             sub = _join(path, key)
@@ -260,6 +262,9 @@ def _default(spec: Opt) -> Any:
     if isinstance(spec.node, Time):
         return spec.node.check(spec.default, "")
     return spec.default
+
+
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 def _join(path: str, key: str) -> str:

@@ -8,6 +8,8 @@ sees key material, so shapes are all it needs; campaigns that decrypt use the cl
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,15 @@ def build_world(base: str, redis_url: str, tenant: str = "acme") -> World:
     other_tenant = f"{tenant}-other"
     other_admin = bootstrap(base, other_tenant, create_tenant(redis_url, other_tenant))
     return World(base, tenant, admin, member, auditor, other_admin, body["id"], token)
+
+
+def start_serve_args(redis_url: str, log: Path, *args: str, **extra: str) -> Serve:
+    """Like :func:`start_serve` with extra ``neurallog serve`` flags (``--access-log``)."""
+    server = Serve(serve_env(redis_url, **extra), log)
+    command = [sys.executable, "-m", "neurallog.cli", "serve", "--port", str(server.port), *args]
+    with log.open("ab") as out:
+        server.process = subprocess.Popen(
+            command, env=server.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server.wait_ready()
+    return server
