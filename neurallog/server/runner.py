@@ -8,6 +8,7 @@ including a Redis URL that was decided in the main process (the embedded Redis).
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from sanic import Sanic
@@ -19,6 +20,8 @@ from neurallog.server.config import ServerConfig
 __all__ = ["APP_NAME", "serve"]
 
 APP_NAME = "neurallog"
+
+logger = logging.getLogger("neurallog.runner")
 
 
 def serve(config: ServerConfig, *, access_log: bool = False) -> None:
@@ -32,4 +35,14 @@ def serve(config: ServerConfig, *, access_log: bool = False) -> None:
         access_log=access_log,
         motd=False,
     )
-    Sanic.serve(primary=app, app_loader=loader)
+    try:
+        Sanic.serve(primary=app, app_loader=loader)
+    except Exception:
+        # Sanic's monitor loop can trip over a worker state cleared mid-shutdown
+        # (AttributeError in WorkerManager._sync_states); after SIGINT/SIGTERM that is
+        # still a clean stop: the workers have been told to stop and were waited for.
+        manager = getattr(app, "_manager", None)
+        if manager is not None and getattr(manager, "_shutting_down", False):
+            logger.debug("Sanic raised during shutdown", exc_info=True)
+            return
+        raise
