@@ -51,15 +51,27 @@ async def _open(base_url: str, api_key: str, secret: str, kind: str) -> AsyncNeu
 class ClientBackend:
     """An unlocked admin session over one client instance."""
 
-    def __init__(self, base_url: str, client: AsyncNeuralLogClient, api_key: str) -> None:
+    def __init__(
+        self, base_url: str, client: AsyncNeuralLogClient, api_key: str, secret_kind: str
+    ) -> None:
         self._base_url = base_url
         self._client: AsyncNeuralLogClient | None = client
         self._api_key = api_key
         self._tenant_id = client.tenant_id or ""
+        self._user_id = client.user_id or ""
+        self._secret_kind = secret_kind
 
     @property
     def tenant_id(self) -> str:
         return self._tenant_id
+
+    @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
+    def secret_kind(self) -> str:
+        return self._secret_kind
 
     @property
     def client(self) -> AsyncNeuralLogClient:
@@ -153,7 +165,7 @@ class ClientConnector:
 
     async def connect(self, api_key: str, secret: str, kind: str) -> ClientBackend:
         client = await _open(self.base_url, api_key, secret, kind)
-        return ClientBackend(self.base_url, client, api_key)
+        return ClientBackend(self.base_url, client, api_key, kind)
 
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Installed KDFs and ciphers as ``(name, "name (origin)")``, third-party included."""
@@ -185,6 +197,6 @@ class ClientConnector:
         except BaseException:
             await client.close()
             raise
-        backend = ClientBackend(self.base_url, client, result.api_key)
+        backend = ClientBackend(self.base_url, client, result.api_key, kind)
         summary = BootstrapResult(result.tenant_id, result.api_key, fingerprint_of(result.api_key))
         return backend, summary

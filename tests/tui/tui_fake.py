@@ -36,6 +36,8 @@ V3 = "a9c8b7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
 class FakeBackend:
     def __init__(self) -> None:
         self.tenant_id = "acme"
+        self.user_id = "alice"
+        self.secret_kind = "phrase"
         self._versions = [
             VersionRow(V1, "deprecated", "2026-09-01T09:00:00Z", "alice", "initial", 3),
             VersionRow(V2, "decrypt-only", "2026-10-01T09:00:00Z", "alice", "quarterly", 4),

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 ROLES = ("member", "auditor", "admin")
 
@@ -27,6 +27,7 @@ class EnrollDialog(ModalScreen[tuple[str, str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Enrol (ctrl+s)", variant="primary", id="enroll-go")
                 yield Button("Cancel (esc)", id="enroll-cancel")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_submit()
@@ -78,6 +79,7 @@ class SecretShownDialog(ModalScreen[None]):
             if self._note:
                 yield Static(self._note, classes="hint")
             yield Button("Done (enter)", variant="primary", id="secret-done")
+        yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.action_close()

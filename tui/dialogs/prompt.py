@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -29,6 +29,7 @@ class PromptDialog(ModalScreen[str | None]):
             yield Label(self._title, classes="dialog-title")
             yield Input(placeholder=self._placeholder, max_length=self._max_length, id="prompt")
             yield Static("Enter to submit, Escape to cancel", classes="hint")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -58,6 +59,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield OptionList(
                 *(Option(label, id=value) for value, label in self._choices), id="choices"
             )
+        yield Footer()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

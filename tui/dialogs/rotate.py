@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class RotateDialog(ModalScreen[RotatePlan | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rotate (ctrl+s)", variant="warning", id="rotate-go")
                 yield Button("Cancel (esc)", id="rotate-cancel")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(SelectionList).focus()

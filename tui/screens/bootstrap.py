@@ -97,6 +97,15 @@ class BootstrapScreen(Screen[None]):
                 yield Static("", id="quiz-status")
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "generate":  # only on the first step; later it would start over
+            return self.query_one(ContentSwitcher).current == "step-form"
+        return True
+
+    def _step(self, step: str) -> None:
+        self.query_one(ContentSwitcher).current = step
+        self.refresh_bindings()
+
     @property
     def kind(self) -> str:
         return secret_kind(self.query_one("#new-kind", RadioSet))
@@ -130,10 +139,12 @@ class BootstrapScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "token-input":
             self.query_one("#kdf", Select).focus()
-        elif event.input.id == f"quiz-{QUIZ_SIZE - 1}":
-            self._check_quiz()
         elif event.input.id and event.input.id.startswith("quiz-"):
-            self.focus_next()
+            empty = [i for i in self.query(".quiz-row Input").results(Input) if not i.value]
+            if empty:
+                empty[0].focus()
+            else:
+                self._check_quiz()
 
     def action_back(self) -> None:
         self._words = []
@@ -162,7 +173,7 @@ class BootstrapScreen(Screen[None]):
         grid.mount_all(
             Static(f"{i + 1:>2}. {w}", classes="word") for i, w in enumerate(self._words)
         )
-        self.query_one(ContentSwitcher).current = "step-words"
+        self._step("step-words")
         self.query_one("#written", Button).focus()
 
     def _to_quiz(self) -> None:
@@ -171,13 +182,13 @@ class BootstrapScreen(Screen[None]):
         for i, pos in enumerate(self.quiz_positions):
             self.query_one(f"#quiz-label-{i}", Label).update(f"Word #{pos + 1}")
             self.query_one(f"#quiz-{i}", Input).value = ""
-        self.query_one(ContentSwitcher).current = "step-quiz"
+        self._step("step-quiz")
         self.query_one("#quiz-0", Input).focus()
 
     def _restart(self) -> None:
         self._words, self.quiz_positions = [], []
         self.query_one("#quiz-status", Static).update("")
-        self.query_one(ContentSwitcher).current = "step-form"
+        self._step("step-form")
         self.query_one("#generate", Button).focus()
 
     def _check_quiz(self) -> None:

@@ -15,6 +15,8 @@ from ..widgets.pane import Pane
 from ..widgets.users import UsersPane
 from ..widgets.versions import VersionsPane
 
+FOCUS_INPUT_FIRST = ("logs", "drill")
+
 TABS = (
     ("versions", "1 Versions"),
     ("users", "2 Users"),
@@ -26,8 +28,11 @@ TABS = (
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding(str(i), f"show_tab('{tab}')", label, show=False, id=f"main.tab.{tab}")
-        for i, (tab, label) in enumerate(TABS, start=1)
+        *(
+            Binding(str(i), f"show_tab('{tab}')", label, show=False, id=f"main.tab.{tab}")
+            for i, (tab, label) in enumerate(TABS, start=1)
+        ),
+        Binding("escape", "focus_table", "Leave input", show=False, id="main.escape"),
     ]
 
     def __init__(self, tenant_id: str) -> None:
@@ -52,10 +57,23 @@ class MainScreen(Screen[None]):
         self.focus_table(tab)
 
     def focus_table(self, tab: str) -> None:
+        """Focus what the tab is for: its table, or its first input where typing comes first."""
         pane = self.query_one(f"#{tab}", TabPane)
-        focusable = [w for w in pane.query("DataTable, Input") if w.focusable]
-        if focusable:
-            focusable[0].focus()
+        first = "Input" if tab in FOCUS_INPUT_FIRST else "DataTable"
+        for selector in (first, "DataTable, Input"):
+            focusable = [w for w in pane.query(selector) if w.focusable]
+            if focusable:
+                focusable[0].focus()
+                return
+
+    def action_focus_table(self) -> None:
+        """Escape leaves a text box so the digit keys switch tabs again."""
+        tab = self.query_one(TabbedContent).active
+        table = [w for w in self.query_one(f"#{tab}", TabPane).query("DataTable")]
+        if table:
+            table[0].focus()
+        else:
+            self.set_focus(None)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:

@@ -48,7 +48,7 @@ class AuditPane(Pane):
                 id="filter-outcome",
             )
         table: DataTable[object] = DataTable(id="audit-table", cursor_type="row")
-        table.add_columns("seq", "time", "actor", "action", "target", "outcome", "status")
+        table.add_columns("seq", "time", "actor", "action", "outcome", "status", "target")
         yield table
 
     def action_reload(self) -> None:
@@ -111,9 +111,9 @@ class AuditPane(Pane):
                 short_time(rec.time),
                 rec.actor,
                 rec.action,
-                rec.target,
                 styled(rec.outcome),
                 rec.status,
+                rec.target,
             )
         self.rows.extend(page.records)
         self.next_cursor = page.next

@@ -30,6 +30,12 @@ class DrillPane(Pane):
         yield Button("Check (enter)", variant="primary", id="drill-check")
         yield Static("", id="drill-result")
 
+    def reload(self) -> None:
+        kind = self.backend.secret_kind
+        self.query_one(
+            "#drill-mnemonic" if kind == "mnemonic" else "#drill-phrase", RadioButton
+        ).value = True
+
     def on_input_submitted(self, event: object) -> None:
         self._check()
 

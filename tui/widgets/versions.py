@@ -156,7 +156,8 @@ class VersionsPane(Pane):
     @work(exclusive=True, group="versions-act")
     async def action_rotate(self) -> None:
         active_users = [u.user_id for u in self.users if u.state == "active"]
-        plan = await self.app.push_screen_wait(RotateDialog(active_users))
+        removable = [u for u in active_users if u != self.backend.user_id]  # never yourself
+        plan = await self.app.push_screen_wait(RotateDialog(removable))
         if plan is None:
             return
         body = rotation_consequences(plan, self.active, len(active_users))
