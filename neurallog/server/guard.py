@@ -36,6 +36,8 @@ class Rule:
     ``self_param`` names a path parameter (a user id): a caller whose own user id equals it
     passes whatever its role. ``audit`` records allowed calls too (denials always are).
     ``fused`` asks authentication to read the route's data in the same round trip.
+    ``audit_others`` records allowed reads of another user's data (an admin reading a
+    member's blobs), while the user's reads of its own data stay unrecorded (hot path).
     """
 
     action: str
@@ -44,6 +46,7 @@ class Rule:
     body: Obj | None = None
     audit: bool = False
     fused: str = ""
+    audit_others: bool = False
 
 
 def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
@@ -76,7 +79,16 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
                 await _record(request, principal, rule, "denied", 403)
                 raise Problem(403, f"role {principal.role} may not {rule.action}")
             body = parse_json(request, rule.body) if rule.body is not None else None
-            if not (rule.audit or ctx.config.audit_reads):
+            record = (
+                rule.audit
+                or ctx.config.audit_reads
+                or (
+                    rule.audit_others
+                    and rule.self_param is not None
+                    and params.get(rule.self_param) != principal.user_id
+                )
+            )
+            if not record:
                 return await handler(request, principal, body, **params)
             try:
                 response = await handler(request, principal, body, **params)

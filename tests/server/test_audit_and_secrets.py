@@ -59,6 +59,8 @@ async def _scenario(http: httpx.AsyncClient, redis_url: str) -> dict[str, Any]:
     wrong = Credential("acme", key_id=alice.key_id)
     assert (await http.get("/api/tenant", headers=wrong.headers)).status_code == 401
     await http.delete(f"/api/users/alice/keys/{extra.key_id}", headers=admin.headers)
+    assert (await http.get("/api/kek/blobs/users/alice", headers=admin.headers)).status_code == 200
+    assert (await http.get("/api/kek/blobs/users/alice", headers=alice.headers)).status_code == 200
     return {
         "token": token,
         "creds": [admin, alice, audrey, extra, wrong],
@@ -95,6 +97,8 @@ async def test_audit_records_filters_and_cursor(http: httpx.AsyncClient, redis_u
         }
     for newer, older in itertools.pairwise(records):
         assert newer["prev_hash"] == older["hash"]
+    reads = (await http.get("/api/audit?action=kek.blob.list", headers=h)).json()["records"]
+    assert [(r["actor"], r["outcome"]) for r in reads] == [("root", "allowed")]  # not alice's own
     only = (await http.get("/api/audit?action=user.create", headers=h)).json()["records"]
     assert {r["target"] for r in only} == {"user:alice", "user:audrey"}
     by_actor = (await http.get("/api/audit?actor=alice", headers=h)).json()["records"]

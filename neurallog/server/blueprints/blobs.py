@@ -20,7 +20,7 @@ def blueprint() -> Blueprint:
 
     @bp.get("/users/<user_id:str>/versions/<version_id:str>")
     @documented("One blob", response=models.BLOB, errors=(403, 404, 422))
-    @guarded(Rule("kek.blob.read", ADMIN, self_param="user_id"))
+    @guarded(Rule("kek.blob.read", ADMIN, self_param="user_id", audit_others=True))
     async def get_blob(
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
     ) -> HTTPResponse:
@@ -37,7 +37,7 @@ def blueprint() -> Blueprint:
     @documented(
         "Every blob of a user", response=models.listing("blobs", models.BLOB), errors=(403, 422)
     )
-    @guarded(Rule("kek.blob.list", ADMIN, self_param="user_id"))
+    @guarded(Rule("kek.blob.list", ADMIN, self_param="user_id", audit_others=True))
     async def user_blobs(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:

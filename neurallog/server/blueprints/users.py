@@ -91,7 +91,7 @@ def blueprint() -> Blueprint:
         response=models.listing("keys", models.KEY),
         errors=(403, 404, 422),
     )
-    @guarded(Rule("key.list", ADMIN, self_param="user_id"))
+    @guarded(Rule("key.list", ADMIN, self_param="user_id", audit_others=True))
     async def list_keys(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
