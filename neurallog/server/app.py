@@ -15,6 +15,7 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from neurallog.server.blueprints import all_blueprints
 from neurallog.server.config import ServerConfig
@@ -47,7 +48,9 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
             "HEALTH": False,
         }
     )
-    app.extend(built_in_extensions=True)
+    # Only the OpenAPI extension: injection, templating and the HTTP helpers would add
+    # per-request signal handlers the API does not use.
+    app.extend(built_in_extensions=False, extensions=[OpenAPIExtension])
     app.ext.openapi.add_security_scheme(
         "bearer", "http", scheme="bearer", description="nla1.<tenant>.<key_id>.<token>"
     )
