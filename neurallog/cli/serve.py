@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import multiprocessing
 import os
+import signal
 import sys
 from contextlib import ExitStack
+from types import FrameType
 from typing import Any
 
 from neurallog.errors import OperationsError
@@ -39,6 +42,19 @@ def run_serve(args: argparse.Namespace) -> int:
     from neurallog.server.embedded import EmbeddedRedis
 
     with ExitStack() as stack:
+
+        def stop_before_serving(signum: int, frame: FrameType | None) -> None:
+            """SIGTERM before Sanic handles signals: stop what we started, exit at once.
+
+            Unwinding with an exception instead could land inside multiprocessing's
+            start-up, whose exit hooks then wait forever for a half-started child.
+            """
+            for child in multiprocessing.active_children():
+                child.kill()
+            stack.close()
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stop_before_serving)
         if not os.environ.get("NEURALLOG_REDIS_URL"):
             embedded = EmbeddedRedis()
             embedded.start()

@@ -1,33 +1,82 @@
 """Run the app with Sanic's worker manager, building it in each worker from a factory.
 
 Why a factory: with ``workers > 1`` Sanic spawns fresh worker processes, and each must
-build its own app (and its own Redis pool). ``AppLoader(factory=partial(create_app,
-config))`` pickles the config, not the app, so every worker gets the same settings,
-including a Redis URL that was decided in the main process (the embedded Redis).
+build its own app (and its own Redis pool). ``AppLoader(factory=partial(build, config))``
+pickles the config, not the app, so every worker gets the same settings, including a Redis
+URL that was decided in the main process (the embedded Redis).
+
+Why a startup guard: Sanic 25.12's manager hangs for good when SIGINT/SIGTERM arrives
+while workers are still booting (it interrupts them, then waits forever for their
+acknowledgement). Until every worker has started, our handler kills the booting workers and
+unwinds instead; afterwards it hands the signal to Sanic's graceful shutdown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
+import signal
 from functools import partial
+from types import FrameType
+from typing import Any
 
 from sanic import Sanic
-from sanic.worker.loader import AppLoader
 
 from neurallog.server.app import create_app
 from neurallog.server.config import ServerConfig
 
-__all__ = ["APP_NAME", "serve"]
+__all__ = ["APP_NAME", "build", "serve"]
 
 APP_NAME = "neurallog"
 
 logger = logging.getLogger("neurallog.runner")
 
 
+def build(config: ServerConfig) -> Sanic[Any, Any]:
+    """The app of one worker: ``create_app`` plus a started-workers counter."""
+    app = create_app(config, name=APP_NAME)
+
+    @app.after_server_start
+    async def count_started(app: Sanic[Any, Any]) -> None:
+        counter = getattr(app.shared_ctx, "neurallog_started", None)
+        if counter is not None:
+            with counter.get_lock():
+                counter.value += 1
+
+    return app
+
+
+def _guard_startup(app: Sanic[Any, Any], workers: int, started: Any) -> None:
+    manager: Any = getattr(app, "_manager", None)
+    if manager is None:
+        return
+    graceful = manager.shutdown_signal
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if started.value >= workers:
+            graceful(signum, frame)
+            return
+        logger.info("stop requested while workers were starting: stopping them")
+        for process in list(manager.processes):
+            with contextlib.suppress(OSError, AttributeError, TypeError):
+                os.kill(process.pid, signal.SIGKILL)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+
 def serve(config: ServerConfig, *, access_log: bool = False) -> None:
     """Serve ``config`` until SIGINT/SIGTERM; returns after every worker has stopped."""
-    loader = AppLoader(factory=partial(create_app, config, name=APP_NAME))
+    from sanic.worker.loader import AppLoader
+
+    loader = AppLoader(factory=partial(build, config))
     app = loader.load()
+    started = multiprocessing.get_context(Sanic._get_startup_method()).Value("i", 0)
+    app.shared_ctx.neurallog_started = started
+    app.main_process_ready(lambda app: _guard_startup(app, config.workers, started))
     app.prepare(
         host=config.host,
         port=config.port,
