@@ -5,11 +5,16 @@
 - ``neurallog serve`` (2 workers) killed with SIGKILL in the middle of concurrent
   rotations: exactly one active version, every version's blobs complete, audit chain
   intact, and every rotation that was answered 201 is there.
+- SIGTERM while the workers are still booting: a clean stop, no hang, no Redis left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +33,8 @@ from serving import (
     cli,
     version_body,
 )
+
+from neurallog.server.embedded import running_url
 
 pytestmark = pytest.mark.slow
 
@@ -191,3 +198,38 @@ def test_sigkill_during_rotations_leaves_a_consistent_state(tmp_path: Path, redi
         again.kill()
     verified = cli("audit", "verify", "acme", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0, 3.5])
+def test_sigterm_during_start_up_stops_cleanly(tmp_path: Path, delay: float) -> None:
+    """A stop request while workers boot must not hang (Sanic alone waits forever)."""
+    data = tmp_path / "data"
+    server = Serve(clean_env(NEURALLOG_DATA_DIR=str(data)), tmp_path / "serve.log", workers=2)
+    with server.log_path.open("ab") as log:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "neurallog.cli", "serve", "--port", str(server.port),
+             "--workers", "2"],
+            env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    time.sleep(delay)
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        code = server.process.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        pytest.fail(f"neurallog serve hung after SIGTERM at {delay} s:\n{server.log()}")
+    assert code in (0, -signal.SIGTERM), server.log()
+    started = re.search(r"embedded Redis started: .* \(pid (\d+)\)", server.log())
+    if started:
+        pid = int(started[1])
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+            if state == "Z":
+                break
+            time.sleep(0.1)
+        alive = Path(f"/proc/{pid}/stat").exists() and (
+            Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        )
+        assert not alive, "the embedded redis-server outlived neurallog serve"
+    assert running_url(data) is None
