@@ -17,6 +17,7 @@ from neurallog.client.base import ClientBase, check_hierarchy, seg
 from neurallog.client.models import (
     Blob,
     BootstrapResult,
+    Credentials,
     Key,
     RotationResult,
     User,
@@ -30,7 +31,9 @@ from neurallog.crypto.profile import build_profile
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
     ConflictError,
+    IncompleteOperationError,
     InvalidApiKeyError,
+    NeuralLogError,
     NoActiveVersionError,
     NotFoundError,
     VersionDeprecatedError,
@@ -110,11 +113,21 @@ class AdminMixin(ClientBase):
         await self._transport.request(
             "POST", "/api/tenants/bootstrap", json_body=body, bearer=token.to_string()
         )
-        await self.authenticate_with_api_key(credential.api_key)
-        session = self._need_session()
-        check_hierarchy(hierarchy, session.profile)
-        session.hierarchy = hierarchy
-        version = await self.create_kek_version(reason)
+        try:
+            await self.authenticate_with_api_key(credential.api_key)
+            session = self._need_session()
+            check_hierarchy(hierarchy, session.profile)
+            session.hierarchy = hierarchy
+            version = await self.create_kek_version(reason)
+        except NeuralLogError as exc:
+            # The token is spent: losing the admin key or the words now would lock the
+            # tenant for good, so hand them over with the error.
+            raise IncompleteOperationError(
+                f"tenant {tenant_id!r} was bootstrapped but the first KEK version was not "
+                f"created ({type(exc).__name__}): store error.result.api_key (and "
+                "error.result.mnemonic), then authenticate and call create_kek_version()",
+                Credentials(tenant_id, admin_user_id, credential.api_key, generated),
+            ) from exc
         return BootstrapResult(tenant_id, admin_user_id, version, credential.api_key, generated)
 
     # --- users and API keys ------------------------------------------------------------
@@ -147,9 +160,17 @@ class AdminMixin(ClientBase):
         }
         await self._transport.post("/api/users", body)
         if role in READER_ROLES:
-            active = session.active() or await self._active_or_none()
-            if active is not None:
-                await self._upload_blob(user_id, active.id, keypair.public)
+            try:
+                active = await self._active_or_none()
+                if active is not None:
+                    await self._upload_blob(user_id, active.id, keypair.public)
+            except NeuralLogError as exc:
+                raise IncompleteOperationError(
+                    f"user {user_id!r} was created but the active KEK version was not "
+                    f"provisioned ({type(exc).__name__}): hand over error.result.api_key "
+                    "and call provision_kek_for_user() again",
+                    Credentials(session.tenant_id, user_id, credential.api_key),
+                ) from exc
         return credential.api_key
 
     async def list_users(self) -> list[User]:
@@ -337,4 +358,5 @@ class AdminMixin(ClientBase):
     async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
         blob = self._seal(user_id, version_id, recipient)
         body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
-        return Blob.from_json(await self._transport.post("/api/kek/blobs", body))
+        # Storing a blob again replaces it (200): safe to retry.
+        return Blob.from_json(await self._transport.post("/api/kek/blobs", body, idempotent=True))

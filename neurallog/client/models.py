@@ -9,16 +9,45 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from neurallog.errors import FormatError
 
 VersionStatus = Literal["active", "decrypt-only", "deprecated"]
 LogData = dict[str, Any] | list[Any] | str | bytes | int | float | bool | None
 """What ``log`` takes and ``get_logs`` gives back: str, bytes, or any JSON value."""
+
+
+M = TypeVar("M")
+Parser = Callable[[type[M], Any], M]
+
+
+def guarded(kind: str) -> Callable[[Parser[M]], Parser[M]]:
+    """Make a ``from_json`` turn any malformed answer into :class:`FormatError`.
+
+    A server (or a proxy) that answers with a list, a number where a string belongs or an
+    out-of-range value must not surface as a KeyError or TypeError deep in the client.
+    """
+
+    def wrap(parse: Parser[M]) -> Parser[M]:
+        @functools.wraps(parse)
+        def parse_checked(cls: type[M], doc: Any) -> M:
+            if not isinstance(doc, Mapping):
+                raise FormatError(f"{kind}: expected a JSON object in the server's answer")
+            try:
+                return parse(cls, doc)
+            except FormatError:
+                raise
+            except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
+                raise FormatError(f"{kind}: malformed field in the server's answer") from None
+
+        return parse_checked
+
+    return wrap
 
 
 def b64e(data: bytes) -> str:
@@ -59,6 +88,12 @@ def _field(doc: Mapping[str, Any], name: str, kind: str) -> Any:
     return doc[name]
 
 
+def _bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise FormatError(f"{what}: expected true or false")
+    return value
+
+
 def _str(doc: Mapping[str, Any], name: str, kind: str) -> str:
     value = _field(doc, name, kind)
     if not isinstance(value, str):
@@ -78,6 +113,7 @@ class Version:
     blob_count: int
 
     @classmethod
+    @guarded("Version")
     def from_json(cls, doc: Mapping[str, Any]) -> Version:
         status = _str(doc, "status", "Version")
         if status not in ("active", "decrypt-only", "deprecated"):
@@ -102,6 +138,7 @@ class Blob:
     created_at: datetime
 
     @classmethod
+    @guarded("Blob")
     def from_json(cls, doc: Mapping[str, Any]) -> Blob:
         return cls(
             user_id=_str(doc, "user_id", "Blob"),
@@ -123,6 +160,7 @@ class User:
     versions: tuple[str, ...] = ()
 
     @classmethod
+    @guarded("User")
     def from_json(cls, doc: Mapping[str, Any]) -> User:
         versions = doc.get("versions") or []
         if not isinstance(versions, list):
@@ -154,6 +192,7 @@ class Key:
     revoked: bool
 
     @classmethod
+    @guarded("Key")
     def from_json(cls, doc: Mapping[str, Any]) -> Key:
         return cls(
             key_id=_str(doc, "key_id", "Key"),
@@ -161,7 +200,7 @@ class Key:
             label=str(doc.get("label") or ""),
             created_at=parse_time(_field(doc, "created_at", "Key")),
             expires_at=_opt_time(doc.get("expires_at"), "Key.expires_at"),
-            revoked=bool(doc.get("revoked", False)),
+            revoked=_bool(doc.get("revoked", False), "Key.revoked"),
         )
 
 
@@ -177,6 +216,7 @@ class KeySlot:
     expires_at: datetime | None
 
     @classmethod
+    @guarded("KeySlot")
     def from_json(cls, doc: Mapping[str, Any]) -> KeySlot:
         return cls(
             key_id=_str(doc, "key_id", "KeySlot"),
@@ -201,6 +241,7 @@ class Profile:
     signing_public_key: bytes
 
     @classmethod
+    @guarded("Profile")
     def from_json(cls, doc: Mapping[str, Any]) -> Profile:
         params = doc.get("kdf_params") or {}
         if not isinstance(params, Mapping):
@@ -238,6 +279,7 @@ class Tenant:
     created_at: datetime | None
 
     @classmethod
+    @guarded("Tenant")
     def from_json(cls, doc: Mapping[str, Any]) -> Tenant:
         return cls(
             tenant_id=_str(doc, "tenant_id", "Tenant"),
@@ -257,6 +299,7 @@ class Entry:
     time: datetime
 
     @classmethod
+    @guarded("Entry")
     def from_json(cls, doc: Mapping[str, Any]) -> Entry:
         return cls(
             id=_str(doc, "id", "Entry"),
@@ -308,6 +351,16 @@ class BootstrapResult:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """Secrets created by an operation that did not finish (see IncompleteOperationError)."""
+
+    tenant_id: str
+    user_id: str
+    api_key: str = field(repr=False)
+    mnemonic: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class RotationResult:
     """The new active version and the users removed in the same atomic step."""
 
@@ -331,6 +384,7 @@ class AuditRecord:
     hash: str
 
     @classmethod
+    @guarded("Record")
     def from_json(cls, doc: Mapping[str, Any]) -> AuditRecord:
         return cls(
             seq=str(_field(doc, "seq", "Record")),
@@ -352,6 +406,7 @@ class AuditPage:
     next: str | None
 
     @classmethod
+    @guarded("AuditPage")
     def from_json(cls, doc: Mapping[str, Any]) -> AuditPage:
         records = [AuditRecord.from_json(r) for r in doc.get("records") or []]
         nxt = doc.get("next")
@@ -365,10 +420,11 @@ class AuditVerdict:
     first_broken: str | None
 
     @classmethod
+    @guarded("AuditVerdict")
     def from_json(cls, doc: Mapping[str, Any]) -> AuditVerdict:
         broken = doc.get("first_broken")
         return cls(
-            bool(doc.get("intact")),
+            _bool(doc.get("intact"), "AuditVerdict.intact"),
             int(doc.get("records") or 0),
             None if broken is None else str(broken),
         )

@@ -7,6 +7,7 @@ production (``before_server_start`` opens Redis, ``after_server_stop`` closes it
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -79,8 +80,17 @@ class LiveServer:
         # Test mode keeps Sanic's TouchUp from rewriting already-rewritten methods when a
         # second app starts in the same process (as sanic-testing does).
         Sanic.test_mode = True
-        self._thread.start()
-        if not self._ready.wait(30) or self._error is not None:
+        # Sanic compiles rewritten methods at startup; CPython 3.11 raises "AST constructor
+        # recursion depth mismatch" when a garbage collection runs finalizers in the middle
+        # of that (gh-106905). Collect first and keep the collector off while booting.
+        gc.collect()
+        gc.disable()
+        try:
+            self._thread.start()
+            ready = self._ready.wait(30)
+        finally:
+            gc.enable()
+        if not ready or self._error is not None:
             raise RuntimeError(f"live server failed to start: {self._error!r}")
         return self
 

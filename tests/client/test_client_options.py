@@ -13,7 +13,8 @@ from test_client_legacy import original_sdk_entry
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.client import LegacyReader
-from neurallog.errors import NoActiveVersionError, NotInitializedError
+from neurallog.client.models import Credentials
+from neurallog.errors import IncompleteOperationError, NoActiveVersionError, NotInitializedError
 from neurallog.storage import keyspace
 
 
@@ -104,3 +105,33 @@ async def test_no_active_version_is_typed(
         raw_redis.delete(keyspace.active_version("empty-corp"))
         with pytest.raises(NoActiveVersionError, match="admin must create one"):
             await client.get_active_kek_version()
+
+
+async def test_incomplete_bootstrap_and_enrolment_hand_over_the_secrets(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]], raw_redis: redis.Redis[Any]
+) -> None:
+    token = await new_tenant("half-corp")
+    async with AsyncNeuralLogClient(server_url) as client:
+        # The server refuses the first version (reason over 500 characters) after the
+        # token was spent: the admin key and the words must not be lost.
+        with pytest.raises(IncompleteOperationError) as info:
+            await client.bootstrap_tenant(token, reason="r" * 501)
+        creds = info.value.result
+        assert isinstance(creds, Credentials) and creds.mnemonic is not None
+        assert creds.api_key not in str(info.value) + repr(info.value)
+        assert creds.mnemonic not in str(info.value) + repr(info.value)
+    async with AsyncNeuralLogClient(server_url, api_key=creds.api_key) as admin:
+        await admin.initialize_with_mnemonic(creds.mnemonic)
+        with pytest.raises(NoActiveVersionError):
+            await admin.get_active_kek_version()
+        version = await admin.create_kek_version("now")
+        raw_redis.hset(keyspace.version("half-corp", version.id), "status", "deprecated")
+        with pytest.raises(IncompleteOperationError, match="provision_kek_for_user") as enrol:
+            await admin.enroll_user("late")
+        late = enrol.value.result
+        assert isinstance(late, Credentials) and late.user_id == "late"
+        raw_redis.hset(keyspace.version("half-corp", version.id), "status", "active")
+        await admin.provision_kek_for_user("late", version.id)
+    async with AsyncNeuralLogClient(server_url, api_key=late.api_key) as member:
+        await member.log("x", "works")
+        assert [e.data for e in (await member.get_logs("x")).entries] == ["works"]
