@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neurallog.client.admin import AdminMixin
-from neurallog.client.legacy import LegacyReader
+from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.logs import LogsMixin
 from neurallog.client.models import AuditPage, AuditVerdict
 
@@ -52,3 +52,14 @@ class AsyncNeuralLogClient(AdminMixin, LogsMixin):
     ) -> list[str]:
         """Decrypt original-SDK entries with ``reader`` and log them here, re-encrypted."""
         return await self.log_batch(log_name, reader.read_all(entries))
+
+    async def read_legacy_entries(
+        self, entries: Iterable[Mapping[str, Any] | str]
+    ) -> list[LegacyData]:
+        """Decrypt original-SDK entries with this tenant's own ``neurallog-legacy`` keys.
+
+        For a tenant bootstrapped with ``kdf="neurallog-legacy"`` and the original recovery
+        phrase (and tenant id): the Operational KEKs are then the original SDK's.
+        """
+        hierarchy = self._need_hierarchy("reading legacy entries")
+        return LegacyReader.from_hierarchy(hierarchy).read_all(entries)

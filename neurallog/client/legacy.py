@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neurallog.crypto import legacy
-from neurallog.crypto.hierarchy import LEGACY_KDF, KeyHierarchy
+from neurallog.crypto.hierarchy import LEGACY_KDF, SCHEME_LEGACY, KeyHierarchy
 from neurallog.errors import FormatError
 
 LegacyData = Any
@@ -32,6 +32,19 @@ class LegacyReader:
             tenant_id, recovery_phrase, kdf=LEGACY_KDF, params=kdf_params
         )
         self._op_keks: dict[str, bytes] = {}
+
+    @classmethod
+    def from_hierarchy(cls, hierarchy: KeyHierarchy) -> LegacyReader:
+        """A reader over an already derived ``neurallog-legacy`` hierarchy."""
+        if hierarchy.scheme != SCHEME_LEGACY:
+            raise ValueError(
+                "this tenant does not use the neurallog-legacy KDF: build a LegacyReader "
+                "with the original tenant id and recovery phrase instead"
+            )
+        reader = cls.__new__(cls)
+        reader._hierarchy = hierarchy
+        reader._op_keks = {}
+        return reader
 
     def __repr__(self) -> str:
         return f"LegacyReader(tenant_id={self._hierarchy.tenant_id!r}, keys=<hidden>)"

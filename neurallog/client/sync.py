@@ -18,7 +18,7 @@ import httpx
 from neurallog.client._loop import LoopThread
 from neurallog.client.admin import Progress
 from neurallog.client.client import AsyncNeuralLogClient
-from neurallog.client.legacy import LegacyReader
+from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.models import (
     AuditPage,
     AuditVerdict,
@@ -124,7 +124,7 @@ class NeuralLogClient:
     def is_initialized(self) -> bool:
         return self._client.is_initialized
 
-    # --- generated from AsyncNeuralLogClient (tests/client/test_sync.py checks parity) ---
+    # --- generated from AsyncNeuralLogClient (tests/client/test_client_sync.py checks parity) ---
 
     def authenticate_with_api_key(self, api_key: str) -> None:
         """Authenticate, unlock this user's private key and load its KEK blobs."""
@@ -253,6 +253,10 @@ class NeuralLogClient:
     def provision_kek_for_user(self, user_id: str, version_id: str) -> Blob:
         """Seal one version's Operational KEK to a user and upload it."""
         return self._run(self._client.provision_kek_for_user(user_id, version_id))
+
+    def read_legacy_entries(self, entries: Iterable[Mapping[str, Any] | str]) -> list[LegacyData]:
+        """Decrypt original-SDK entries with this tenant's own ``neurallog-legacy`` keys."""
+        return self._run(self._client.read_legacy_entries(entries))
 
     def refresh(self) -> None:
         """Reload the versions and open any new KEK blob of this user."""

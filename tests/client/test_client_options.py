@@ -135,3 +135,17 @@ async def test_incomplete_bootstrap_and_enrolment_hand_over_the_secrets(
     async with AsyncNeuralLogClient(server_url, api_key=late.api_key) as member:
         await member.log("x", "works")
         assert [e.data for e in (await member.get_logs("x")).entries] == ["works"]
+
+
+async def test_tenant_on_the_legacy_kdf_reads_original_entries(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    """Same tenant id and phrase as in the original system, ``neurallog-legacy`` KDF: the
+    client's own Operational KEKs are the original SDK's, so it reads the old entries."""
+    token = await new_tenant(LEGACY_TENANT)
+    async with AsyncNeuralLogClient(server_url) as client:
+        await client.bootstrap_tenant(token, recovery_phrase=LEGACY_PHRASE, kdf="neurallog-legacy")
+        old = [original_sdk_entry({"n": 1}), original_sdk_entry("two", version="kek-v7")]
+        assert await client.read_legacy_entries(old) == [{"n": 1}, "two"]
+        await client.log("new", {"modern": True})  # and writes the modern format
+        assert (await client.get_logs("new")).entries[0].data == {"modern": True}
