@@ -7,9 +7,12 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from client_live import FAST_KDF
+import redis
+from client_live import FAST_KDF, Recorder
+from zk_scan import encodings, redis_dump
 
 from neurallog import AsyncNeuralLogClient, NeuralLogClient
 from neurallog.crypto.apikeys import ApiKey
@@ -17,7 +20,11 @@ from neurallog.errors import AuthenticationError, InvalidApiKeyError, NotInitial
 
 
 def test_sync_client_walkthrough(
-    server_url: str, sync_new_tenant: Callable[[str], str], caplog: pytest.LogCaptureFixture
+    server_url: str,
+    sync_new_tenant: Callable[[str], str],
+    caplog: pytest.LogCaptureFixture,
+    recorder: Recorder,
+    raw_redis: redis.Redis[Any],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     token = sync_new_tenant("sync-corp")
@@ -27,27 +34,37 @@ def test_sync_client_walkthrough(
         assert admin.role == "admin" and admin.tenant_id == "sync-corp"
         svc_key = admin.enroll_user("svc-1")
         with NeuralLogClient(server_url, api_key=svc_key) as svc:
-            svc.log("jobs", {"n": 1})
-            svc.log("jobs", "two")
-            svc.log("jobs", b"3")
-            assert [e.data for e in svc.get_logs("jobs").entries] == [b"3", "two", {"n": 1}]
+            svc.log("nightly-billing-jobs", {"n": 1})
+            svc.log("nightly-billing-jobs", "two")
+            svc.log("nightly-billing-jobs", b"3")
+            assert [e.data for e in svc.get_logs("nightly-billing-jobs").entries] == [
+                b"3",
+                "two",
+                {"n": 1},
+            ]
             rotated = admin.rotate_kek("scheduled")
             # The member's cached version is stale: the 409 makes it reload and retry once.
-            svc.log("jobs", "four")
-            page = svc.get_logs("jobs", limit=2)
+            svc.log("nightly-billing-jobs", "four")
+            page = svc.get_logs("nightly-billing-jobs", limit=2)
             assert [e.data for e in page.entries] == ["four", b"3"]
             assert page.entries[0].version_id == rotated.version.id
             assert page.entries[1].version_id == result.version.id
-            rest = svc.get_logs("jobs", limit=2, cursor=page.cursor)
+            rest = svc.get_logs("nightly-billing-jobs", limit=2, cursor=page.cursor)
             assert [e.data for e in rest.entries] == ["two", {"n": 1}] and rest.cursor is None
             assert svc_key not in repr(svc)
         with pytest.raises(RuntimeError, match="closed"):
-            svc.get_logs("jobs")
+            svc.get_logs("nightly-billing-jobs")
     secret_forms = [svc_key, result.api_key, ApiKey.parse(svc_key).to_string().split(".")[3]]
     for line in caplog.messages:
         assert phrase not in line
         for form in secret_forms:
             assert form not in line
+    # Zero knowledge for a phrase tenant too: the phrase (raw or normalised), the keys and
+    # the logged text never reach Redis or a request body, in any common encoding.
+    haystack = b"\n".join(redis_dump(raw_redis) + recorder.bodies())
+    for secret in [phrase, " ".join(phrase.split()), *secret_forms, "nightly-billing-jobs"]:
+        for form in encodings(secret.encode()):
+            assert form not in haystack
 
 
 def test_sync_client_errors_are_typed_and_safe(
