@@ -36,16 +36,21 @@ async def _initialize(client: AsyncNeuralLogClient, secret: str, kind: str) -> N
         await client.initialize_with_recovery_phrase(secret)
 
 
-async def _open(base_url: str, api_key: str, secret: str, kind: str) -> AsyncNeuralLogClient:
-    """An authenticated, initialised client; closed again (keys wiped) on any failure."""
+async def _open(base_url: str, api_key: str, secret: str) -> tuple[AsyncNeuralLogClient, str]:
+    """An authenticated, initialised client and the tenant's secret kind.
+
+    The kind (phrase or mnemonic) comes from the tenant's public profile, so the admin
+    never has to say which one they typed. On any failure the client is closed (keys wiped).
+    """
     client = AsyncNeuralLogClient(base_url)
     try:
         await client.authenticate_with_api_key(api_key)
+        kind = (await client.get_tenant()).profile.secret_kind
         await _initialize(client, secret, kind)
     except BaseException:
         await client.close()
         raise
-    return client
+    return client, kind
 
 
 class ClientBackend:
@@ -83,13 +88,13 @@ class ClientBackend:
 
     # --- session ---------------------------------------------------------------------------
 
-    async def check_secret(self, secret: str, kind: str) -> tuple[bool, str]:
+    async def check_secret(self, secret: str) -> tuple[bool, str]:
         """Derive from ``secret`` in a throw-away client and compare the key check.
 
         Nothing on the server changes; the probe's keys are wiped when it closes.
         """
         try:
-            probe = await _open(self._base_url, self._api_key, secret, kind)
+            probe, _ = await _open(self._base_url, self._api_key, secret)
         except WrongRecoveryPhraseError as exc:
             return False, str(exc)
         await probe.close()
@@ -163,8 +168,8 @@ class ClientConnector:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
-    async def connect(self, api_key: str, secret: str, kind: str) -> ClientBackend:
-        client = await _open(self.base_url, api_key, secret, kind)
+    async def connect(self, api_key: str, secret: str) -> ClientBackend:
+        client, kind = await _open(self.base_url, api_key, secret)
         return ClientBackend(self.base_url, client, api_key, kind)
 
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -19,13 +19,22 @@ def fake_app() -> AdminApp:
     return AdminApp(FakeConnector(), lock_after=None)
 
 
+def no_blink(app: Any) -> None:
+    """A blinking cursor would make the picture depend on timing."""
+    for screen in app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for the loading workers (not the ones waiting on an open dialog)."""
+    no_blink(pilot.app)
     for _ in range(2):
         loading = [w for w in pilot.app.workers if not w.group.endswith("-act")]
         if loading:  # an empty list would mean "every worker" to wait_for_complete
             await pilot.app.workers.wait_for_complete(loading)
         await pilot.pause()
+    no_blink(pilot.app)
 
 
 def unlocked_then(*keys: str) -> Any:
@@ -46,7 +55,7 @@ def unlocked_then(*keys: str) -> Any:
 
 
 def test_connect_screen(snap_compare: Any) -> None:
-    assert snap_compare(fake_app(), terminal_size=(80, 24))
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=settle)
 
 
 def test_versions_screen_80x24(snap_compare: Any) -> None:

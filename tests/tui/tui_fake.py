@@ -65,7 +65,7 @@ class FakeBackend:
             for i in range(12)
         ]
 
-    async def check_secret(self, secret: str, kind: str) -> tuple[bool, str]:
+    async def check_secret(self, secret: str) -> tuple[bool, str]:
         if secret == PHRASE:
             return True, ""
         return False, "recovery phrase does not match this tenant"
@@ -129,7 +129,7 @@ class FakeBackend:
 class FakeConnector:
     base_url = "http://127.0.0.1:8080"
 
-    async def connect(self, api_key: str, secret: str, kind: str) -> Backend:
+    async def connect(self, api_key: str, secret: str) -> Backend:
         if secret != PHRASE:
             raise WrongRecoveryPhraseError("recovery phrase does not match this tenant")
         return FakeBackend()

@@ -41,7 +41,6 @@ async def unlock(pilot: Pilot[Any], api_key: str, mnemonic: str) -> MainScreen:
     app = pilot.app
     await pilot.pause()
     app.screen.query_one("#api-key-input", Input).value = api_key
-    await pilot.click("#kind-mnemonic")
     app.screen.query_one("#secret-input", Input).value = mnemonic
     await pilot.press("ctrl+o")
     await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")

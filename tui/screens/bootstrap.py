@@ -31,7 +31,6 @@ from ..dialogs.enroll import SecretShownDialog
 from ..guard import describe
 from ..messages import SessionOpened
 from ..widgets.secret import SecretField
-from .connect import secret_kind
 
 QUIZ_SIZE = 3
 
@@ -41,6 +40,12 @@ def pick_quiz(word_count: int, size: int = QUIZ_SIZE) -> list[int]:
     pool = list(range(word_count))
     chosen = [pool.pop(secrets.randbelow(len(pool))) for _ in range(size)]
     return sorted(chosen)
+
+
+def secret_kind(radio: RadioSet) -> str:
+    """``"mnemonic"`` or ``"phrase"`` from the kind selector."""
+    pressed = radio.pressed_button
+    return "mnemonic" if pressed is not None and str(pressed.id).endswith("mnemonic") else "phrase"
 
 
 class BootstrapScreen(Screen[None]):

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, Header, Label, Static
 
 from neurallog.errors import NeuralLogError, WrongRecoveryPhraseError
 
@@ -15,12 +15,6 @@ from ..backend import Connector
 from ..guard import describe
 from ..messages import SessionOpened
 from ..widgets.secret import SecretField
-
-
-def secret_kind(radio: RadioSet) -> str:
-    """``"mnemonic"`` or ``"phrase"`` from the kind selector."""
-    pressed = radio.pressed_button
-    return "mnemonic" if pressed is not None and str(pressed.id).endswith("mnemonic") else "phrase"
 
 
 class ConnectScreen(Screen[None]):
@@ -44,10 +38,7 @@ class ConnectScreen(Screen[None]):
             if self._locked:
                 yield Static("Locked after inactivity: keys were dropped.", classes="warning")
             yield SecretField("API key (nlk1...)", id="api-key")
-            with RadioSet(id="kind"):
-                yield RadioButton("Recovery phrase", value=True, id="kind-phrase")
-                yield RadioButton("BIP-39 mnemonic", id="kind-mnemonic")
-            yield SecretField("recovery phrase or mnemonic", id="secret")
+            yield SecretField("recovery phrase or 24-word mnemonic", id="secret")
             with Horizontal(classes="form-buttons"):
                 yield Button("Unlock (ctrl+o)", variant="primary", id="unlock")
                 yield Button("New tenant (ctrl+n)", id="new-tenant")
@@ -86,16 +77,16 @@ class ConnectScreen(Screen[None]):
                 f"This API key belongs to tenant {key_tenant}, not {self._tenant}.", "error"
             )
             return
-        self._unlock(api_key, secret, secret_kind(self.query_one("#kind", RadioSet)))
+        self._unlock(api_key, secret)
 
     @work(exclusive=True, group="unlock")
-    async def _unlock(self, api_key: str, secret: str, kind: str) -> None:
+    async def _unlock(self, api_key: str, secret: str) -> None:
         self._status("Deriving keys and checking them against the tenant...")
         self.query_one("#unlock", Button).disabled = True
         try:
-            backend = await self._connector.connect(api_key, secret, kind)
+            backend = await self._connector.connect(api_key, secret)
         except WrongRecoveryPhraseError as exc:
-            self._status(f"Wrong {kind}: {describe(exc)}. Nothing was changed.", "error")
+            self._status(f"Refused: {describe(exc)}. Nothing was changed.", "error")
             self.notify(describe(exc), title="Unlock refused", severity="error")
             return
         except (NeuralLogError, Exception) as exc:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..guard import Failed, attempt
-from ..screens.connect import secret_kind
 from ..widgets.pane import Pane
 from ..widgets.secret import SecretField
 
 
 class DrillPane(Pane):
+    """Derives keys in a throw-away client and compares the tenant's key-check value."""
+
     def __init__(self) -> None:
         super().__init__(id="drill-pane")
 
@@ -23,18 +24,17 @@ class DrillPane(Pane):
             " key-check value; nothing is changed or stored.",
             classes="hint",
         )
-        with RadioSet(id="drill-kind"):
-            yield RadioButton("Recovery phrase", value=True, id="drill-phrase")
-            yield RadioButton("BIP-39 mnemonic", id="drill-mnemonic")
         yield SecretField("phrase or mnemonic to check", id="drill-secret")
         yield Button("Check (enter)", variant="primary", id="drill-check")
         yield Static("", id="drill-result")
 
+    @property
+    def kind(self) -> str:
+        mnemonic = self.backend.secret_kind == "mnemonic"  # noqa: S105 (a kind, not a secret)
+        return "mnemonic" if mnemonic else "recovery phrase"
+
     def reload(self) -> None:
-        kind = self.backend.secret_kind
-        self.query_one(
-            "#drill-mnemonic" if kind == "mnemonic" else "#drill-phrase", RadioButton
-        ).value = True
+        self.query_one("#drill-secret-input", Input).placeholder = f"the tenant's {self.kind}"
 
     def on_input_submitted(self, event: object) -> None:
         self._check()
@@ -49,10 +49,9 @@ class DrillPane(Pane):
         secret = field.value
         if not secret.strip():
             return
-        kind = secret_kind(self.query_one("#drill-kind", RadioSet))
         result = self.query_one("#drill-result", Static)
         result.update("Checking...")
-        outcome = await attempt(self, "Recovery drill", self.backend.check_secret(secret, kind))
+        outcome = await attempt(self, "Recovery drill", self.backend.check_secret(secret))
         field.clear()
         if isinstance(outcome, Failed):
             result.update("Not checked (see the error).")
@@ -60,7 +59,7 @@ class DrillPane(Pane):
         ok, why = outcome
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
-        tenant = self.backend.tenant_id
+        tenant, kind = self.backend.tenant_id, self.kind
         result.update(
             f"PASS: this {kind} matches tenant {tenant}; it can recover it."
             if ok
