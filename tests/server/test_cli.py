@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import os
 import re
 import subprocess
 import sys
@@ -28,8 +27,7 @@ TOKEN = re.compile(r"^nlb1\.(?P<tenant>[a-z0-9-]+)\.(?P<secret>[A-Za-z0-9_-]{43}
 
 def neurallog(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m neurallog.cli ARGS`` with a clean NeuralLog environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("NEURALLOG_")}
-    base.update(env or {})
+    base = clean_env(**(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "neurallog.cli", *args],
         env=base,
@@ -230,6 +228,7 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
         lines = [line for line in server.log().splitlines() if "embedded Redis" in line]
         assert len(lines) == 1, server.log()
         assert "127.0.0.1:" in lines[0] and str(data / "redis") in lines[0]
+        assert server.env.get("NEURALLOG_REDIS_SERVER", "redis-server") in lines[0]
         url = running_url(data)
         assert url is not None
         password = url.split(":")[2].split("@")[0]
