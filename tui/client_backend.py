@@ -28,6 +28,8 @@ from .backend import (
     fingerprint_of,
 )
 
+MNEMONIC_ONLY_KDFS = frozenset({"bip39"})
+
 
 async def _initialize(client: AsyncNeuralLogClient, secret: str, kind: str) -> None:
     if kind == "mnemonic":
@@ -179,7 +181,9 @@ class ClientConnector:
         def choices(infos: Sequence[PluginInfo]) -> list[tuple[str, str]]:
             return sorted((i.name, f"{i.name} ({i.origin})") for i in infos)
 
-        return choices(plugins.list_kdfs()), choices(plugins.list_ciphers())
+        # "bip39" turns a mnemonic into a seed; it is not a choice for a typed phrase
+        kdfs = [i for i in plugins.list_kdfs() if i.name not in MNEMONIC_ONLY_KDFS]
+        return choices(kdfs), choices(plugins.list_ciphers())
 
     def new_mnemonic(self) -> str:
         """24 fresh words (the crypto core's BIP-39 generator; the TUI derives nothing)."""
