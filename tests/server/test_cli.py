@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serving import Serve, clean_env, cli, free_port
+from serving import Serve, bootstrap, clean_env, cli, free_port
 
 from neurallog import __version__
 from neurallog.server.embedded import running_url
@@ -235,6 +235,13 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
         assert password not in server.log()
         redis_pid = int(re.search(r"\(pid (\d+)\)", lines[0])[1])  # type: ignore[index]
         assert _pid_alive(redis_pid)
+        # an operator command reaches the running embedded Redis (no second one started)
+        created = cli("tenant", "create", "acme", env=server.env)
+        assert created.returncode == 0, created.stderr
+        assert "embedded Redis started" not in created.stderr
+        admin = bootstrap(server.base, "acme", created.stdout.strip())
+        me = httpx.get(server.base + "/api/users/me", headers=admin.auth, timeout=10)
+        assert me.status_code == 200 and me.json()["role"] == "admin"
         second = cli("serve", "--port", str(free_port()), env=server.env)
         assert second.returncode == 3
         assert "already runs the embedded Redis" in second.stderr
