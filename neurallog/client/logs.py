@@ -10,15 +10,20 @@ it came.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
 import warnings
 from collections.abc import Iterable
 from typing import Any
 
 from neurallog.client.base import ClientBase, seg
+from neurallog.client.framing import (
+    decode_cursor,
+    decode_data,
+    decode_frame,
+    encode_cursor,
+    encode_data,
+    seq_key,
+)
 from neurallog.client.models import Entry, LogData, LogEntry, LogPage, Version, b64e
 from neurallog.crypto.working import new_entry_id
 from neurallog.errors import (
@@ -30,72 +35,23 @@ from neurallog.errors import (
     NotFoundError,
 )
 
-FRAME_VERSION = 1
-KIND_JSON, KIND_TEXT, KIND_BYTES = b"j", b"s", b"b"
 MAX_BATCH = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_LIMIT = 1000
 
 
+__all__ = [
+    "DeprecatedVersionWarning",
+    "LogsMixin",
+    "decode_cursor",
+    "decode_data",
+    "encode_cursor",
+    "encode_data",
+]
+
+
 class DeprecatedVersionWarning(UserWarning):
     """Entries of a deprecated KEK version were decrypted (it should be phased out)."""
-
-
-def encode_data(data: LogData) -> bytes:
-    """Plaintext framing: version byte, type byte, payload (JSON, UTF-8 text or bytes)."""
-    head = bytes([FRAME_VERSION])
-    if isinstance(data, bytes | bytearray | memoryview):
-        return head + KIND_BYTES + bytes(data)
-    if isinstance(data, str):
-        return head + KIND_TEXT + data.encode("utf-8")
-    try:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"log data must be str, bytes or JSON-serialisable: {exc}") from None
-    return head + KIND_JSON + text.encode("utf-8")
-
-
-def decode_data(plaintext: bytes) -> LogData:
-    """Inverse of :func:`encode_data` (``FormatError`` for an unknown framing)."""
-    if len(plaintext) < 2 or plaintext[0] != FRAME_VERSION:
-        raise FormatError("log entry plaintext has an unknown framing")
-    kind, body = plaintext[1:2], plaintext[2:]
-    try:
-        if kind == KIND_BYTES:
-            return bytes(body)
-        if kind == KIND_TEXT:
-            return body.decode("utf-8")
-        if kind == KIND_JSON:
-            value: LogData = json.loads(body.decode("utf-8"))
-            return value
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FormatError("log entry plaintext is not valid for its type") from None
-    raise FormatError("log entry plaintext has an unknown type")
-
-
-def _seq_key(seq: str) -> tuple[int, int]:
-    ms, _, n = seq.partition("-")
-    try:
-        return int(ms), int(n or 0)
-    except ValueError:
-        return (0, 0)
-
-
-def encode_cursor(positions: dict[str, str | None]) -> str:
-    raw = json.dumps({"v": 1, "p": positions}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> dict[str, str | None]:
-    """Per version: the seq to read before, or ``None`` when that stream is exhausted."""
-    try:
-        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        positions = doc["p"]
-        if doc.get("v") != 1 or not isinstance(positions, dict):
-            raise ValueError
-        return {str(k): (None if v is None else str(v)) for k, v in positions.items()}
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise ValueError("invalid cursor: pass the cursor of a previous get_logs page") from None
 
 
 class LogsMixin(ClientBase):
@@ -189,9 +145,14 @@ class LogsMixin(ClientBase):
         fetched: list[tuple[Entry, str]] = []
         nexts: dict[str, str | None] = {}
         for version_id, (entries, nxt) in zip(live, pages, strict=True):
+            if len({e.id for e in entries}) != len(entries):
+                raise DecryptionError(
+                    "the server returned the same log entry twice: it may be replaying "
+                    "entries; nothing was returned"
+                )
             fetched += [(e, version_id) for e in entries]
             nexts[version_id] = nxt
-        fetched.sort(key=lambda ev: (_seq_key(ev[0].seq), ev[0].time, ev[1]), reverse=True)
+        fetched.sort(key=lambda ev: (seq_key(ev[0].seq), ev[0].time, ev[1]), reverse=True)
         taken = fetched[:limit]
         new_positions = dict(positions)
         for version_id in live:
@@ -233,13 +194,15 @@ class LogsMixin(ClientBase):
                 f"log entry {entry.id} failed to authenticate: it was moved, replayed or "
                 "altered (the server may be tampering); nothing was returned"
             ) from None
+        data, logged_at = decode_frame(plaintext)
         return LogEntry(
             id=entry.id,
             log_name=log_name,
-            data=decode_data(plaintext),
+            data=data,
             version_id=version_id,
             seq=entry.seq,
             time=entry.time,
+            logged_at=logged_at,
         )
 
     def _warn_deprecated(self, version_ids: set[str]) -> None:

@@ -319,7 +319,10 @@ class LogEntry:
     data: LogData = field(repr=False)
     version_id: str
     seq: str
+    #: When the server stored it (server clock, not authenticated).
     time: datetime
+    #: When the writer logged it (writer's clock, inside the ciphertext: authenticated).
+    logged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

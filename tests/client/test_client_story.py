@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import warnings
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +112,9 @@ async def test_whole_story_and_zero_knowledge(
         ]
         assert all(e.version_id == v1 for e in page.entries)
         assert page.cursor is None
+        # The writer's time travels inside the ciphertext, close to the server's time.
+        for e in page.entries:
+            assert e.logged_at is not None and abs(e.logged_at - e.time) < timedelta(seconds=5)
 
     # --- rotation removing bob ---------------------------------------------------------
     rotation = await admin.rotate_kek("bob left", remove_users=["bob"])

@@ -156,7 +156,11 @@ async def test_entries_moved_replayed_or_relabelled(
         await world.alice.get_logs("b")
     raw_redis.xdel(dst, moved)
     assert [e.data for e in (await world.alice.get_logs("b")).entries] == [{"secret": "in b"}]
-    # 2. replayed in its own stream under a fresh entry id
+    # 2. replayed in its own stream, with the same id, then under a fresh entry id
+    replayed = raw_redis.xadd(src, fields)
+    with pytest.raises(DecryptionError, match="same log entry twice"):
+        await world.alice.get_logs("a")
+    raw_redis.xdel(src, replayed)
     raw_redis.xadd(src, {**fields, b"id": b"A" * 22})
     with pytest.raises(DecryptionError):
         await world.alice.get_logs("a")

@@ -4,33 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from neurallog.client._loop import LoopThread
+from neurallog.client.framing import decode_frame
 from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, encode_data
 from neurallog.client.models import BootstrapResult, Version, parse_time
 from neurallog.errors import FormatError
 
+STAMP = datetime(2026, 11, 29, 5, 0, 0, 123000, tzinfo=UTC)
+STAMP_BYTES = (1795928400123).to_bytes(8, "big")
+
 
 @pytest.mark.parametrize(
-    ("data", "framed"),
+    ("data", "kind", "payload"),
     [
-        ({"a": 1, "b": "é"}, b'\x01j{"a":1,"b":"\xc3\xa9"}'),
-        ([1, None, True], b"\x01j[1,null,true]"),
-        ("hello", b"\x01shello"),
-        ("", b"\x01s"),
-        (b"\x00\xff", b"\x01b\x00\xff"),
-        ('{"a":1}', b'\x01s{"a":1}'),
+        ({"a": 1, "b": "é"}, b"j", b'{"a":1,"b":"\xc3\xa9"}'),
+        ([1, None, True], b"j", b"[1,null,true]"),
+        (42, b"j", b"42"),
+        (None, b"j", b"null"),
+        ("hello", b"s", b"hello"),
+        ("", b"s", b""),
+        (b"\x00\xff", b"b", b"\x00\xff"),
+        ('{"a":1}', b"s", b'{"a":1}'),
     ],
 )
-def test_framing_known_bytes_and_type_round_trip(data: object, framed: bytes) -> None:
-    assert encode_data(data) == framed  # type: ignore[arg-type]
-    back = decode_data(framed)
+def test_framing_known_bytes_and_type_round_trip(data: object, kind: bytes, payload: bytes) -> None:
+    framed = b"\x02" + kind + STAMP_BYTES + payload
+    assert encode_data(data, logged_at=STAMP) == framed  # type: ignore[arg-type]
+    back, logged_at = decode_frame(framed)
     assert back == data and type(back) is type(data)
+    assert logged_at == STAMP
+    # Framing v1 (no time) is still read.
+    assert decode_frame(b"\x01" + kind + payload) == (data, None)
 
 
-@pytest.mark.parametrize("bad", [b"", b"\x01", b"\x02shello", b"\x01xabc", b"\x01s\xff", b"\x01j{"])
+def test_framing_stamps_the_current_time() -> None:
+    before = datetime.now(UTC)
+    _, logged_at = decode_frame(encode_data("x"))
+    assert logged_at is not None
+    assert before - timedelta(seconds=1) <= logged_at <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"",
+        b"\x01",
+        b"\x03shello",
+        b"\x01xabc",
+        b"\x01s\xff",
+        b"\x01j{",
+        b"\x02s1234567",
+        b"\x02s" + b"\xff" * 8,
+    ],
+)
 def test_framing_rejects_garbage(bad: bytes) -> None:
     with pytest.raises(FormatError):
         decode_data(bad)
