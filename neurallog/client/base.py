@@ -21,6 +21,7 @@ from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.session import Session
 from neurallog.client.transport import Transport
 from neurallog.crypto.hierarchy import KeyHierarchy
+from neurallog.crypto.profile import hierarchy_from_profile
 from neurallog.errors import (
     FormatError,
     InvalidApiKeyError,
@@ -177,9 +178,8 @@ class ClientBase:
             raise WrongRecoveryPhraseError(
                 "this tenant was created with a BIP-39 mnemonic: use initialize_with_mnemonic()"
             )
-        hierarchy = KeyHierarchy.from_recovery_phrase(
-            session.tenant_id, phrase, kdf=profile.kdf, params=profile.kdf_params
-        )
+        # The profile comes from the server: a malformed one is a FormatError, not a crash.
+        hierarchy = _from_profile(session.tenant_id, profile, phrase)
         await self._install_hierarchy(hierarchy, version_ids)
 
     async def initialize_with_mnemonic(
@@ -192,7 +192,7 @@ class ClientBase:
                 "this tenant was created with a recovery phrase: "
                 "use initialize_with_recovery_phrase()"
             )
-        hierarchy = KeyHierarchy.from_mnemonic(session.tenant_id, mnemonic)
+        hierarchy = _from_profile(session.tenant_id, session.profile, mnemonic)
         await self._install_hierarchy(hierarchy, version_ids)
 
     async def _install_hierarchy(
@@ -272,6 +272,16 @@ class ClientBase:
     async def get_tenant(self) -> Tenant:
         """The tenant's public profile."""
         return Tenant.from_json(await self._transport.get("/api/tenant"))
+
+
+def _from_profile(tenant_id: str, profile: Profile, secret: str) -> KeyHierarchy:
+    try:
+        return hierarchy_from_profile(tenant_id, profile.to_json(), secret)
+    except WrongRecoveryPhraseError:
+        raise WrongRecoveryPhraseError(
+            "the recovery phrase or mnemonic does not match this tenant "
+            "(check the words and the tenant id)"
+        ) from None
 
 
 def check_hierarchy(hierarchy: KeyHierarchy, profile: Profile) -> None:

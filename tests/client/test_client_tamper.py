@@ -22,7 +22,12 @@ from neurallog.client._keys import certify_public_key
 from neurallog.crypto.apikeys import ApiKey
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.userkeys import UserKeyPair
-from neurallog.errors import DecryptionError, SignatureError, WrongRecoveryPhraseError
+from neurallog.errors import (
+    DecryptionError,
+    FormatError,
+    SignatureError,
+    WrongRecoveryPhraseError,
+)
 from neurallog.storage import keyspace
 
 TENANT = "tamper-corp"
@@ -177,3 +182,18 @@ async def test_entries_moved_replayed_or_relabelled(
     raw_redis.xadd(src, {**fields, b"e": base64.b64encode(bytes(envelope))})
     with pytest.raises(DecryptionError):
         await world.alice.get_logs("a")
+
+
+async def test_malformed_kdf_params_are_a_format_error(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    tenant = keyspace.tenant(TENANT)
+    profile = json.loads(raw_redis.hget(tenant, "profile"))  # type: ignore[arg-type]
+    for bad in ({"t": "one", "m": 1024, "p": 1}, {"t": 1.5, "m": 1024, "p": 1}):
+        raw_redis.hset(tenant, "profile", json.dumps({**profile, "kdf_params": bad}))
+        client = await login(world, world.alice_key)
+        try:
+            with pytest.raises(FormatError, match="kdf_params"):
+                await client.initialize_with_recovery_phrase(PHRASE)
+        finally:
+            await client.close()
