@@ -51,7 +51,7 @@ def secret_kind(radio: RadioSet) -> str:
 class BootstrapScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="bootstrap.back"),
-        Binding("ctrl+g", "generate", "Generate mnemonic", id="bootstrap.generate"),
+        Binding("ctrl+g", "generate", "Continue", id="bootstrap.generate"),
     ]
 
     def __init__(self, connector: Connector) -> None:

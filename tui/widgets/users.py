@@ -18,6 +18,14 @@ from ..guard import Failed, attempt
 from ..widgets.pane import Pane
 
 
+def held_text(held: list[str], shown: int = 3) -> str:
+    """``2: a9c8b7d6 5d2e8c71``, newest first, at most ``shown`` ids (narrow screens)."""
+    if not held:
+        return "none"
+    more = " ..." if len(held) > shown else ""
+    return f"{len(held)}: " + " ".join(short_id(v) for v in held[:shown]) + more
+
+
 class UsersPane(Pane):
     BINDINGS = [
         Binding("e", "enroll", "Enrol", id="users.enroll"),
@@ -66,7 +74,7 @@ class UsersPane(Pane):
                 user.user_id,
                 user.role,
                 styled(user.state),
-                f"{len(held)}: " + " ".join(short_id(v) for v in held) if held else "none",
+                held_text(held),
                 short_time(user.created_at),
                 key=user.user_id,
             )
