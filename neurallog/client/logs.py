@@ -38,6 +38,8 @@ from neurallog.errors import (
 MAX_BATCH = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_LIMIT = 1000
+#: Envelopes are at most 1 MiB; keep room for the header, nonce and tag.
+MAX_ENTRY_PLAINTEXT = 1024 * 1024 - 512
 
 
 __all__ = [
@@ -64,6 +66,12 @@ class LogsMixin(ClientBase):
     async def log_batch(self, log_name: str, items: Iterable[LogData]) -> list[str]:
         """Encrypt and append many entries (sent in chunks of at most 500)."""
         payloads = [encode_data(item) for item in items]
+        for payload in payloads:
+            if len(payload) > MAX_ENTRY_PLAINTEXT:
+                raise ValueError(
+                    f"log entry too large ({len(payload)} bytes framed); the server takes at "
+                    f"most {MAX_ENTRY_PLAINTEXT} bytes per entry: split it"
+                )
         ids: list[str] = []
         chunk: list[bytes] = []
         size = 0

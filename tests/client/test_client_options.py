@@ -149,3 +149,21 @@ async def test_tenant_on_the_legacy_kdf_reads_original_entries(
         assert await client.read_legacy_entries(old) == [{"n": 1}, "two"]
         await client.log("new", {"modern": True})  # and writes the modern format
         assert (await client.get_logs("new")).entries[0].data == {"modern": True}
+
+
+async def test_entry_size_limit_and_big_batches(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    token = await new_tenant("big-corp")
+    async with AsyncNeuralLogClient(server_url) as client:
+        await client.bootstrap_tenant(token)
+        big = b"x" * (1024 * 1024 - 600)
+        await client.log("big", big)  # just under the limit: accepted by the server
+        with pytest.raises(ValueError, match="too large"):
+            await client.log("big", b"x" * (1024 * 1024))
+        # 1,200 entries go out in chunks of at most 500, in order.
+        ids = await client.log_batch("many", [str(i) for i in range(1200)])
+        assert len(ids) == 1200
+        page = await client.get_logs("many", limit=1000)
+        assert [e.data for e in page.entries[:3]] == ["1199", "1198", "1197"]
+        assert (await client.get_logs("big", limit=1)).entries[0].data == big
