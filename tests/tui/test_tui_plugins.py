@@ -6,7 +6,6 @@ pickers list it exactly as they would list any installed plugin.
 
 from __future__ import annotations
 
-from conftest import new_bootstrap_token
 from neurallog_tui.dialogs.enroll import SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.main import MainScreen
@@ -14,6 +13,7 @@ from textual.widgets import Input, Select
 from thirdparty import THIRDPARTY_CIPHER, THIRDPARTY_KDF, install_thirdparty_plugin
 from tui_pilot import admin_app, rows, shows, wait_until
 from tui_screen import screen_text
+from tui_world import new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
 
