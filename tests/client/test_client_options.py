@@ -167,3 +167,15 @@ async def test_entry_size_limit_and_big_batches(
         page = await client.get_logs("many", limit=1000)
         assert [e.data for e in page.entries[:3]] == ["1199", "1198", "1197"]
         assert (await client.get_logs("big", limit=1)).entries[0].data == big
+
+
+async def test_retention_applies_on_append(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    token = await new_tenant("ret-corp")
+    async with AsyncNeuralLogClient(server_url) as client:
+        await client.bootstrap_tenant(token)
+        await client.set_log_retention("short", max_entries=2)
+        for i in range(5):
+            await client.log("short", i)
+        assert [e.data for e in (await client.get_logs("short")).entries] == [4, 3]
