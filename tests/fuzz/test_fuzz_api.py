@@ -96,6 +96,7 @@ def test_openapi_fuzz_every_operation_every_role(served: tuple[Serve, World]) ->
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 _fuzz(operation, mode, server.base, headers, session, failures, statuses, role)
     session.close()
+    print(f"api fuzz: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
     log = server.log()
     assert "Traceback" not in log, log[-3000:]
     assert sum(statuses.values()) >= len(operations) * len(ROLES), statuses
