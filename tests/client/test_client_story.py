@@ -217,6 +217,9 @@ async def test_whole_story_and_zero_knowledge(
         parsed = ApiKey.parse(key)
         binary_secrets += [parsed.secret, parsed.slot_key]
         secrets_text.append(key)
+    for client in (admin, alice, bob, carol):
+        assert client._session is not None and client._session.keypair is not None
+        binary_secrets.append(client._session.keypair.private_bytes())
     secrets_text.append(mnemonic)
     secrets_text += plaintexts
 
@@ -227,6 +230,11 @@ async def test_whole_story_and_zero_knowledge(
     for secret in [s.encode() for s in secrets_text] + binary_secrets:
         for form in encodings(secret):
             assert form not in blob, f"secret leaked in form {form[:12]!r}..."
+    # Auth tokens travel in the Authorization header by design, but Redis keeps only hashes.
+    redis_blob = b"\n".join(redis_dump(raw_redis))
+    for key in (admin_key, alice_key, bob_key, carol_key, second_key):
+        for form in encodings(ApiKey.parse(key).auth_token):
+            assert form not in redis_blob
     # The scan can fail: the server does store public values, e.g. the signing key.
     public = hierarchy.signing_public_key
     assert any(form in blob for form in encodings(public))
