@@ -7,6 +7,7 @@ gets SIGTERM from the kernel (parent-death signal) and still fsyncs its append-o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -92,4 +93,7 @@ def test_versions_blobs_and_audit_survive_a_restart(tmp_path: Path, stop: str) -
     # and the operator command, on a temporary embedded Redis over the same files
     verified = cli("audit", "verify", "acme", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert f"intact: {after['verify']['records']} records" in verified.stdout
+    counted = re.search(r"intact: (\d+) records", verified.stdout)
+    assert counted, verified.stdout
+    # the HTTP verify call may itself have been audited after it counted
+    assert int(counted[1]) >= after["verify"]["records"]
