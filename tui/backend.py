@@ -140,6 +140,8 @@ class LogRow:
 class LogPage:
     entries: tuple[LogRow, ...]
     next: str | None
+    warnings: tuple[str, ...] = ()
+    """Warnings the client raised while decrypting (e.g. a deprecated version)."""
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ The API key and the unlocked client live in this object's memory only;
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.errors import WrongRecoveryPhraseError
 from neurallog.plugin_checks import PluginInfo
 
@@ -157,8 +159,12 @@ class ClientBackend:
         return AuditVerdict(verdict.intact, verdict.records, verdict.first_broken)
 
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage:
-        page = await self.client.get_logs(name, limit=limit, cursor=cursor)
-        return LogPage(tuple(LogRow.of(e) for e in page.entries), page.cursor)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            page = await self.client.get_logs(name, limit=limit, cursor=cursor)
+        deprecated = [w for w in caught if issubclass(w.category, DeprecatedVersionWarning)]
+        notes = tuple(dict.fromkeys(str(w.message) for w in deprecated))
+        return LogPage(tuple(LogRow.of(e) for e in page.entries), page.cursor, notes)
 
     async def write_log(self, name: str, data: str) -> None:
         await self.client.log(name, data)

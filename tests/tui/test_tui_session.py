@@ -18,6 +18,10 @@ from neurallog.storage.tenants import bootstrap_hash
 
 
 async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
+    first = (await admin.get_active_kek_version()).id
+    await admin.log("payments", {"n": -1})  # under a version deprecated below
+    await admin.create_kek_version("scheduled")
+    await admin.update_kek_version_status(first, "deprecated")
     for i in range(25):
         await admin.log("payments", {"n": i})
     app = admin_app(tenant.url)
@@ -29,11 +33,18 @@ async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
         grid = await rows(pilot, "logs-table", 20)
         assert str(grid.get_row_at(0)[2]) == '{"n": 24}'  # newest first
         assert "page 1, 20 entries" in await shows(pilot, "(] older)")
+        assert not [n for n in notifications(app) if n[0] == "warning"]
         await pilot.press("right_square_bracket")
-        grid = await rows(pilot, "logs-table", 5)
-        assert [str(grid.get_row_at(i)[2]) for i in range(5)] == [
-            f'{{"n": {n}}}' for n in range(4, -1, -1)
+        grid = await rows(pilot, "logs-table", 6)
+        assert [str(grid.get_row_at(i)[2]) for i in range(6)] == [
+            f'{{"n": {n}}}' for n in range(4, -2, -1)
         ]
+        # the entry of the deprecated version decrypts, with the client's warning shown
+        await wait_until(
+            pilot,
+            lambda: any(n[0] == "warning" and first in n[2] for n in notifications(app)),
+            "the deprecation warning",
+        )
         await pilot.press("left_square_bracket")
         await rows(pilot, "logs-table", 20)
         # a name with no entries shows an empty page, not an error

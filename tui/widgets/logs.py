@@ -86,6 +86,8 @@ class LogsPane(Pane):
         for entry in page.entries:
             table.add_row(short_time(entry.time), short_id(entry.version_id), entry.data)
         self.next_cursor = page.next
+        for note in page.warnings:
+            self.notify(note, title="Warning", severity="warning", timeout=10)
         more = "  (] older)" if page.next else ""
         self.query_one("#logs-summary", Static).update(
             f"{name}: page {len(self.cursors)}, {len(page.entries)} entries{more}"
