@@ -12,13 +12,18 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 from fuzzing import FUZZ, JSON, only
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurallog.client import models
-from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, encode_data
+from neurallog.client.framing import (
+    decode_cursor,
+    decode_data,
+    decode_frame,
+    encode_cursor,
+    encode_data,
+)
 from neurallog.client.transport import error_from_response
 from neurallog.errors import ApiError, FormatError
 
@@ -51,12 +56,6 @@ VALUES = JSON | st.sampled_from(
 DOCS = st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=12) | JSON
 
 
-@pytest.mark.xfail(
-    reason="client models let AttributeError/TypeError/ValueError escape for a non-object or "
-    "wrongly typed answer (reported in docs/reliability.md); remove this mark once fixed",
-    raises=(AttributeError, TypeError, ValueError, OverflowError),
-    strict=False,
-)
 @settings(FUZZ, report_multiple_bugs=False)
 @given(model=st.sampled_from(MODELS), doc=DOCS)
 def test_models_accept_or_raise_format_error(model: Any, doc: Any) -> None:
@@ -83,6 +82,7 @@ def test_decode_data(plaintext: bytes) -> None:
     ok, value = only((FormatError,), decode_data, plaintext)
     if ok:
         assert decode_data(encode_data(value)) == value
+    only((FormatError,), decode_frame, plaintext)
 
 
 @FUZZ
