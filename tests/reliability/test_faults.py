@@ -68,6 +68,9 @@ async def test_redis_killed_and_restarted_keeps_acknowledged_writes(tmp_path: Pa
         got, duplicates = await read_all(member)
         check_read_back(tally, got, duplicates)
         assert tally.server_errors == 0, tally.statuses
+        print(f"redis crash: {len(tally.acked)} acknowledged ({before} before the kill, "
+              f"{len(after)} after the restart), all read back; {len(tally.failures)} "
+              f"failed writes; statuses {dict(sorted(tally.statuses.items()))}")  # fmt: skip
         await close(admin)
         await close(member)
     finally:
@@ -108,6 +111,9 @@ async def test_a_killed_worker_leaves_the_others_serving(redis_url: str, tmp_pat
         got, duplicates = await read_all(member)
         check_read_back(tally, got, duplicates)
         assert tally.server_errors == 0, tally.statuses
+        print(f"worker killed: {len(tally.acked)} acknowledged ({len(after)} after the kill), "
+              f"all read back; {len(tally.failures)} failed writes; "
+              f"statuses {dict(sorted(tally.statuses.items()))}")  # fmt: skip
         await close(admin)
         await close(member)
     finally:
