@@ -64,6 +64,13 @@ async def test_audit_filters_and_verdict(
         monkeypatch.setattr(audit_pane, "PAGE", 50)
         app.screen.query_one("#filter-actor", Input).value = ""
 
+        # "h" hides the server's records of reads, "h" again shows them
+        await pilot.press("h")
+        grid = table(pilot, "audit-table")
+        shown = [str(grid.get_row_at(i)[3]) for i in range(grid.row_count)]
+        assert shown and not [a for a in shown if a.startswith("reads:")]
+        await pilot.press("h")
+
         # filter: only denied records (the member's revoke attempt)
         app.screen.query_one("#filter-outcome", Select).value = "denied"
         await wait_until(pilot, lambda: table(pilot, "audit-table").row_count == 1, "1 row")

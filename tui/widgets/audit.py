@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +16,7 @@ from ..guard import Failed, attempt
 from ..widgets.pane import Pane
 
 PAGE = 50
+READS_PREFIX = "reads:"  # the server's batched records of audited reads
 
 
 def verdict_text(verdict: AuditVerdict) -> str:
@@ -30,12 +33,14 @@ class AuditPane(Pane):
         Binding("f5", "reload", "Refresh", id="audit.refresh"),
         Binding("m", "more", "More", id="audit.more"),
         Binding("slash", "filter", "Filter", id="audit.filter", key_display="/"),
+        Binding("h", "toggle_reads", "Hide reads", id="audit.reads"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="audit-pane")
         self.rows: list[AuditRow] = []
         self.next_cursor: str | None = None
+        self.hide_reads = False
 
     def compose(self) -> ComposeResult:
         yield Static("Verifying the chain...", id="audit-verdict", classes="summary")
@@ -103,9 +108,23 @@ class AuditPane(Pane):
             return
         self._append(page)
 
+    def action_toggle_reads(self) -> None:
+        """Hide or show the server's batched read records (``reads:...``) on this screen."""
+        self.hide_reads = not self.hide_reads
+        self.query_one(DataTable).clear()
+        self._add_rows(self.rows)
+        self.notify("read records hidden" if self.hide_reads else "read records shown")
+
     def _append(self, page: AuditPage) -> None:
+        self._add_rows(page.records)
+        self.rows.extend(page.records)
+        self.next_cursor = page.next
+
+    def _add_rows(self, records: Iterable[AuditRow]) -> None:
         table = self.query_one(DataTable)
-        for rec in page.records:
+        for rec in records:
+            if self.hide_reads and rec.action.startswith(READS_PREFIX):
+                continue
             table.add_row(
                 rec.seq,
                 short_time(rec.time),
@@ -115,5 +134,3 @@ class AuditPane(Pane):
                 rec.status,
                 rec.target,
             )
-        self.rows.extend(page.records)
-        self.next_cursor = page.next
