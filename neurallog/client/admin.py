@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from neurallog.client import _keys
-from neurallog.client.base import ClientBase, check_hierarchy, seg
+from neurallog.client.base import ClientBase, check_hierarchy, list_field, seg
 from neurallog.client.models import (
     Blob,
     BootstrapResult,
@@ -31,9 +31,9 @@ from neurallog.crypto.profile import build_profile
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
     ConflictError,
+    FormatError,
     IncompleteOperationError,
     InvalidApiKeyError,
-    NeuralLogError,
     NoActiveVersionError,
     NotFoundError,
     VersionDeprecatedError,
@@ -119,7 +119,7 @@ class AdminMixin(ClientBase):
             check_hierarchy(hierarchy, session.profile)
             session.hierarchy = hierarchy
             version = await self.create_kek_version(reason)
-        except NeuralLogError as exc:
+        except Exception as exc:
             # The token is spent: losing the admin key or the words now would lock the
             # tenant for good, so hand them over with the error.
             raise IncompleteOperationError(
@@ -164,7 +164,7 @@ class AdminMixin(ClientBase):
                 active = await self._active_or_none()
                 if active is not None:
                     await self._upload_blob(user_id, active.id, keypair.public)
-            except NeuralLogError as exc:
+            except Exception as exc:
                 raise IncompleteOperationError(
                     f"user {user_id!r} was created but the active KEK version was not "
                     f"provisioned ({type(exc).__name__}): hand over error.result.api_key "
@@ -176,7 +176,7 @@ class AdminMixin(ClientBase):
     async def list_users(self) -> list[User]:
         """Every user with its state and the versions it holds blobs for (coverage)."""
         doc = await self._transport.get("/api/users")
-        return [User.from_json(u) for u in doc.get("users", [])]
+        return [User.from_json(u) for u in list_field(doc, "users")]
 
     async def get_user(self, user_id: str | None = None) -> User:
         """One user (``None``: the caller itself)."""
@@ -208,7 +208,7 @@ class AdminMixin(ClientBase):
         """API keys (public records) of a user, default the current one."""
         who = user_id or self._need_session().user_id
         doc = await self._transport.get(f"/api/users/{seg(who)}/keys")
-        return [Key.from_json(k) for k in doc.get("keys", [])]
+        return [Key.from_json(k) for k in list_field(doc, "keys")]
 
     async def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
         """Revoke an API key at once (default: one of the current user's)."""
@@ -269,8 +269,11 @@ class AdminMixin(ClientBase):
                     raise
                 continue  # a user was enrolled meanwhile: seal for the new list once more
             await self._load_versions()
+            if not isinstance(doc, dict):
+                raise FormatError("rotation: expected a JSON object in the server's answer")
             return RotationResult(
-                Version.from_json(doc["version"]), tuple(doc.get("removed_users") or removed)
+                Version.from_json(doc.get("version")),
+                tuple(str(u) for u in doc.get("removed_users") or removed),
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -310,7 +313,7 @@ class AdminMixin(ClientBase):
     async def get_user_blobs(self, user_id: str) -> list[Blob]:
         """The KEK blobs a user holds (admin, or the user itself)."""
         doc = await self._transport.get(f"/api/kek/blobs/users/{seg(user_id)}")
-        return [Blob.from_json(b) for b in doc.get("blobs", [])]
+        return [Blob.from_json(b) for b in list_field(doc, "blobs")]
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -217,14 +217,14 @@ class ClientBase:
     async def _load_versions(self) -> list[Version]:
         session = self._need_session()
         doc = await self._transport.get("/api/kek/versions")
-        versions = [Version.from_json(v) for v in _list(doc, "versions")]
+        versions = [Version.from_json(v) for v in list_field(doc, "versions")]
         session.versions = {v.id: v for v in versions}
         return versions
 
     async def _load_blobs(self) -> None:
         session = self._need_session()
         doc = await self._transport.get("/api/kek/blobs/me")
-        blobs = [Blob.from_json(b) for b in _list(doc, "blobs")]
+        blobs = [Blob.from_json(b) for b in list_field(doc, "blobs")]
         seen: set[str] = set()
         for blob in blobs:
             if blob.user_id != session.user_id:
@@ -300,7 +300,8 @@ def check_hierarchy(hierarchy: KeyHierarchy, profile: Profile) -> None:
         )
 
 
-def _list(doc: Any, name: str) -> list[Any]:
+def list_field(doc: Any, name: str) -> list[Any]:
+    """``doc[name]`` when the answer is an object holding a list there, else FormatError."""
     if not isinstance(doc, dict) or not isinstance(doc.get(name), list):
         raise FormatError(f"the server's answer has no list {name!r}")
     items: list[Any] = doc[name]

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from neurallog.client.base import ClientBase, seg
+from neurallog.client.base import ClientBase, list_field, seg
 from neurallog.client.framing import (
     decode_cursor,
     decode_data,
@@ -185,7 +185,7 @@ class LogsMixin(ClientBase):
         if before:
             params["before"] = before
         doc = await self._transport.get(f"/api/logs/{seg(stream)}/entries", params)
-        entries = [Entry.from_json(e) for e in doc.get("entries", [])]
+        entries = [Entry.from_json(e) for e in list_field(doc, "entries")]
         nxt = doc.get("next")
         return entries, (str(nxt) if nxt else None)
 
