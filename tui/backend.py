@@ -151,6 +151,8 @@ class Enrolment:
     user_id: str
     api_key: str
     fingerprint: str
+    note: str = ""
+    """Set when the client stopped half-way (the key is valid; something is left to do)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ class BootstrapResult:
     tenant_id: str
     api_key: str
     fingerprint: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,4 +218,6 @@ class Connector(Protocol):
     def new_mnemonic(self) -> str: ...
     async def bootstrap(
         self, token: str, secret: str, kind: str, kdf: str, cipher: str
-    ) -> tuple[Backend, BootstrapResult]: ...
+    ) -> tuple[Backend | None, BootstrapResult]:
+        """The backend is None when the tenant exists but the session could not open."""
+        ...

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.client.logs import DeprecatedVersionWarning
-from neurallog.errors import WrongRecoveryPhraseError
+from neurallog.client.models import Credentials
+from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
 from neurallog.plugin_checks import PluginInfo
 
 from .backend import (
@@ -132,7 +133,12 @@ class ClientBackend:
         return [UserRow.of(u) for u in await self.client.list_users()]
 
     async def enroll(self, user_id: str, role: str) -> Enrolment:
-        api_key = await self.client.enroll_user(user_id, role=role)
+        try:
+            api_key = await self.client.enroll_user(user_id, role=role)
+        except IncompleteOperationError as exc:  # the user exists: its key must be shown
+            key = _credentials(exc).api_key
+            note = "The user was created but not given the active version: provision it (p)."
+            return Enrolment(user_id, key, fingerprint_of(key), note)
         return Enrolment(user_id, api_key, fingerprint_of(api_key))
 
     async def disable(self, user_id: str) -> None:
@@ -199,8 +205,12 @@ class ClientConnector:
 
     async def bootstrap(
         self, token: str, secret: str, kind: str, kdf: str, cipher: str
-    ) -> tuple[ClientBackend, BootstrapResult]:
-        """Redeem ``token``; ``kdf`` applies to recovery phrases only (mnemonics use BIP-39)."""
+    ) -> tuple[ClientBackend | None, BootstrapResult]:
+        """Redeem ``token``; ``kdf`` applies to recovery phrases only (mnemonics use BIP-39).
+
+        When the client stops after the token was spent, the admin key it hands over is
+        returned with a note, so it is shown instead of being lost with the error.
+        """
         client = AsyncNeuralLogClient(self.base_url)
         try:
             if kind == "mnemonic":
@@ -209,9 +219,26 @@ class ClientConnector:
                 result = await client.bootstrap_tenant(
                     token, recovery_phrase=secret, kdf=kdf, cipher=cipher
                 )
+        except IncompleteOperationError as exc:
+            creds = _credentials(exc)
+            note = "The first KEK version was not created: unlock and create one (n)."
+            summary = BootstrapResult(
+                creds.tenant_id, creds.api_key, fingerprint_of(creds.api_key), note
+            )
+            if client.is_initialized:
+                return ClientBackend(self.base_url, client, creds.api_key, kind), summary
+            await client.close()
+            return None, summary
         except BaseException:
             await client.close()
             raise
         backend = ClientBackend(self.base_url, client, result.api_key, kind)
         summary = BootstrapResult(result.tenant_id, result.api_key, fingerprint_of(result.api_key))
         return backend, summary
+
+
+def _credentials(exc: IncompleteOperationError) -> Credentials:
+    """The secrets an interrupted operation hands over; re-raise if it carries none."""
+    if not isinstance(exc.result, Credentials):
+        raise exc
+    return exc.result

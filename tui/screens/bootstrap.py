@@ -226,11 +226,14 @@ class BootstrapScreen(Screen[None]):
             f"Tenant {result.tenant_id} created: your admin API key",
             result.api_key,
             result.fingerprint,
-            f"Keep the {kind} offline; with this key it unlocks the admin console.",
+            result.note or f"Keep the {kind} offline; with this key it unlocks the console.",
         )
         self.app.push_screen(dialog, lambda _: self._opened(backend))
 
-    def _opened(self, backend: Backend) -> None:
+    def _opened(self, backend: Backend | None) -> None:
+        if backend is None:  # the tenant exists; unlock it with the key just shown
+            self.dismiss(None)
+            return
         self.post_message(SessionOpened(backend))
 
 

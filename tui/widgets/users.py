@@ -106,7 +106,8 @@ class UsersPane(Pane):
                 f"{user_id} enrolled as {role}",
                 enrolled.api_key,
                 enrolled.fingerprint,
-                "The holder checks that this fingerprint matches the one their client pins.",
+                enrolled.note
+                or "The holder checks that this fingerprint matches the one their client pins.",
             )
         )
 
