@@ -232,8 +232,11 @@ class ClientBase:
                     f"the server returned a KEK blob addressed to {blob.user_id!r}: "
                     "the server may be tampering"
                 )
-            op_kek = self._open_blob(blob)
-            session.add_operational_kek(blob.version_id, op_kek)
+            if session.opened_blobs.get(blob.version_id) != blob.blob:
+                # Verified and opened once per distinct blob: refreshes stay cheap.
+                op_kek = self._open_blob(blob)
+                session.add_operational_kek(blob.version_id, op_kek)
+                session.opened_blobs[blob.version_id] = blob.blob
             seen.add(blob.version_id)
         for version_id in session.held() - seen:
             if not session.can_derive(version_id):

@@ -30,6 +30,8 @@ class Session:
     hierarchy: KeyHierarchy | None = None
     versions: dict[str, Version] = field(default_factory=dict)
     _op_keks: dict[str, bytes] = field(default_factory=dict)
+    #: The exact blob bytes each Operational KEK was opened from (skip re-verification).
+    opened_blobs: dict[str, bytes] = field(default_factory=dict)
     _working: dict[str, WorkingKeys] = field(default_factory=dict)
     _sealers: dict[str, EnvelopeSealer] = field(default_factory=dict)
     _opener: EnvelopeOpener | None = None
@@ -67,6 +69,7 @@ class Session:
 
     def forget_version(self, version_id: str) -> None:
         self._op_keks.pop(version_id, None)
+        self.opened_blobs.pop(version_id, None)
         self._working.pop(version_id, None)
         self._sealers.pop(version_id, None)
         self._opener = None
@@ -118,6 +121,7 @@ class Session:
         self.keypair = None
         self.hierarchy = None
         self._op_keks.clear()
+        self.opened_blobs.clear()
         self._working.clear()
         self._sealers.clear()
         self._opener = None
