@@ -10,8 +10,13 @@ from neurallog_tui.dialogs.enroll import SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Select
-from thirdparty import THIRDPARTY_CIPHER, THIRDPARTY_KDF, install_thirdparty_plugin
-from tui_pilot import admin_app, rows, shows, wait_until
+from thirdparty import (
+    THIRDPARTY_CIPHER,
+    THIRDPARTY_KDF,
+    broken_plugin_installed,
+    install_thirdparty_plugin,
+)
+from tui_pilot import admin_app, notifications, rows, shows, wait_until
 from tui_screen import screen_text
 from tui_world import new_bootstrap_token
 
@@ -66,3 +71,19 @@ async def test_phrase_bootstrap_with_thirdparty_plugins(live: object, redis_url:
         await client.initialize_with_recovery_phrase(PHRASE)
         await client.log("app", {"ok": True})
         assert [e.data for e in (await client.get_logs("app")).entries] == [{"ok": True}]
+
+
+async def test_broken_plugin_is_a_message_not_a_crash(live: object) -> None:
+    url = live.url  # type: ignore[attr-defined]
+    app = admin_app(url)
+    with broken_plugin_installed():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+            await wait_until(
+                pilot,
+                lambda: any(n[1] == "Plugins failed to load" for n in notifications(app)),
+                "the plugin error",
+            )
+            assert not isinstance(app.screen, BootstrapScreen)
+            assert app.is_running

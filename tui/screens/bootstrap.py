@@ -54,14 +54,19 @@ class BootstrapScreen(Screen[None]):
         Binding("ctrl+g", "generate", "Continue", id="bootstrap.generate"),
     ]
 
-    def __init__(self, connector: Connector) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        algorithms: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    ) -> None:
         super().__init__()
         self._connector = connector
+        self._algorithms = algorithms
         self._words: list[str] = []
         self.quiz_positions: list[int] = []
 
     def compose(self) -> ComposeResult:
-        kdfs, ciphers = self._connector.algorithms()
+        kdfs, ciphers = self._algorithms
         yield Header()
         with ContentSwitcher(initial="step-form", id="steps"):
             with VerticalScroll(id="step-form", classes="form"):

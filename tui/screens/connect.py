@@ -102,4 +102,9 @@ class ConnectScreen(Screen[None]):
     def action_new_tenant(self) -> None:
         from ..screens.bootstrap import BootstrapScreen
 
-        self.app.push_screen(BootstrapScreen(self._connector))
+        try:  # a broken plugin must be a message, not a crash
+            algorithms = self._connector.algorithms()
+        except Exception as exc:
+            self.notify(describe(exc), title="Plugins failed to load", severity="error")
+            return
+        self.app.push_screen(BootstrapScreen(self._connector, algorithms))
