@@ -11,7 +11,7 @@ from test_client_legacy import PHRASE as LEGACY_PHRASE
 from test_client_legacy import TENANT as LEGACY_TENANT
 from test_client_legacy import original_sdk_entry
 
-from neurallog import AsyncNeuralLogClient
+from neurallog import AsyncNeuralLogClient, NeuralLogClient
 from neurallog.client import LegacyReader
 from neurallog.client.models import Credentials
 from neurallog.errors import IncompleteOperationError, NoActiveVersionError, NotInitializedError
@@ -179,3 +179,33 @@ async def test_retention_applies_on_append(
         for i in range(5):
             await client.log("short", i)
         assert [e.data for e in (await client.get_logs("short")).entries] == [4, 3]
+
+
+async def test_create_and_rotate_reseal_for_a_user_enrolled_meanwhile(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    """Another admin enrols a user while this one seals: the 409 ``missing_users`` makes
+    the client list the users again and seal once more, for everyone."""
+    token = await new_tenant("race-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        result = await admin.bootstrap_tenant(token)
+        assert result.mnemonic is not None
+        other = NeuralLogClient(server_url, api_key=result.api_key)  # its own loop thread
+        other.initialize_with_mnemonic(result.mnemonic)
+        late: list[str] = []
+        armed = [True]
+
+        def enrol_meanwhile(done: int, total: int) -> None:
+            if done == total and armed[0]:  # once per operation, during its first attempt
+                armed[0] = False
+                late.append(other.enroll_user(f"late{len(late)}"))
+
+        version = await admin.create_kek_version("v2", progress=enrol_meanwhile)
+        armed[0] = True
+        rotation = await admin.rotate_kek("v3", progress=enrol_meanwhile)
+        other.close()
+        users = {u.user_id: u.versions for u in await admin.list_users()}
+        assert version.id in users["late0"] and rotation.version.id in users["late1"]
+        assert rotation.version.id in users["late0"]
+    async with AsyncNeuralLogClient(server_url, api_key=late[1]) as member:
+        await member.log("x", "sealed for me too")
