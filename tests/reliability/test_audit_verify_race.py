@@ -53,5 +53,5 @@ async def test_verify_never_reports_an_intact_chain_as_broken(redis_url: str) ->
             await client.aclose()
     assert final.intact and final.records > 50
     broken = [v for v in verdicts if not v.intact]
-    assert len(verdicts) > 20
+    assert len(verdicts) > 5
     assert not broken, f"{len(broken)} of {len(verdicts)} verifications said broken: {broken[0]}"
