@@ -122,3 +122,18 @@ def serve(app: Sanic[Any, Any]) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stop()
+
+
+async def login_refused(url: str, api_key: str) -> None:
+    """Assert a fresh client cannot authenticate with ``api_key`` (and close it)."""
+    from neurallog import AsyncNeuralLogClient
+    from neurallog.errors import AuthenticationError
+
+    client = AsyncNeuralLogClient(url)
+    try:
+        await client.authenticate_with_api_key(api_key)
+    except AuthenticationError:
+        return
+    finally:
+        await client.close()
+    raise AssertionError("the API key still authenticates")

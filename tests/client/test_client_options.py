@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+from client_live import login_refused
 from test_client_legacy import PHRASE as LEGACY_PHRASE
 from test_client_legacy import TENANT as LEGACY_TENANT
 from test_client_legacy import original_sdk_entry
@@ -14,7 +17,11 @@ from test_client_legacy import original_sdk_entry
 from neurallog import AsyncNeuralLogClient, NeuralLogClient
 from neurallog.client import LegacyReader
 from neurallog.client.models import Credentials
-from neurallog.errors import IncompleteOperationError, NoActiveVersionError, NotInitializedError
+from neurallog.errors import (
+    IncompleteOperationError,
+    NoActiveVersionError,
+    NotInitializedError,
+)
 from neurallog.storage import keyspace
 
 
@@ -209,3 +216,20 @@ async def test_create_and_rotate_reseal_for_a_user_enrolled_meanwhile(
         assert rotation.version.id in users["late0"]
     async with AsyncNeuralLogClient(server_url, api_key=late[1]) as member:
         await member.log("x", "sealed for me too")
+
+
+async def test_expiring_api_key(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    token = await new_tenant("expiry-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        await admin.bootstrap_tenant(token)
+        expires = datetime.now(UTC) + timedelta(seconds=2)
+        short = await admin.create_api_key(label="ci", expires_at=expires)
+        keys = {k.label: k for k in await admin.list_api_keys()}
+        assert keys["ci"].expires_at is not None
+        assert abs(keys["ci"].expires_at - expires) < timedelta(seconds=1)
+        async with AsyncNeuralLogClient(server_url, api_key=short) as ci:
+            await ci.log("ci", "before expiry")
+        await asyncio.sleep(2.5)
+        await login_refused(server_url, short)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import redis
-from client_live import Recorder
+from client_live import Recorder, login_refused
 from zk_scan import encodings, redis_dump
 
 from neurallog import AsyncNeuralLogClient
@@ -131,8 +131,7 @@ async def test_whole_story_and_zero_knowledge(
         await bob.log(LOG, "after removal")
     with pytest.raises(AuthenticationError):
         await bob.get_logs(LOG)
-    with pytest.raises(AuthenticationError):
-        await AsyncNeuralLogClient(server_url).authenticate_with_api_key(bob_key)
+    await login_refused(server_url, bob_key)
 
     # Alice, without restarting, writes under v2 and reads old and new.
     await alice.log(LOG, {"text": text("a2"), "after": "rotation"})
@@ -191,8 +190,7 @@ async def test_whole_story_and_zero_knowledge(
         assert len(keys) == 2
         laptop = next(k for k in keys if k.label == "laptop")
     await alice.revoke_api_key(laptop.key_id)
-    with pytest.raises(AuthenticationError):
-        await AsyncNeuralLogClient(server_url).authenticate_with_api_key(second_key)
+    await login_refused(server_url, second_key)
 
     # --- no access without a blob; disable ---------------------------------------------------
     await admin.revoke_kek_for_user("carol", v2)
