@@ -9,6 +9,7 @@ server starts while Redis is down and answers 503 until it returns (redis-py rec
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 
 from sanic import Request, Sanic
@@ -25,6 +26,7 @@ from neurallog.server.problems import handle_error
 from neurallog.storage.connection import connect
 
 _names = itertools.count(1)
+logger = logging.getLogger("neurallog.server")
 
 
 def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config, AppCtx]:
@@ -73,11 +75,28 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
     @app.before_server_start
     async def open_redis(app: Sanic[Config, AppCtx]) -> None:
         app.ctx.redis_client = connect(app.ctx.config.redis_url)
+        cfg = app.config
+        app.ctx.trust_proxy = bool(cfg.FORWARDED_SECRET or cfg.PROXIES_COUNT or cfg.REAL_IP_HEADER)
+
+    @app.before_server_stop
+    async def flush_reads(app: Sanic[Config, AppCtx]) -> None:
+        await _flush_reads(app.ctx)
 
     @app.after_server_stop
     async def close_redis(app: Sanic[Config, AppCtx]) -> None:
+        await _flush_reads(app.ctx)  # reads answered while the connections drained
         client, app.ctx.redis_client = app.ctx.redis_client, None
         if client is not None:
             await client.aclose()
 
     return app
+
+
+async def _flush_reads(ctx: AppCtx) -> None:
+    """Write the worker's pending audited reads; on failure say how many were lost."""
+    if ctx.redis_client is None:
+        return
+    try:
+        await ctx.reads.close()
+    except Exception:
+        logger.error("audit: %d read events could not be written at stop", ctx.reads.pending)

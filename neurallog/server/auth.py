@@ -27,7 +27,10 @@ INVALID = "invalid credential"
 
 def client_address(request: Request) -> str:
     """The peer address (or the proxy-forwarded one when Sanic is configured to trust it)."""
-    return request.remote_addr or request.ip or "unknown"
+    if app_ctx(request).trust_proxy:
+        return request.remote_addr or request.ip or "unknown"
+    info = request.conn_info  # no proxy configured: Sanic would ignore the headers anyway
+    return (info.client_ip if info else "") or "unknown"
 
 
 def bearer(request: Request, prefix: str, parts: int) -> list[str]:
@@ -98,15 +101,16 @@ async def authenticate(request: Request, action: str, fused: str = "") -> Princi
     if result.outcome is AuthOutcome.LIMITED:
         raise _limited(result.retry_after)
     if result.outcome is AuthOutcome.FAILED:
-        await audit.append(
-            ctx.redis,
+        await ctx.reads.append_now(
             tenant_id,
-            actor=result.user_id or f"key:{key_id}",
-            role=result.role,
-            action=f"auth.failed:{action}",
-            target=request.path,
-            outcome="denied",
-            status=401,
+            audit.entry(
+                actor=result.user_id or f"key:{key_id}",
+                role=result.role,
+                action=f"auth.failed:{action}",
+                target=request.path,
+                outcome="denied",
+                status=401,
+            ),
         )
     detail = INVALID
     if result.reason in {"key revoked", "key expired"} or result.reason.startswith("user "):

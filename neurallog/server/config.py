@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from neurallog.storage.connection import CLUSTER_SCHEMES, SINGLE_SCHEMES
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+AUDIT_READS_MODES = ("batched", "each", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class ServerConfig:
     max_body_bytes: int = 8 * 1024 * 1024
     auth_failure_limit: int = 20
     auth_failure_window: int = 60
-    audit_reads: bool = False
+    audit_reads: str = "batched"
 
     def __post_init__(self) -> None:
         scheme = self.redis_url.partition("://")[0].lower()
@@ -39,6 +40,10 @@ class ServerConfig:
         _check_range("NEURALLOG_MAX_BODY_BYTES", self.max_body_bytes, 1024, 1 << 31)
         _check_range("NEURALLOG_AUTH_FAILURE_LIMIT", self.auth_failure_limit, 1, 1_000_000)
         _check_range("NEURALLOG_AUTH_FAILURE_WINDOW", self.auth_failure_window, 1, 86_400)
+        if self.audit_reads not in AUDIT_READS_MODES:
+            raise ValueError(
+                f"NEURALLOG_AUDIT_READS must be batched, each or off, got {self.audit_reads!r}"
+            )
         if not self.host:
             raise ValueError("NEURALLOG_HOST must not be empty")
 
@@ -59,7 +64,7 @@ class ServerConfig:
             auth_failure_window=_int(
                 env, "NEURALLOG_AUTH_FAILURE_WINDOW", defaults.auth_failure_window
             ),
-            audit_reads=_bool(env, "NEURALLOG_AUDIT_READS", defaults.audit_reads),
+            audit_reads=_audit_reads(env.get("NEURALLOG_AUDIT_READS"), defaults.audit_reads),
         )
 
 
@@ -83,6 +88,20 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _audit_reads(raw: str | None, default: str) -> str:
+    """``batched`` | ``each`` | ``off``; the former booleans still mean each / off."""
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in AUDIT_READS_MODES:
+        return value
+    if value in {"1", "true", "yes", "on"}:
+        return "each"
+    if value in {"0", "false", "no"}:
+        return "off"
+    raise ValueError(f"NEURALLOG_AUDIT_READS must be batched, each or off, got {raw!r}")
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from sanic import Request
 
 from neurallog.server.config import ServerConfig
+from neurallog.server.read_audit import ReadAuditor
 from neurallog.storage.connection import AnyRedis
 
 if TYPE_CHECKING:
@@ -17,10 +18,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppCtx:
-    """What every handler needs: settings and the Redis client (opened at server start)."""
+    """What every handler needs: settings, the Redis client (opened at server start) and
+    the worker's batcher of audited reads."""
 
     config: ServerConfig
     redis_client: AnyRedis | None = None
+    reads: ReadAuditor = field(init=False)
+    trust_proxy: bool = True  # set at server start from Sanic's proxy settings
+
+    def __post_init__(self) -> None:
+        self.reads = ReadAuditor(lambda: self.redis)
 
     @property
     def redis(self) -> AnyRedis:

@@ -25,6 +25,9 @@ ADMIN = frozenset({"admin"})
 ANY = frozenset({"admin", "member", "auditor"})
 WRITERS = frozenset({"admin", "member"})
 READERS_OF_AUDIT = frozenset({"admin", "auditor"})
+# Reads of these domains are audited (NEURALLOG_AUDIT_READS); log entries (the data plane)
+# and the audit log itself are not: see docs/server.md.
+READ_AUDITED = frozenset({"kek", "user", "key", "tenant"})
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -68,37 +71,43 @@ def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
 def guarded(rule: Rule) -> Callable[[Handler], Handler]:
     """Wrap ``handler(request, principal, body, **path)`` with the checks of ``rule``."""
 
+    read_audited = not rule.audit and rule.action.partition(".")[0] in READ_AUDITED
+
     def decorate(handler: Handler) -> Handler:
         async def route(request: Request, **params: Any) -> HTTPResponse:
-            principal = await authenticate(request, rule.action, rule.fused)
             ctx = app_ctx(request)
-            allowed = principal.role in rule.roles or (
-                rule.self_param is not None and params.get(rule.self_param) == principal.user_id
-            )
-            if not allowed:
-                await _record(request, principal, rule, "denied", 403)
-                raise Problem(403, f"role {principal.role} may not {rule.action}")
-            body = parse_json(request, rule.body) if rule.body is not None else None
-            record = (
-                rule.audit
-                or ctx.config.audit_reads
-                or (
+            reads = ctx.reads
+            reads.in_flight += 1
+            try:
+                principal = await authenticate(request, rule.action, rule.fused)
+                if principal.role not in rule.roles and (
+                    rule.self_param is None or params.get(rule.self_param) != principal.user_id
+                ):
+                    await _record(request, principal, rule, "denied", 403)
+                    raise Problem(403, f"role {principal.role} may not {rule.action}")
+                body = parse_json(request, rule.body) if rule.body is not None else None
+                mode = ctx.config.audit_reads
+                now = rule.audit or (
                     rule.audit_others
                     and rule.self_param is not None
                     and params.get(rule.self_param) != principal.user_id
                 )
-            )
-            if not record:
-                return await handler(request, principal, body, **params)
-            try:
-                response = await handler(request, principal, body, **params)
-            except Exception as exc:
-                status = to_problem(exc).status_code
-                if status < 500:
-                    await _record(request, principal, rule, "allowed", status)
-                raise
-            await _record(request, principal, rule, "allowed", response.status)
-            return response
+                if not now and (not read_audited or mode == "off"):
+                    return await handler(request, principal, body, **params)
+                now = now or mode == "each"
+                try:
+                    response = await handler(request, principal, body, **params)
+                except Exception as exc:
+                    status = to_problem(exc).status_code
+                    if status < 500:
+                        await _allowed(request, principal, rule, status, now)
+                    raise
+                await _allowed(request, principal, rule, response.status, now)
+                return response
+            finally:
+                reads.in_flight -= 1
+                if not reads.in_flight:
+                    reads.idle()
 
         route.__name__ = handler.__name__
         route.__qualname__ = handler.__qualname__
@@ -109,19 +118,32 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
     return decorate
 
 
+async def _allowed(
+    request: Request, principal: Principal, rule: Rule, status: int, now: bool
+) -> None:
+    if now:
+        await _record(request, principal, rule, "allowed", status)
+        return
+    target = getattr(request.ctx, "audit_target", None) or request.path
+    app_ctx(request).reads.note(
+        principal.tenant_id, principal.user_id, principal.role, rule.action, target, status
+    )
+
+
 async def _record(
     request: Request, principal: Principal, rule: Rule, outcome: str, status: int
 ) -> None:
     target = getattr(request.ctx, "audit_target", None) or request.path
-    await audit.append(
-        app_ctx(request).redis,
+    await app_ctx(request).reads.append_now(
         principal.tenant_id,
-        actor=principal.user_id,
-        role=principal.role,
-        action=rule.action,
-        target=target,
-        outcome=outcome,
-        status=status,
+        audit.entry(
+            actor=principal.user_id,
+            role=principal.role,
+            action=rule.action,
+            target=target,
+            outcome=outcome,
+            status=status,
+        ),
     )
 
 

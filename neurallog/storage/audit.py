@@ -53,6 +53,21 @@ def record_hash(fields: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def entry(
+    *, actor: str, role: str, action: str, target: str, outcome: str, status: int
+) -> dict[str, str]:
+    """The unchained fields of one record, stamped with the current time."""
+    return {
+        "time": iso(now()),
+        "actor": actor,
+        "role": role,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "status": str(status),
+    }
+
+
 async def append(
     redis: AnyRedis,
     tenant_id: str,
@@ -65,30 +80,37 @@ async def append(
     status: int,
 ) -> str:
     """Append one record and return its stream id."""
-    fields = {
-        "time": iso(now()),
-        "actor": actor,
-        "role": role,
-        "action": action,
-        "target": target,
-        "outcome": outcome,
-        "status": str(status),
-    }
+    record = entry(
+        actor=actor, role=role, action=action, target=target, outcome=outcome, status=status
+    )
+    return (await append_many(redis, tenant_id, [record]))[-1]
+
+
+async def append_many(redis: AnyRedis, tenant_id: str, records: list[dict[str, str]]) -> list[str]:
+    """Chain ``records`` (made by :func:`entry`) in order and append them in one round trip.
+
+    All or nothing: the script appends the whole batch only if the head is still the one
+    hashed against, else the chain is recomputed on the new head and retried.
+    """
+    if not records:
+        return []
     keys = [keyspace.audit(tenant_id), keyspace.audit_head(tenant_id)]
     state = _state(redis)
     async with state.locks[tenant_id]:
         head = state.heads.get(tenant_id, "")
         for _attempt in range(MAX_ATTEMPTS):
-            fields["prev_hash"] = head or GENESIS
-            digest = record_hash(fields)
             flat: list[str] = []
-            for name in FIELDS:
-                flat.extend((name, fields[name]))
-            flat.extend(("hash", digest))
-            reply = await run(redis, "audit_append", keys, [head, digest, *flat])
+            previous = head or GENESIS
+            for record in records:
+                fields = {**record, "prev_hash": previous}
+                previous = record_hash(fields)
+                for name in FIELDS:
+                    flat.extend((name, fields[name]))
+                flat.extend(("hash", previous))
+            reply = await run(redis, "audit_append", keys, [head, previous, *flat])
             if int(reply[0]) == 1:
-                state.heads[tenant_id] = digest
-                return text(reply[1])
+                state.heads[tenant_id] = previous
+                return [text(seq) for seq in reply[1:]]
             head = text(reply[1])
         state.heads.pop(tenant_id, None)
     raise AuditContentionError("audit chain head kept moving; record not appended")

@@ -376,18 +376,20 @@ return redis.call('DEL', unpack(KEYS))
 """
 
 # KEYS[1] audit stream, KEYS[2] audit head.  ARGV[1] expected head ("" = empty chain),
-# ARGV[2] the new record's hash, ARGV[3..] field/value pairs.
+# ARGV[2] the hash of the last new record, ARGV[3..] the records' field/value pairs, 18
+# values (9 fields) per record, in chain order.
 # Compare-and-append: the hash chain is computed in Python (Lua has no SHA-256), the
-# script only appends when nobody appended since.
-# -> {1, stream id} | {0, current head}
+# script only appends when nobody appended since; a batch is all or nothing.
+# -> {1, stream id, ...} | {0, current head}
 AUDIT_APPEND = """
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return {0, head} end
-local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+local ids = {1}
+for i = 3, #ARGV, 18 do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + 17))
+end
 redis.call('SET', KEYS[2], ARGV[2])
-return {1, id}
+return ids
 """
 
 ALL: dict[str, str] = {

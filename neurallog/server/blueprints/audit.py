@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from neurallog.server import models
 from neurallog.server.blueprints import check_param
@@ -11,6 +11,7 @@ from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
 from neurallog.server.problems import Problem
+from neurallog.server.reply import json
 from neurallog.storage import audit
 
 
@@ -41,6 +42,8 @@ def blueprint() -> Blueprint:
         outcome = request.args.get("outcome") or None
         if outcome is not None and outcome not in {"allowed", "denied"}:
             raise Problem(422, "outcome: must be allowed or denied", field="outcome")
+        # this worker's pending reads first (other workers' arrive within their interval)
+        await app_ctx(request).reads.flush(principal.tenant_id)
         found, following = await audit.query(
             app_ctx(request).redis,
             principal.tenant_id,
@@ -69,6 +72,7 @@ def blueprint() -> Blueprint:
     @guarded(Rule("audit.verify", READERS_OF_AUDIT))
     async def verify(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor."""
+        await app_ctx(request).reads.flush(principal.tenant_id)
         result = await audit.verify_chain(app_ctx(request).redis, principal.tenant_id)
         return json(
             {

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json
+from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
 from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.server.reply import json
 from neurallog.storage import versions
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from neurallog.server.context import app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.problems import Problem
+from neurallog.server.reply import json
 
 
 def blueprint() -> Blueprint:

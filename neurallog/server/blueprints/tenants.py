@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from neurallog.server import models
 from neurallog.server.auth import CHALLENGE, TENANT_RE, bearer, client_address, decode_token
@@ -15,6 +15,7 @@ from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.guard import ANY, Rule, guarded, parse_json
 from neurallog.server.problems import Problem
+from neurallog.server.reply import json
 from neurallog.storage import audit, credentials, tenants, users
 
 TENANT_DOC = {

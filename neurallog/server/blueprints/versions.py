@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from neurallog.server import models
 from neurallog.server.blueprints import check_param
@@ -13,6 +13,7 @@ from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded
 from neurallog.server.problems import Problem
+from neurallog.server.reply import json
 from neurallog.storage import versions
 
 
