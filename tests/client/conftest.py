@@ -81,7 +81,15 @@ def sync_new_tenant(redis_url: str) -> Callable[[str], str]:
 
 @pytest.fixture
 def raw_redis(redis_url: str) -> Iterator[redis.Redis[Any]]:
-    """A plain synchronous client for the tests that play a malicious server."""
+    """A plain synchronous client for the tests that play a malicious server (a cluster
+    client when the session runs on Redis Cluster: every key of a tenant is one slot)."""
+    if redis_url.startswith("redis+cluster://"):
+        cluster = redis.RedisCluster.from_url("redis://" + redis_url.split("://", 1)[1])
+        try:
+            yield cluster  # type: ignore[misc]
+        finally:
+            cluster.close()
+        return
     client: redis.Redis[Any] = redis.Redis.from_url(redis_url)
     try:
         yield client
