@@ -161,7 +161,11 @@ class ClientBase:
             profile=tenant.profile,
             keypair=keypair,
         )
-        await self.refresh()
+        try:
+            await self.refresh()
+        except BaseException:
+            self.lock()  # fail closed: no half-authenticated client with unverified blobs
+            raise
         log.debug("authenticated as %s (%s)", slot.user_id, slot.role)
 
     async def initialize_with_recovery_phrase(

@@ -25,6 +25,7 @@ from neurallog.crypto.userkeys import UserKeyPair
 from neurallog.errors import (
     DecryptionError,
     FormatError,
+    NotInitializedError,
     SignatureError,
     WrongRecoveryPhraseError,
 )
@@ -98,6 +99,13 @@ async def test_blobs_swapped_between_users(world: World, raw_redis: redis.Redis[
         await login(world, world.alice_key)
     with pytest.raises(SignatureError):
         await world.alice.refresh()  # a running client fails closed too
+    fresh = AsyncNeuralLogClient(world.url)
+    with pytest.raises(SignatureError):
+        await fresh.authenticate_with_api_key(world.alice_key)
+    assert fresh.user_id is None  # not left half-authenticated
+    with pytest.raises(NotInitializedError):
+        await fresh.get_logs("a")
+    await fresh.close()
 
 
 async def test_blob_moved_between_versions(world: World, raw_redis: redis.Redis[Any]) -> None:
