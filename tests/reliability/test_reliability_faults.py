@@ -116,8 +116,11 @@ async def test_a_killed_worker_leaves_the_others_serving(redis_url: str, tmp_pat
               f"statuses {dict(sorted(tally.statuses.items()))}")  # fmt: skip
         await close(admin)
         await close(member)
+        started = time.monotonic()
+        code = server.terminate(timeout=30)  # a graceful stop must still work
+        print(f"worker killed: SIGTERM stop took {time.monotonic() - started:.1f} s, exit {code}")
     finally:
-        server.terminate()
+        server.kill()
 
 
 async def test_a_retried_batch_is_stored_once(http: httpx.AsyncClient, redis_url: str) -> None:
