@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis.asyncio as aioredis
 from neurallog_tui.widgets import audit as audit_pane
@@ -28,8 +30,17 @@ async def test_audit_filters_and_verdict(
     total = len(page.records)
     assert total >= 4
 
-    member_records = [r.seq for r in (await admin.get_audit(actor="ingest", limit=100)).records]
-    assert len(member_records) >= 2  # the member's reads and its denied revoke
+    # the member's reads and its denied revoke; reads are group-committed by the server
+    # (every 250 ms), so wait for them to land
+    member_records: list[str] = []
+    for _ in range(100):
+        member_records = [r.seq for r in (await admin.get_audit(actor="ingest", limit=100)).records]
+        if len(member_records) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert len(member_records) >= 2
+    page = await admin.get_audit(limit=100)
+    total = len(page.records)
 
     app = admin_app(tenant.url)
     async with app.run_test(size=(100, 32)) as pilot:

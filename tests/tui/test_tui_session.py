@@ -149,7 +149,9 @@ async def test_idle_lock_drops_keys(tenant: Tenant) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), "the lock")
         assert app.backend is None
         assert not client.is_initialized and client.user_id is None
-        assert "Locked after inactivity" in screen_text(app)
+        await wait_until(
+            pilot, lambda: "Locked after inactivity" in screen_text(app), "the lock notice"
+        )
         # unlocking again works, and ctrl+l locks by hand
         await unlock(pilot, tenant.api_key, tenant.mnemonic)
         await pilot.press("ctrl+l")
