@@ -198,8 +198,8 @@ class ClientConnector:
         return choices(kdfs), choices(plugins.list_ciphers())
 
     def new_mnemonic(self) -> str:
-        """24 fresh words (the crypto core's BIP-39 generator; the TUI derives nothing)."""
-        from neurallog.crypto.mnemonic import generate_mnemonic
+        """24 fresh words from the client SDK (the TUI holds no crypto of its own)."""
+        from neurallog.client import generate_mnemonic
 
         return generate_mnemonic(256)
 

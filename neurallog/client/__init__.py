@@ -25,6 +25,7 @@ from neurallog.client.models import (
     Version,
 )
 from neurallog.client.sync import NeuralLogClient
+from neurallog.crypto.mnemonic import generate_mnemonic
 
 __all__ = [
     "AsyncNeuralLogClient",
@@ -47,5 +48,6 @@ __all__ = [
     "Tenant",
     "User",
     "Version",
+    "generate_mnemonic",
     "read_legacy_entries",
 ]

@@ -7,6 +7,7 @@ key and only then uploaded. The server checks roles and states; it never sees a 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -224,7 +225,7 @@ class AdminMixin(ClientBase):
         for attempt in range(2):
             version_id = str(uuid.uuid4())
             users = [u for u in await self.list_users() if u.state == "active"]
-            blobs = self._seal_for(version_id, users, progress)
+            blobs = await self._seal_for(version_id, users, progress)
             body = {"id": version_id, "reason": reason, "blobs": blobs}
             try:
                 doc = await self._transport.post("/api/kek/versions", body)
@@ -255,7 +256,7 @@ class AdminMixin(ClientBase):
                 for u in await self.list_users()
                 if u.state == "active" and u.user_id not in removed
             ]
-            blobs = self._seal_for(version_id, users, progress)
+            blobs = await self._seal_for(version_id, users, progress)
             body = {
                 "version_id": version_id,
                 "reason": reason,
@@ -345,9 +346,11 @@ class AdminMixin(ClientBase):
             cipher=session.profile.cipher,
         )
 
-    def _seal_for(
+    async def _seal_for(
         self, version_id: str, users: list[User], progress: Progress | None
     ) -> list[dict[str, str]]:
+        """Seal one blob per user; with ``progress``, yield to the loop after each one so a
+        caller's progress display (the admin console) can redraw while sealing."""
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
@@ -356,6 +359,7 @@ class AdminMixin(ClientBase):
             out.append({"user_id": user_id, "blob": b64e(self._seal(user_id, version_id, public))})
             if progress is not None:
                 progress(done, len(recipients))
+                await asyncio.sleep(0)
         return out
 
     async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
