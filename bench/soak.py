@@ -66,7 +66,6 @@ class Stats:
     unacknowledged_found: int = 0
     audit_records: int = 0
     audit_broken_mid_run: int = 0
-    tolerate_verify_race: bool = False
 
     async def on_response(self, response: httpx.Response) -> None:
         self.statuses[response.status_code] += 1
@@ -237,8 +236,7 @@ async def auditor_loop(c: AsyncNeuralLogClient, stats: Stats, stop: float) -> No
                 verdict = await c.verify_audit()
                 if not verdict.intact:
                     stats.audit_broken_mid_run += 1
-                    if not stats.tolerate_verify_race:
-                        stats.violations.append(f"audit chain broken mid-run: {verdict}")
+                    stats.violations.append(f"audit chain broken mid-run: {verdict}")
             else:
                 await c.get_audit(limit=50)
             stats.audit_reads += 1
@@ -331,7 +329,7 @@ async def campaign(args: argparse.Namespace, servers: list[Server], stats: Stats
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    stats = Stats(tolerate_verify_race=args.tolerate_verify_race)
+    stats = Stats()
     with (
         tempfile.TemporaryDirectory(prefix="nl-soak-") as tmp,
         EmbeddedRedis(Path(tmp) / "redis") as redis_server,
@@ -394,12 +392,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rotate-every", type=float, default=3.0, help="seconds")
     parser.add_argument("--redis-url", default="", help="use this Redis instead of a private one")
     parser.add_argument("--json", type=Path, help="also write the report here")
-    parser.add_argument(
-        "--tolerate-verify-race",
-        action="store_true",
-        help="count, but do not fail on, 'broken' verdicts during the run when the final "
-        "verdict is intact (the known verify_chain race, docs/reliability.md)",
-    )
     args = parser.parse_args(argv)
     if args.ci:
         args.duration = 60.0

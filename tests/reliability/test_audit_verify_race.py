@@ -1,10 +1,10 @@
 """``verify_chain`` while other workers append: an intact chain must never read as broken.
 
 Found by the soak (``bench/soak.py``): auditors verifying during rotations saw
-``intact: false`` three times in 600 s, while the chain verified intact afterwards.
-``verify_chain`` walks the stream, then reads the head key in a separate round trip; an
-append in between makes the head newer than the last record walked, which reads as
-"records after it were deleted". This reproduces it with the storage layer alone: two
+``intact: false`` while the chain verified intact afterwards. ``verify_chain`` walked the
+stream, then read the head key in a separate round trip; an append in between made the
+head newer than the last record walked, which read as "records deleted at the end"
+(fixed in ``neurallog/storage/audit.py``). Reproduced with the storage layer alone: two
 connections (two workers) append while a third verifies.
 """
 
@@ -13,17 +13,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from neurallog.storage import audit
 from neurallog.storage.connection import connect
 
 
-@pytest.mark.xfail(
-    reason="verify_chain reads the head after the walk without re-checking newer records "
-    "(server owner, see docs/reliability.md); remove this mark once fixed",
-    strict=False,
-)
 async def test_verify_never_reports_an_intact_chain_as_broken(redis_url: str) -> None:
     writers = [connect(redis_url), connect(redis_url)]
     reader = connect(redis_url)
