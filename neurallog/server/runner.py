@@ -8,7 +8,9 @@ URL that was decided in the main process (the embedded Redis).
 Why a startup guard: Sanic 25.12's manager hangs for good when SIGINT/SIGTERM arrives
 while workers are still booting (it interrupts them, then waits forever for their
 acknowledgement). Until every worker has started, our handler kills the booting workers and
-unwinds instead; afterwards it hands the signal to Sanic's graceful shutdown.
+unwinds instead; afterwards it hands the signal to Sanic's graceful shutdown, holding it
+until Sanic's monitor has seen every worker's ack (it polls every 0.1 s; a shutdown begun
+before that left it waiting for good).
 """
 
 from __future__ import annotations
@@ -53,10 +55,29 @@ def _guard_startup(app: Sanic[Any, Any], workers: int, started: Any) -> None:
     if manager is None:
         return
     graceful = manager.shutdown_signal
+    # Sanic's monitor first waits (polling every 0.1 s) until it has seen every worker's
+    # ack; a graceful shutdown started before it has seen them leaves it waiting for acks
+    # of workers that already stopped. A signal that comes after our workers started but
+    # before the monitor has seen their acks is held until it has.
+    acked = False
+    held: list[tuple[int, FrameType | None]] = []
+    wait_for_ack = manager.wait_for_ack
+
+    def waited_for_ack() -> None:
+        nonlocal acked
+        wait_for_ack()
+        acked = True
+        if held:
+            graceful(*held[0])
+
+    manager.wait_for_ack = waited_for_ack
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if started.value >= workers:
-            graceful(signum, frame)
+            if acked:
+                graceful(signum, frame)
+            elif not held:
+                held.append((signum, frame))
             return
         logger.info("stop requested while workers were starting: stopping them")
         for process in list(manager.processes):
