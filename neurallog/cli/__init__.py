@@ -1,4 +1,4 @@
-"""The ``neurallog`` command: serve, tenant create, audit verify, version.
+"""The ``neurallog`` command: serve, tenant create, audit verify, plugins, admin, version.
 
 Commands import their heavy modules (Sanic, Redis) only when they run, so ``--help`` and
 ``version`` stay fast. Exit codes are part of the interface (see ``EPILOG``).
@@ -40,7 +40,7 @@ owns, or, if none runs, one started for this command only and stopped afterwards
 EPILOG = """\
 exit codes:
   0  success (for `audit verify`: the chain is intact)
-  1  the operation failed (tenant exists, audit chain broken, server error)
+  1  the operation failed (tenant exists, audit chain broken, plugin failed, server error)
   2  usage error (unknown command or option, malformed argument or setting)
   3  Redis unreachable, or the embedded Redis could not be started
 
@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     create.add_argument("tenant_id", metavar="ID", type=tenant_id, help="new tenant id")
+    create.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object {"tenant": ID, "bootstrap_token": TOKEN} instead',
+    )
 
     audit = commands.add_parser(
         "audit",
@@ -146,6 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     verify.add_argument("tenant_id", metavar="TENANT", type=tenant_id, help="tenant id")
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON verdict {tenant, intact, records, first_broken, reason}; "
+        "same exit code",
+    )
+
+    plugins = commands.add_parser(
+        "plugins",
+        help="list the installed KDF and cipher plugins",
+        description="List every KDF and cipher the client-side crypto can use, with the "
+        "plugin that provides it and its origin: 'builtin', '<distribution> <version>' "
+        "for an installed plugin package. NEURALLOG_PLUGINS_DISABLE (comma-separated "
+        "entry-point or distribution names) hides installed plugins. See docs/plugins.md.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    plugins.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object {"kdfs": [...], "ciphers": [...]} instead of a table',
+    )
 
     console = commands.add_parser(
         "admin",
@@ -166,12 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock-after", type=_positive, help="idle seconds before the console locks (300)"
     )
 
-    commands.add_parser(
+    version = commands.add_parser(
         "version",
         help="print the version",
-        description="Print the installed NeuralLog version.",
+        description="Print the installed NeuralLog version (and, with --json, the Python "
+        "version) and exit 0.",
         epilog=EPILOG,
         formatter_class=formatter,
+    )
+    version.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object {"neurallog": VERSION, "python": VERSION}',
     )
     return parser
 
@@ -193,8 +226,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging()
     try:
         if args.command == "version":
-            print(f"neurallog {__version__}")
+            if args.json:
+                import json
+                import platform
+
+                print(json.dumps({"neurallog": __version__, "python": platform.python_version()}))
+            else:
+                print(f"neurallog {__version__}")
             return EXIT_OK
+        if args.command == "plugins":
+            from neurallog.cli.plugins import run_plugins
+
+            return run_plugins(args.json)
         if args.command == "admin":  # the console lives in neurallog_tui (folder tui/)
             import importlib
 
@@ -208,8 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from neurallog.cli import admin
 
         if args.command == "tenant":
-            return admin.run_tenant_create(args.tenant_id)
-        return admin.run_audit_verify(args.tenant_id)
+            return admin.run_tenant_create(args.tenant_id, as_json=args.json)
+        return admin.run_audit_verify(args.tenant_id, as_json=args.json)
     except NeuralLogError as exc:
         from neurallog.errors import OperationsError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 from neurallog.cli.target import redis_client
@@ -17,9 +18,15 @@ async def _tenant_create(tenant_id: str) -> str:
         return await create_tenant(client, tenant_id)
 
 
-def run_tenant_create(tenant_id: str) -> int:
-    """Print the one-time bootstrap token alone on stdout; a note goes to stderr."""
+def run_tenant_create(tenant_id: str, *, as_json: bool = False) -> int:
+    """Print the one-time bootstrap token alone on stdout; a note goes to stderr.
+
+    With ``as_json`` stdout is one object ``{"tenant": ID, "bootstrap_token": TOKEN}``.
+    """
     token = asyncio.run(_tenant_create(tenant_id))
+    if as_json:
+        print(json.dumps({"tenant": tenant_id, "bootstrap_token": token}))
+        return 0
     print(
         f"tenant {tenant_id!r} created. Its bootstrap token follows; it is shown only "
         "once and works once, at POST /api/tenants/bootstrap:",
@@ -29,7 +36,19 @@ def run_tenant_create(tenant_id: str) -> int:
     return 0
 
 
-async def _audit_verify(tenant_id: str) -> int:
+def _verdict(tenant_id: str, intact: bool, records: int, broken: str | None, reason: str) -> str:
+    return json.dumps(
+        {
+            "tenant": tenant_id,
+            "intact": intact,
+            "records": records,
+            "first_broken": broken,
+            "reason": reason,
+        }
+    )
+
+
+async def _audit_verify(tenant_id: str, as_json: bool) -> int:
     from neurallog.storage.audit import verify_chain
     from neurallog.storage.tenants import read_tenant
 
@@ -38,6 +57,11 @@ async def _audit_verify(tenant_id: str) -> int:
             print(f"neurallog: error: no tenant {tenant_id!r}", file=sys.stderr)
             return 1
         result = await verify_chain(client, tenant_id)
+    if as_json:
+        print(
+            _verdict(tenant_id, result.intact, result.records, result.first_broken, result.reason)
+        )
+        return 0 if result.intact else 1
     if result.intact:
         print(f"audit chain of {tenant_id!r} intact: {result.records} records")
         return 0
@@ -48,6 +72,10 @@ async def _audit_verify(tenant_id: str) -> int:
     return 1
 
 
-def run_audit_verify(tenant_id: str) -> int:
-    """Exit 0 when the chain is intact, 1 (with the first broken record) when not."""
-    return asyncio.run(_audit_verify(tenant_id))
+def run_audit_verify(tenant_id: str, *, as_json: bool = False) -> int:
+    """Exit 0 when the chain is intact, 1 (with the first broken record) when not.
+
+    With ``as_json`` stdout is one verdict object (tenant, intact, records, first_broken,
+    reason); the exit code is the same.
+    """
+    return asyncio.run(_audit_verify(tenant_id, as_json))
