@@ -11,17 +11,20 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import time
 
 from sanic import Request, Sanic
 from sanic.config import Config
-from sanic.response import HTTPResponse, json
+from sanic.response import BaseHTTPResponse, HTTPResponse, json, text
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
+from neurallog.server.access_log import AccessLog
 from neurallog.server.blueprints import all_blueprints
 from neurallog.server.config import ServerConfig
-from neurallog.server.context import AppCtx
+from neurallog.server.context import AppCtx, app_ctx
 from neurallog.server.docs import documented
+from neurallog.server.metrics import CONTENT_TYPE
 from neurallog.server.problems import handle_error
 from neurallog.storage.connection import connect
 
@@ -70,6 +73,19 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
         spec = SpecificationBuilder().build(request.app)
         return json(spec.serialize())  # type: ignore[no-untyped-call]
 
+    if config.metrics:
+
+        @app.get("/metrics", name="metrics")
+        @documented(
+            "Prometheus metrics of the worker that answers (route names and counts only)",
+            response={"type": "string", "description": "Prometheus text format 0.0.4"},
+            secured=False,
+        )
+        async def metrics(request: Request) -> HTTPResponse:
+            """Request counters, latency histograms, rotations, auth failures; no secrets."""
+            return text(app_ctx(request).metrics.render(), content_type=CONTENT_TYPE)
+
+    _observe(app, config.access_log)
     app.error_handler.add(Exception, handle_error)
 
     @app.before_server_start
@@ -90,6 +106,35 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
             await client.aclose()
 
     return app
+
+
+def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
+    """Time every request; count it in the metrics and, if asked, write its access line."""
+    prefix = app.name + "."
+    metrics = app.ctx.metrics
+    log = AccessLog(metrics.worker) if access_log else None
+
+    @app.middleware("request", priority=1000)
+    async def start_clock(request: Request) -> None:
+        request.ctx.started = time.perf_counter()
+
+    @app.middleware("response", priority=-1000)
+    async def stop_clock(request: Request, response: BaseHTTPResponse) -> None:
+        started = getattr(request.ctx, "started", None)
+        # None when routing failed (404/405): request middleware never ran
+        seconds = time.perf_counter() - started if started is not None else None
+        name = request.route.name if request.route is not None else ""
+        route = name[len(prefix) :] if name.startswith(prefix) else "unmatched"
+        metrics.observe(route, response.status, seconds)
+        if log is not None:
+            log.write(
+                method=request.method,
+                route=route,
+                status=response.status,
+                seconds=seconds or 0.0,
+                tenant=getattr(request.ctx, "tenant_id", None),
+                request_id=log.request_id(),
+            )
 
 
 async def _flush_reads(ctx: AppCtx) -> None:

@@ -27,6 +27,8 @@ class ServerConfig:
     auth_failure_limit: int = 20
     auth_failure_window: int = 60
     audit_reads: str = "batched"
+    access_log: bool = False
+    metrics: bool = True
 
     def __post_init__(self) -> None:
         scheme = self.redis_url.partition("://")[0].lower()
@@ -65,6 +67,8 @@ class ServerConfig:
                 env, "NEURALLOG_AUTH_FAILURE_WINDOW", defaults.auth_failure_window
             ),
             audit_reads=_audit_reads(env.get("NEURALLOG_AUDIT_READS"), defaults.audit_reads),
+            access_log=_bool(env, "NEURALLOG_ACCESS_LOG", defaults.access_log),
+            metrics=_bool(env, "NEURALLOG_METRICS", defaults.metrics),
         )
 
 

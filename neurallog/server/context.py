@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 from sanic import Request
 
 from neurallog.server.config import ServerConfig
+from neurallog.server.metrics import Metrics
 from neurallog.server.read_audit import ReadAuditor
 from neurallog.storage.connection import AnyRedis
 
@@ -24,6 +25,7 @@ class AppCtx:
     config: ServerConfig
     redis_client: AnyRedis | None = None
     reads: ReadAuditor = field(init=False)
+    metrics: Metrics = field(default_factory=Metrics)
     trust_proxy: bool = True  # set at server start from Sanic's proxy settings
 
     def __post_init__(self) -> None:

@@ -80,6 +80,7 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
             reads.in_flight += 1
             try:
                 principal = await authenticate(request, rule.action, rule.fused)
+                request.ctx.tenant_id = principal.tenant_id  # for the access log
                 if principal.role not in rule.roles and (
                     rule.self_param is None or params.get(rule.self_param) != principal.user_id
                 ):

@@ -90,8 +90,17 @@ def _guard_startup(app: Sanic[Any, Any], workers: int, started: Any) -> None:
 
 
 def serve(config: ServerConfig, *, access_log: bool = False) -> None:
-    """Serve ``config`` until SIGINT/SIGTERM; returns after every worker has stopped."""
+    """Serve ``config`` until SIGINT/SIGTERM; returns after every worker has stopped.
+
+    ``access_log`` turns on NeuralLog's JSON access log (``neurallog.server.access_log``);
+    Sanic's own access log stays off because it prints URLs with their query strings.
+    """
+    import dataclasses
+
     from sanic.worker.loader import AppLoader
+
+    if access_log:
+        config = dataclasses.replace(config, access_log=True)
 
     loader = AppLoader(factory=partial(build, config))
     app = loader.load()
@@ -102,7 +111,7 @@ def serve(config: ServerConfig, *, access_log: bool = False) -> None:
         host=config.host,
         port=config.port,
         workers=config.workers,
-        access_log=access_log,
+        access_log=False,
         motd=False,
     )
     try:

@@ -111,6 +111,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(lambda w: ("/healthz", None), public()),
     ("GET", "/readyz"): Row(lambda w: ("/readyz", None), public()),
     ("GET", "/openapi.json"): Row(lambda w: ("/openapi.json", None), public()),
+    ("GET", "/metrics"): Row(lambda w: ("/metrics", None), public()),
     ("GET", "/docs"): Row(lambda w: ("/docs", None), public()),
     ("GET", "/docs/swagger"): Row(lambda w: ("/docs/swagger", None), public()),
     ("GET", "/docs/redoc"): Row(lambda w: ("/docs/redoc", None), public()),

@@ -1,0 +1,174 @@
+"""``GET /metrics`` (Prometheus text) and the JSON access log, against the real server."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from serving import Serve, bootstrap, clean_env, cli
+
+from neurallog.server.config import ServerConfig
+from neurallog.server.metrics import BUCKETS, Metrics
+from tests.server.helpers import (
+    add_user,
+    bootstrap_tenant,
+    create_version,
+    live_server,
+    opaque,
+    version_id,
+)
+
+SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+LABEL = re.compile(r'([a-z_]+)="([^"]*)"')
+
+
+def parse(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Samples of a Prometheus text exposition; every line must be a comment or a sample."""
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            continue
+        match = SAMPLE.fullmatch(line)
+        assert match, f"not a Prometheus sample: {line!r}"
+        labels = frozenset(LABEL.findall(match["labels"] or ""))
+        samples[(match["name"], labels)] = float(match["value"])
+    return samples
+
+
+def value(samples: dict[Any, float], name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels`` (0 when none)."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
+async def scrape(http: httpx.AsyncClient) -> dict[Any, float]:
+    response = await http.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    return parse(response.text)
+
+
+def test_render_is_valid_prometheus_with_cumulative_buckets() -> None:
+    metrics = Metrics()
+    for seconds in (0.0001, 0.003, 0.003, 0.2, 30.0):
+        metrics.observe("logs.append", 201, seconds)
+    metrics.observe("unmatched", 404, None)
+    text = metrics.render()
+    samples = parse(text)
+    name = "neurallog_http_request_duration_seconds"
+    buckets = [value(samples, f"{name}_bucket", route="logs.append", le=repr(b)) for b in BUCKETS]
+    assert buckets == sorted(buckets), "buckets must be cumulative"
+    assert value(samples, f"{name}_bucket", route="logs.append", le="0.0005") == 1
+    assert value(samples, f"{name}_bucket", route="logs.append", le="0.005") == 3
+    assert value(samples, f"{name}_bucket", route="logs.append", le="10.0") == 4
+    assert value(samples, f"{name}_bucket", route="logs.append", le="+Inf") == 5
+    assert value(samples, f"{name}_count", route="logs.append") == 5
+    assert value(samples, f"{name}_sum", route="logs.append") == pytest.approx(30.2061)
+    assert value(samples, "neurallog_http_requests_total", route="unmatched", status="404") == 1
+    assert value(samples, f"{name}_count", route="unmatched") == 0  # counted, not timed
+    for kind in ("http_requests_total", "kek_rotations_total", "auth_failures_total"):
+        assert f"# TYPE neurallog_{kind} counter" in text
+    assert f"# TYPE {name} histogram" in text
+
+
+async def test_counters_and_histogram_move_after_real_requests(redis_url: str) -> None:
+    async with live_server(ServerConfig(redis_url=redis_url)) as server:
+        http = server.http
+        admin = await bootstrap_tenant(http, redis_url, "acme-metrics", "root")
+        await add_user(http, admin, "bob", "member")
+        await create_version(http, admin, ["root", "bob"])
+        before = await scrape(http)
+
+        for _ in range(3):
+            assert (await http.get("/api/kek/versions", headers=admin.headers)).status_code == 200
+        bad = {"Authorization": f"Bearer nla1.acme-metrics.{'0' * 32}.{opaque(32)}"}
+        assert (await http.get("/api/kek/versions", headers=bad)).status_code == 401
+        assert (await http.get("/no/such/route")).status_code == 404
+        rotation = {
+            "version_id": version_id(),
+            "remove_users": ["bob"],
+            "blobs": [{"user_id": "root", "blob": opaque(80)}],
+            "reason": "metrics test",
+        }
+        rotated = await http.post("/api/kek/rotate", json=rotation, headers=admin.headers)
+        assert rotated.status_code == 201, rotated.text
+        after = await scrape(http)
+        raw = (await http.get("/metrics")).text
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    route = "kek_versions.list_versions"
+    assert delta("neurallog_http_requests_total", route=route, status="200") == 3
+    assert delta("neurallog_http_requests_total", route=route, status="401") == 1
+    assert delta("neurallog_http_requests_total", route="unmatched", status="404") == 1
+    assert delta("neurallog_http_request_duration_seconds_count", route=route) == 4
+    assert delta("neurallog_http_request_duration_seconds_bucket", route=route, le="+Inf") == 4
+    assert delta("neurallog_http_request_duration_seconds_sum", route=route) > 0
+    assert delta("neurallog_kek_rotations_total") == 1
+    assert delta("neurallog_auth_failures_total") == 1
+    # the scrape before is counted by the scrape after
+    assert delta("neurallog_http_requests_total", route="metrics", status="200") == 1
+    # nothing about tenants, users, keys or paths
+    for leak in ("acme-metrics", "bob", "root", admin.key_id, admin.bearer, "/api/"):
+        assert leak not in raw
+    labels = {name for (_, ls) in after for name, _ in ls}
+    assert labels <= {"worker", "route", "status", "le"}
+
+
+async def test_metrics_can_be_switched_off(redis_url: str) -> None:
+    async with live_server(ServerConfig(redis_url=redis_url, metrics=False)) as server:
+        assert (await server.http.get("/metrics")).status_code == 404
+
+
+def test_access_log_lines_are_json_and_carry_no_secret(redis_url: str, tmp_path: Path) -> None:
+    env = clean_env(NEURALLOG_REDIS_URL=redis_url, NEURALLOG_ACCESS_LOG="1")
+    created = cli("tenant", "create", "acme-log", env=env)
+    assert created.returncode == 0, created.stderr
+    bootstrap_token = created.stdout.strip()
+    server = Serve(env=env, log_path=tmp_path / "serve.log").start()
+    try:
+        admin = bootstrap(server.base, "acme-log", bootstrap_token)
+        bearer = admin.auth["Authorization"]
+        query_secret = secrets.token_urlsafe(24)
+        with httpx.Client(base_url=server.base, timeout=10) as http:
+            ok = http.get(f"/api/kek/versions?token={query_secret}", headers=admin.auth)
+            assert ok.status_code == 200, ok.text
+            wrong = bearer[:-4] + ("AAAA" if not bearer.endswith("AAAA") else "BBBB")
+            denied = http.get("/api/kek/versions", headers={"Authorization": wrong})
+            assert denied.status_code == 401
+            body_secret = secrets.token_hex(20)
+            http.post("/api/kek/rotate", json={"reason": body_secret}, headers=admin.auth)
+    finally:
+        assert server.terminate() == 0
+    log = server.log()
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert len(records) >= 5, log  # readyz polls, bootstrap, three calls
+    for record in records:
+        assert set(record) == {
+            "time",
+            "method",
+            "route",
+            "status",
+            "duration_ms",
+            "tenant",
+            "request_id",
+        }
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["time"])
+        assert isinstance(record["duration_ms"], float | int) and record["duration_ms"] >= 0
+    lists = [r for r in records if r["route"] == "kek_versions.list_versions"]
+    assert [(r["method"], r["status"], r["tenant"]) for r in lists] == [
+        ("GET", 200, "acme-log"),
+        ("GET", 401, None),
+    ]
+    assert len({r["request_id"] for r in records}) == len(records)
+    token = bearer.removeprefix("Bearer ")
+    for secret in (token, token.rsplit(".", 1)[1], query_secret, body_secret, bootstrap_token):
+        assert secret not in log, "a secret reached the server output"
+    assert "token=" not in log and "?" not in "".join(r["route"] for r in records)
