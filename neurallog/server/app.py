@@ -80,6 +80,7 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
             "Prometheus metrics of the worker that answers (route names and counts only)",
             response={"type": "string", "description": "Prometheus text format 0.0.4"},
             secured=False,
+            media="text/plain",
         )
         async def metrics(request: Request) -> HTTPResponse:
             """Request counters, latency histograms, rotations, auth failures; no secrets."""

@@ -64,8 +64,9 @@ def documented(
     body: Obj | None = None,
     errors: tuple[int, ...] = (),
     secured: bool = True,
+    media: str = "application/json",
 ) -> Callable[[T], T]:
-    """Document the route: JSON request/response schemas and its problem responses."""
+    """Document the route: request/response schemas (JSON unless ``media``) and problems."""
     codes = set(errors) | {503}
     if secured:
         codes |= {401, 429}
@@ -77,7 +78,7 @@ def documented(
         op.describe(summary=summary)
         op.responses[str(status)] = _make(
             Response,
-            content=_content("application/json", response) if response else None,
+            content=_content(media, response) if response else None,
             description="Success" if response else "No content",
             status=status,
         )

@@ -31,7 +31,8 @@ async def test_every_route_is_documented(http: httpx.AsyncClient, app: Any) -> N
             ok = [code for code in responses if code.startswith("2")]
             assert len(ok) == 1, (method, path)
             if ok[0] != "204":
-                assert "schema" in responses[ok[0]]["content"]["application/json"]
+                media = "text/plain" if path == "/metrics" else "application/json"
+                assert "schema" in responses[ok[0]]["content"][media]
             assert "application/problem+json" in responses["503"]["content"]
             rule = rule_of(route.handler)
             if rule is not None:
