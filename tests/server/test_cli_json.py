@@ -3,6 +3,7 @@ console script in a real subprocess against a real Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -17,6 +18,8 @@ import pytest
 from serving import clean_env
 
 from neurallog import __version__
+from neurallog.storage import keyspace
+from neurallog.storage.connection import connect
 
 TOKEN = re.compile(r"^nlb1\.acme\.[A-Za-z0-9_-]{43}$")
 
@@ -160,21 +163,21 @@ def test_audit_verify_json_verdicts(redis_url: str) -> None:
         "reason": "intact",
     }
 
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        from neurallog.storage import keyspace
-
+    async def forge() -> str:
         # a forged record without a chain: verification must point at it
-        seq = client.xadd(keyspace.audit("acme"), {"actor": "mallory", "prev_hash": "00"})
-    finally:
-        client.close()
+        client = connect(redis_url)
+        try:
+            seq = await client.xadd(keyspace.audit("acme"), {"actor": "mallory", "prev_hash": "00"})
+        finally:
+            await client.aclose()
+        return seq.decode() if isinstance(seq, bytes) else str(seq)
+
+    seq = asyncio.run(forge())
     broken = run("audit", "verify", "acme", "--json", NEURALLOG_REDIS_URL=redis_url)
     assert broken.returncode == 1
     verdict = one_object(broken)
     assert verdict["intact"] is False
-    assert verdict["first_broken"] == seq.decode()
+    assert verdict["first_broken"] == seq
     assert verdict["reason"]
 
 
