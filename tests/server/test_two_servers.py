@@ -18,8 +18,6 @@ LIMIT = 5
 
 @pytest.fixture
 def two_servers(redis_url: str, tmp_path: Path) -> Iterator[tuple[Serve, Serve, str]]:
-    if redis_url.startswith("redis+cluster"):
-        pytest.skip("one plain Redis is enough here")
     env = clean_env(NEURALLOG_REDIS_URL=redis_url, NEURALLOG_AUTH_FAILURE_LIMIT=str(LIMIT))
     created = cli("tenant", "create", "shared", env=env)
     assert created.returncode == 0, created.stderr
