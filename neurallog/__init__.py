@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from neurallog.errors import NeuralLogError
 from neurallog.hookspecs import hookimpl
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 __all__ = [
     "AsyncNeuralLogClient",
