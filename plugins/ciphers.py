@@ -6,6 +6,7 @@ Each is pyca/cryptography's implementation with a 32-byte key, a 12-byte nonce a
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESGCMSIV, ChaCha20Poly1305
@@ -18,7 +19,7 @@ class _Aead(Protocol):
     def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
 
 
-class _CryptographyAead:
+class _CryptographyAead(ABC):
     """Adapts a pyca/cryptography AEAD class to the CipherPlugin protocol."""
 
     name: str
@@ -26,8 +27,9 @@ class _CryptographyAead:
     nonce_size = 12
     tag_size = 16
 
+    @abstractmethod
     def _aead(self, key: bytes) -> _Aead:
-        raise NotImplementedError
+        """The keyed pyca/cryptography AEAD object."""
 
     def encrypt(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         return self._aead(key).encrypt(nonce, plaintext, aad)
