@@ -11,10 +11,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sanic_ext.extensions.openapi.builders import OperationStore
-from sanic_ext.extensions.openapi.definitions import MediaType, RequestBody, Response
+from sanic_ext.extensions.openapi.definitions import (
+    MediaType,
+    Parameter,
+    RequestBody,
+    Response,
+)
 from sanic_ext.extensions.openapi.types import Definition
 
-from neurallog.server.models import PROBLEM
+from neurallog.server.models import KEY_ID, PROBLEM, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
 from neurallog.server.schema import Obj
 
 T = TypeVar("T")
@@ -32,6 +37,61 @@ _ERROR_TEXT = {
     429: "Too many failed authentications",
     503: "Redis unavailable",
 }
+
+
+#: path ids and the patterns the handlers check them with (docs/api.md, "Identifiers")
+PATH_PATTERNS = {
+    "tenant_id": TENANT_ID,
+    "user_id": USER_ID,
+    "version_id": VERSION_ID,
+    "key_id": KEY_ID,
+    "stream_id": STREAM_ID,
+}
+
+
+def anchored(pattern: str) -> str:
+    """The ``^...$`` form of a ``re.fullmatch`` pattern (OpenAPI patterns search)."""
+    return f"^{pattern}$"
+
+
+def query(name: str, schema: dict[str, Any], description: str = "") -> Parameter:
+    """An optional query parameter, documented as the handler reads it."""
+    return _make(
+        Parameter,
+        name=name,
+        schema=schema,
+        location="query",
+        required=False,
+        description=description or None,
+    )
+
+
+def _path(name: str) -> Parameter:
+    return _make(
+        Parameter,
+        name=name,
+        schema={"type": "string", "pattern": anchored(PATH_PATTERNS[name])},
+        location="path",
+        required=True,
+    )
+
+
+def _require_all(schema: Any) -> Any:
+    """A copy where every object lists all its properties as ``required``.
+
+    Every member of a response is always present (``null`` where nullable), so response
+    documents say so; schemas that already carry ``required`` keep theirs.
+    """
+    if isinstance(schema, list):
+        return [_require_all(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _require_all(value) for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        out["properties"] = {k: _require_all(v) for k, v in schema["properties"].items()}
+        if "required" not in schema and schema["properties"]:
+            out["required"] = list(schema["properties"])
+    return out
 
 
 def _make(cls: type[D], **fields: Any) -> D:
@@ -65,8 +125,14 @@ def documented(
     errors: tuple[int, ...] = (),
     secured: bool = True,
     media: str = "application/json",
+    path: tuple[str, ...] = (),
+    params: tuple[Parameter, ...] = (),
 ) -> Callable[[T], T]:
-    """Document the route: request/response schemas (JSON unless ``media``) and problems."""
+    """Document the route: request/response schemas (JSON unless ``media``) and problems.
+
+    ``path`` names the route's ids (patterns from :data:`PATH_PATTERNS`); ``params`` are
+    its query parameters (:func:`query`).
+    """
     codes = set(errors) | {503}
     if secured:
         codes |= {401, 429}
@@ -78,12 +144,14 @@ def documented(
         op.describe(summary=summary)
         op.responses[str(status)] = _make(
             Response,
-            content=_content(media, response) if response else None,
+            content=_content(media, _require_all(response)) if response else None,
             description="Success" if response else "No content",
             status=status,
         )
         for code in sorted(codes):
             op.responses[str(code)] = _PROBLEMS[code]
+        op.parameters.extend(_path(name) for name in path)
+        op.parameters.extend(params)
         if body is not None:
             op.requestBody = _make(
                 RequestBody,

@@ -168,9 +168,31 @@ RECORD = _doc(
     | {"outcome": {"type": "string", "enum": ["allowed", "denied"]}, "status": {"type": "integer"}},
     "Record",
 )
-PROBLEM = _doc(
-    {"type": _s(), "title": _s(), "status": {"type": "integer"}, "detail": _s()}, "Problem"
-)
+PROBLEM = {
+    **_doc(
+        {
+            "type": {**_s(), "description": "urn:neurallog:problem:<slug>"},
+            "title": _s(),
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": _s(),
+            # RFC 9457 extension members, present only where they apply
+            "field": {**_s(), "description": "the request member or parameter at fault"},
+            "allowed": {
+                "type": "array",
+                "items": _s(),
+                "description": "the statuses a KEK version may move to",
+            },
+            "current": {**_s(), "description": "the KEK version's current status"},
+            "missing_users": {
+                "type": "array",
+                "items": _s(),
+                "description": "active users the blobs do not cover",
+            },
+        },
+        "Problem",
+    ),
+    "required": ["type", "title", "status", "detail"],
+}
 
 
 def listing(name: str, item: dict[str, Any]) -> dict[str, Any]:

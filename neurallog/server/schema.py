@@ -65,7 +65,7 @@ class Str(Node):
         if self.min_len:
             spec["minLength"] = self.min_len
         if self.pattern:
-            spec["pattern"] = self.pattern
+            spec["pattern"] = f"^{self.pattern}$"  # fullmatch, as check() applies it
         if self.enum:
             spec["enum"] = list(self.enum)
         if self.description:

@@ -48,7 +48,7 @@ def test_reference_covers_every_route_with_schemas(tmp_path: Path) -> None:
     assert "**Request body** (`application/json`)" in section
     assert "| `blobs[].user_id` | string | yes |" in section
     assert "**Response 201** (`application/json`)" in section
-    assert "| `version.status` | string | no | one of `active`, `decrypt-only`" in section
+    assert "| `version.status` | string | yes | one of `active`, `decrypt-only`" in section
     assert "| 403 | `application/problem+json` | Role not allowed |" in section
 
 

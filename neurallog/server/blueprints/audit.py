@@ -6,9 +6,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param
+from neurallog.server.blueprints import query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import documented
+from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
@@ -29,16 +29,27 @@ def blueprint() -> Blueprint:
             },
         },
         errors=(403, 422),
+        params=(
+            query("action", {"type": "string"}, "only records of this action"),
+            query("actor", {"type": "string"}, "only records of this user id"),
+            query("outcome", {"type": "string", "enum": ["allowed", "denied"]}),
+            query(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                "page size",
+            ),
+            query(
+                "cursor",
+                {"type": "string", "pattern": anchored(models.SEQ)},
+                "exclusive seq: the ``next`` of the previous page",
+            ),
+        ),
     )
     @guarded(Rule("audit.read", READERS_OF_AUDIT))
     async def records(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor. ``cursor`` is the ``next`` of the previous page."""
-        raw_limit = request.args.get("limit") or "100"
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-            raise Problem(422, "limit: must be an integer in 1..1000", field="limit")
-        cursor = request.args.get("cursor") or None
-        if cursor is not None:
-            check_param("cursor", cursor, models.SEQ)
+        limit = query_limit(request.args.get("limit"))
+        cursor = query_seq("cursor", request.args.get("cursor"), models.SEQ)
         outcome = request.args.get("outcome") or None
         if outcome is not None and outcome not in {"allowed", "denied"}:
             raise Problem(422, "outcome: must be allowed or denied", field="outcome")
@@ -47,7 +58,7 @@ def blueprint() -> Blueprint:
         found, following = await audit.query(
             app_ctx(request).redis,
             principal.tenant_id,
-            limit=int(raw_limit),
+            limit=limit,
             cursor=cursor,
             action=request.args.get("action") or None,
             actor=request.args.get("actor") or None,

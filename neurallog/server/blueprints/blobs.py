@@ -20,7 +20,9 @@ def blueprint() -> Blueprint:
     bp = Blueprint("kek_blobs", url_prefix="/api/kek/blobs")
 
     @bp.get("/users/<user_id:str>/versions/<version_id:str>")
-    @documented("One blob", response=models.BLOB, errors=(403, 404, 422))
+    @documented(
+        "One blob", response=models.BLOB, path=("user_id", "version_id"), errors=(403, 404, 422)
+    )
     @guarded(Rule("kek.blob.read", ADMIN, self_param="user_id", audit_others=True))
     async def get_blob(
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
@@ -36,7 +38,10 @@ def blueprint() -> Blueprint:
 
     @bp.get("/users/<user_id:str>")
     @documented(
-        "Every blob of a user", response=models.listing("blobs", models.BLOB), errors=(403, 422)
+        "Every blob of a user",
+        response=models.listing("blobs", models.BLOB),
+        path=("user_id",),
+        errors=(403, 422),
     )
     @guarded(Rule("kek.blob.list", ADMIN, self_param="user_id", audit_others=True))
     async def user_blobs(
@@ -83,7 +88,7 @@ def blueprint() -> Blueprint:
         return json(blob, status=201 if created else 200)
 
     @bp.delete("/users/<user_id:str>/versions/<version_id:str>")
-    @documented("Delete a blob", status=204, errors=(403, 404, 422))
+    @documented("Delete a blob", status=204, path=("user_id", "version_id"), errors=(403, 404, 422))
     @guarded(Rule("kek.blob.delete", ADMIN, audit=True))
     async def delete_blob(
         request: Request, principal: Principal, body: None, user_id: str, version_id: str

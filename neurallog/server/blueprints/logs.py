@@ -8,21 +8,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param
+from neurallog.server.blueprints import check_param, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import documented
+from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import WRITERS, Rule, guarded
-from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import logs
 
-
-def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise Problem(422, "limit: must be an integer in 1..1000", field="limit")
-    return int(raw)
+LIMIT = query(
+    "limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"
+)
 
 
 def blueprint() -> Blueprint:
@@ -40,6 +35,7 @@ def blueprint() -> Blueprint:
                 "duplicates": {"type": "integer"},
             },
         },
+        path=("stream_id",),
         errors=(403, 409),
     )
     @guarded(Rule("log.append", WRITERS, body=models.APPEND))
@@ -63,7 +59,16 @@ def blueprint() -> Blueprint:
                 "next": {"type": "string", "nullable": True},
             },
         },
+        path=("stream_id",),
         errors=(403, 422),
+        params=(
+            LIMIT,
+            query(
+                "before",
+                {"type": "string", "pattern": anchored(models.SEQ)},
+                "exclusive seq: the ``next`` of the previous page",
+            ),
+        ),
     )
     @guarded(Rule("log.read", WRITERS))
     async def read(
@@ -71,17 +76,17 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq."""
         check_param("stream_id", stream_id, models.STREAM_ID)
-        limit = _limit(request.args.get("limit"))
-        before = request.args.get("before") or None
-        if before is not None:
-            check_param("before", before, models.SEQ)
+        limit = query_limit(request.args.get("limit"))
+        before = query_seq("before", request.args.get("before"), models.SEQ)
         entries, following = await logs.read(
             app_ctx(request).redis, principal.tenant_id, stream_id, limit=limit, before=before
         )
         return json({"entries": entries, "next": following})
 
     @bp.delete("/<stream_id:str>")
-    @documented("Delete a stream and its retention", status=204, errors=(403, 422))
+    @documented(
+        "Delete a stream and its retention", status=204, path=("stream_id",), errors=(403, 422)
+    )
     @guarded(Rule("log.delete", WRITERS, audit=True))
     async def delete(
         request: Request, principal: Principal, body: None, stream_id: str
@@ -96,6 +101,7 @@ def blueprint() -> Blueprint:
         "Set retention (applied on every append)",
         body=models.RETENTION,
         response=models.RETENTION.openapi(),
+        path=("stream_id",),
         errors=(403,),
     )
     @guarded(Rule("log.retention", WRITERS, body=models.RETENTION, audit=True))

@@ -63,7 +63,7 @@ def blueprint() -> Blueprint:
         )
 
     @bp.get("/users/<user_id:str>")
-    @documented("One user", response=models.USER, errors=(403, 404, 422))
+    @documented("One user", response=models.USER, path=("user_id",), errors=(403, 404, 422))
     @guarded(Rule("user.read", ADMIN))
     async def get_user(
         request: Request, principal: Principal, body: None, user_id: str
@@ -76,6 +76,7 @@ def blueprint() -> Blueprint:
     @documented(
         "Disable a user: all its keys stop working at once",
         response=models.USER,
+        path=("user_id",),
         errors=(403, 404, 409, 422),
     )
     @guarded(Rule("user.disable", ADMIN, audit=True))
@@ -90,6 +91,7 @@ def blueprint() -> Blueprint:
     @documented(
         "API keys of a user (never their hashes)",
         response=models.listing("keys", models.KEY),
+        path=("user_id",),
         errors=(403, 404, 422),
     )
     @guarded(Rule("key.list", ADMIN, self_param="user_id", audit_others=True))
@@ -108,6 +110,7 @@ def blueprint() -> Blueprint:
         status=201,
         body=models.NEW_KEY,
         response=models.KEY,
+        path=("user_id",),
         errors=(403, 404, 409),
     )
     @guarded(Rule("key.create", ADMIN, self_param="user_id", body=models.NEW_KEY, audit=True))
@@ -121,7 +124,9 @@ def blueprint() -> Blueprint:
         return json(key, status=201)
 
     @bp.delete("/users/<user_id:str>/keys/<key_id:str>")
-    @documented("Revoke an API key", response=models.KEY, errors=(403, 404, 422))
+    @documented(
+        "Revoke an API key", response=models.KEY, path=("user_id", "key_id"), errors=(403, 404, 422)
+    )
     @guarded(Rule("key.revoke", ADMIN, self_param="user_id", audit=True))
     async def revoke_key(
         request: Request, principal: Principal, body: None, user_id: str, key_id: str

@@ -83,6 +83,7 @@ def blueprint() -> Blueprint:
         "Change a version's status (checked state machine)",
         body=models.STATUS_CHANGE,
         response=models.VERSION,
+        path=("version_id",),
         errors=(403, 404, 409),
     )
     @guarded(Rule("kek.version.status", ADMIN, body=models.STATUS_CHANGE, audit=True))
