@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,16 +22,18 @@ def _fail(path: str, message: str) -> Problem:
     return Problem(422, f"{where}: {message}", field=where)
 
 
-class Node:
-    """Base of schema nodes."""
+class Node(ABC):
+    """Base of schema nodes: one class checks a value and describes it to OpenAPI."""
 
     nullable: bool = False
 
+    @abstractmethod
     def check(self, value: Any, path: str) -> Any:
-        raise NotImplementedError
+        """Return the checked (possibly converted) value, or raise a 422 ``Problem``."""
 
+    @abstractmethod
     def openapi(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The OpenAPI schema object of this node."""
 
     def _spec(self, spec: dict[str, Any]) -> dict[str, Any]:
         if self.nullable:
