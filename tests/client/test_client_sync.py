@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +138,15 @@ def test_sync_methods_mirror_async_methods() -> None:
         for pa, ps in zip(a.parameters.values(), s.parameters.values(), strict=True):
             assert (pa.kind, pa.default) == (ps.kind, ps.default), f"{name}({pa.name})"
         assert a.return_annotation == s.return_annotation, name
+
+
+def test_committed_sync_client_is_generated_and_current() -> None:
+    """sync.py is scripts/gen_sync_client.py's output for the current async client."""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "gen_sync_client.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
