@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from neurallog.crypto import _fork
+from neurallog import _fork
 from neurallog.crypto import labels as L
 from neurallog.crypto._aead import Open, Seal, SealInto, cipher_info, keyed, keyed_into
 from neurallog.crypto._util import hkdf_sha256

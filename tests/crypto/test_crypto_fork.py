@@ -22,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import neurallog
-from neurallog.crypto import _fork
+from neurallog import _fork
 from neurallog.crypto.envelope import EnvelopeOpener, EnvelopeSealer, parse_envelope
 from neurallog.crypto.working import new_entry_id, stream_id
 from neurallog.errors import DecryptionError

@@ -1,11 +1,12 @@
-"""Fork detection for the objects that hand out nonces (``EnvelopeSealer``).
+"""Fork detection for objects whose state must not go on in a forked child (nonce counters).
 
 A forked child inherits its parent's memory: a sealer's salt and nonce counter would go on
 in both processes, and two entries would share a (subkey, nonce) pair. Two lines of defence:
 
 1. ``os.register_at_fork(after_in_child=...)`` tells every live registered object (held by
    weak reference only) to start afresh in the child of any ``os.fork()``
-   (multiprocessing, gunicorn ``--preload``, Celery prefork).
+   (multiprocessing, gunicorn ``--preload``, Celery prefork). The client registers its
+   HTTP connection pool and its loop thread too, which a child cannot share either.
 2. :func:`pid` answers "which process am I?" exactly, even after a fork that skipped the
    Python hooks (a C extension or an embedding server calling ``fork()`` itself).
    ``os.getpid()`` is a system call (about a microsecond on a virtual machine, half the
