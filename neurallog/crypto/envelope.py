@@ -7,7 +7,8 @@ Format v1 (all integers big-endian)::
 
 subkey = HKDF-SHA256(data key of the version, salt, label entry-subkey(tenant, version,
 cipher)). A sealer draws one random salt and numbers its nonces 0, 1, 2... (so no nonce
-repeats under a subkey and none is random); it starts a new salt after ``max_entries``.
+repeats under a subkey and none is random); it starts a new salt after ``max_entries``
+and in a forked child (see ``neurallog._fork``).
 AAD = label entry-aad(tenant, version, cipher, stream id, entry id), so a moved, replayed
 or altered entry fails with one opaque ``DecryptionError``. The rest of the header is
 authenticated implicitly: the format version selects the ``v1`` label, the salt selects
