@@ -17,6 +17,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -151,7 +152,8 @@ def test_pid_check_alone_forces_a_fresh_batch_when_hooks_are_skipped() -> None:
     def child_work() -> tuple[bytes, Sealed]:
         return sealer.salt, seal_some(sealer, 5)
 
-    _, (salt_before_sealing, child) = in_child(bare_fork, child_work)  # type: ignore[misc]
+    _, result = in_child(bare_fork, child_work)
+    salt_before_sealing, child = cast(tuple[bytes, Sealed], result)
     parent = seal_some(sealer, 5)
     assert salt_before_sealing == parse_envelope(before[0][1]).salt  # no hook ran
     assert_unique_and_open(before + parent + child, "aes-256-gcm")
@@ -165,7 +167,8 @@ def test_fork_pid_is_exact_across_forks() -> None:
         return os.getpid(), _fork.pid(), nested
 
     for fork in (os.fork, bare_fork):
-        pid, (real, cached, (nested_pid, nested)) = in_child(fork, report)  # type: ignore[misc]
+        pid, result = in_child(fork, report)
+        real, cached, (nested_pid, nested) = cast(tuple[int, int, tuple[int, object]], result)
         assert pid == real == cached
         assert nested == (nested_pid, nested_pid) and nested_pid != pid
     assert _fork.pid() == os.getpid()
