@@ -14,6 +14,8 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from neurallog import _fork
+
 T = TypeVar("T")
 
 
@@ -32,6 +34,12 @@ class LoopThread:
     """Owns one event loop running forever in a daemon thread until :meth:`close`."""
 
     def __init__(self, name: str = "neurallog-client") -> None:
+        self._name = name
+        self._start()
+        _fork.register(self)
+
+    def _start(self) -> None:
+        self._pid = _fork.pid()
         self._loop = asyncio.new_event_loop()
         started = threading.Event()
 
@@ -40,11 +48,18 @@ class LoopThread:
             self._loop.call_soon(started.set)
             self._loop.run_forever()
 
-        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread = threading.Thread(target=run, name=self._name, daemon=True)
         self._thread.start()
         started.wait()
         # Stop the thread even if the owner forgets close() (garbage collection, exit).
         self._finalizer = weakref.finalize(self, _shutdown, self._loop, self._thread)
+
+    def after_fork_in_child(self) -> None:
+        """The thread did not survive the fork and the loop's selector is the parent's:
+        a forked child runs its calls on a loop and thread of its own."""
+        if not self.closed:
+            self._finalizer.detach()
+            self._start()
 
     @property
     def closed(self) -> bool:
@@ -55,6 +70,8 @@ class LoopThread:
         if self.closed:
             coro.close()
             raise RuntimeError("this client is closed")
+        if self._pid != _fork.pid():  # a fork that skipped the at-fork hooks
+            self.after_fork_in_child()
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("a sync client method was called from its own event loop")

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from neurallog import _fork
 from neurallog.errors import (
     ApiError,
     AuthenticationError,
@@ -90,10 +91,23 @@ class Transport:
         self.retries = max(0, retries)
         self.backoff = backoff
         self._owns_client = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, follow_redirects=False
-        )
+        self._timeout = timeout
+        self._http = http_client or self._new_http()
         self._credential: str | None = None
+        if self._owns_client:
+            _fork.register(self)
+
+    def _new_http(self) -> httpx.AsyncClient:
+        self._pid = _fork.pid()
+        return httpx.AsyncClient(
+            base_url=self.base_url, timeout=self._timeout, follow_redirects=False
+        )
+
+    def after_fork_in_child(self) -> None:
+        """A forked child opens its own connections: the inherited ones are the parent's
+        sockets (and its event loop's), so the old pool is dropped, never closed."""
+        if self._owns_client:
+            self._http = self._new_http()
 
     def __repr__(self) -> str:
         state = "authenticated" if self._credential else "anonymous"
@@ -127,6 +141,8 @@ class Transport:
         of :class:`ApiError` for any non-2xx answer, or :class:`ServiceUnavailableError`
         when the server cannot be reached after the allowed retries.
         """
+        if self._owns_client and self._pid != _fork.pid():  # a fork the hooks missed
+            self.after_fork_in_child()
         method = method.upper()
         retryable = method in _SAFE_METHODS or idempotent
         attempts = 1 + (self.retries if retryable else 0)
