@@ -8,8 +8,10 @@ the two signatures identical.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Coroutine, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,6 +34,7 @@ from neurallog.client.models import (
     User,
     Version,
 )
+from neurallog.crypto.shares import ShareCollector, ShareScheme
 
 T = TypeVar("T")
 
@@ -142,6 +145,8 @@ class NeuralLogClient:
         kem: str | None = None,
         admin_user_id: str = "admin",
         reason: str = "initial version",
+        share_scheme: ShareScheme | None = None,
+        share_passphrase: str = "",
     ) -> BootstrapResult:
         """Redeem the operator's one-time token: profile, first admin, first KEK version."""
         return self._run(
@@ -155,6 +160,8 @@ class NeuralLogClient:
                 kem=kem,
                 admin_user_id=admin_user_id,
                 reason=reason,
+                share_scheme=share_scheme,
+                share_passphrase=share_passphrase,
             )
         )
 
@@ -224,6 +231,33 @@ class NeuralLogClient:
         """Decrypt original-SDK entries with ``reader`` and log them here, re-encrypted."""
         return self._run(self._client.import_legacy_entries(log_name, entries, reader))
 
+    def create_recovery_shares(
+        self, mnemonic: str, scheme: ShareScheme | None = None, *, passphrase: str = ""
+    ) -> list[list[str]]:
+        """Split the tenant's mnemonic into SLIP-39 shares, one list per group."""
+        return self._run(
+            self._client.create_recovery_shares(mnemonic, scheme, passphrase=passphrase)
+        )
+
+    def disable_custody(self, *, directory: str | os.PathLike[str] | None = None) -> bool:
+        """Delete this admin's custody record (and the plugin's external key, if it can)."""
+        return self._run(self._client.disable_custody(directory=directory))
+
+    def enable_custody(
+        self, plugin: str, *, directory: str | os.PathLike[str] | None = None
+    ) -> Path:
+        """Wrap this admin's Master KEK with a custody plugin; store it locally; return the path."""
+        return self._run(self._client.enable_custody(plugin, directory=directory))
+
+    def initialize_with_custody(
+        self,
+        version_ids: list[str] | None = None,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """Unlock with this machine's custody record: the plugin unwraps the Master KEK."""
+        return self._run(self._client.initialize_with_custody(version_ids, directory=directory))
+
     def initialize_with_mnemonic(self, mnemonic: str, version_ids: list[str] | None = None) -> None:
         """Load the key hierarchy from the tenant's BIP-39 mnemonic (admins)."""
         return self._run(self._client.initialize_with_mnemonic(mnemonic, version_ids))
@@ -233,6 +267,15 @@ class NeuralLogClient:
     ) -> None:
         """Load the key hierarchy from the recovery phrase (admins)."""
         return self._run(self._client.initialize_with_recovery_phrase(phrase, version_ids))
+
+    def initialize_with_shares(
+        self,
+        shares: Iterable[str] | ShareCollector,
+        passphrase: str = "",
+        version_ids: list[str] | None = None,
+    ) -> None:
+        """Load the key hierarchy from SLIP-39 shares of the tenant mnemonic (admins)."""
+        return self._run(self._client.initialize_with_shares(shares, passphrase, version_ids))
 
     def list_api_keys(self, user_id: str | None = None) -> list[Key]:
         """API keys (public records) of a user, default the current one."""

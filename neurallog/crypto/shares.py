@@ -283,13 +283,11 @@ def _missing(progress: ShareProgress) -> str:
         group = progress.groups[0]
         more = group.threshold - group.entered
         return (
-            f"not enough shares: {group.entered} of {group.threshold} entered, "
-            f"{more} more needed"
+            f"not enough shares: {group.entered} of {group.threshold} entered, {more} more needed"
         )
     more_groups = progress.group_threshold - progress.groups_complete
     return (
-        f"not enough shares: {progress.describe()}; {more_groups} more group(s) must be "
-        "completed"
+        f"not enough shares: {progress.describe()}; {more_groups} more group(s) must be completed"
     )
 
 

@@ -91,7 +91,7 @@ def test_wrong_share_is_invalid() -> None:
     words[7] = "academic" if words[7] != "academic" else "acid"
     collector = ShareCollector()
     collector.add(group[0])
-    with pytest.raises(InvalidShareError, match="share 2 .*checksum") as caught:
+    with pytest.raises(InvalidShareError, match=r"share 2 .*checksum") as caught:
         collector.add(" ".join(words))
     assert words[7] not in str(caught.value).split()
     with pytest.raises(InvalidShareError, match="word 3 is not in the SLIP-39 word list"):
