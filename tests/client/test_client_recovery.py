@@ -310,3 +310,31 @@ def _scan(
         for text in texts:
             assert text not in line
             assert " ".join(text.split()[3:8]) not in line  # not even a run of five words
+
+
+async def test_pkcs11_custody_end_to_end_on_softhsm(
+    server_url: str,
+    new_tenant: NewTenant,
+    recorder: Recorder,
+    raw_redis: redis.Redis[Any],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    """An admin unlocks through the HSM: the Master KEK is wrapped by a SoftHSM2 key."""
+    from softhsm import install_pkcs11_plugin, softhsm_token
+
+    softhsm_token()
+    install_pkcs11_plugin()
+    caplog.set_level(logging.DEBUG)
+    token = await new_tenant("hsm-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        result = await admin.bootstrap_tenant(token)
+        path = await admin.enable_custody("pkcs11", directory=tmp_path)
+    assert result.mnemonic is not None
+    master_kek = KeyHierarchy.from_mnemonic("hsm-corp", result.mnemonic).master_kek
+    assert '"plugin": "pkcs11"' in path.read_text()
+    client = await _admin(server_url, result.api_key)
+    await client.initialize_with_custody(directory=tmp_path)
+    await client.create_kek_version("unlocked through the HSM")
+    await client.close()
+    _scan(raw_redis, recorder, caplog, texts=[result.mnemonic], binary=[master_kek])
