@@ -6,7 +6,8 @@ is first loaded, so the token is shared by every test of the process) and sets t
 ``NEURALLOG_PKCS11_*`` variables the plugin reads. ``install_pkcs11_plugin()`` builds
 ``plugins/neurallog_custody_pkcs11`` with pip into a temporary target, like the
 third-party test plugin. Where SoftHSM2 is missing the tests are skipped with the reason,
-except in CI (``CI`` or ``NEURALLOG_REQUIRE_SOFTHSM`` set), where a missing SoftHSM2 is a failure: ``.ci/run`` installs it.
+except in CI (``CI`` or ``NEURALLOG_REQUIRE_SOFTHSM`` set), where a missing SoftHSM2 is a
+failure: ``.ci/run`` installs it.
 """
 
 from __future__ import annotations
@@ -71,8 +72,17 @@ def softhsm_token() -> Token:
         )
         os.environ["SOFTHSM2_CONF"] = str(conf)
         subprocess.run(
-            [util, "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", USER_PIN,
-             "--so-pin", "5678-test"],
+            [
+                util,
+                "--init-token",
+                "--free",
+                "--label",
+                TOKEN_LABEL,
+                "--pin",
+                USER_PIN,
+                "--so-pin",
+                "5678-test",
+            ],
             check=True,
             capture_output=True,
             timeout=60,

@@ -51,7 +51,7 @@ def test_wrapping_key_is_non_extractable_and_sensitive(token: None) -> None:
         assert key[Attribute.TOKEN] is True
         assert key[Attribute.ENCRYPT] is True and key[Attribute.WRAP] is True
         with pytest.raises(pkcs11.exceptions.AttributeSensitive):
-            key[Attribute.VALUE]  # noqa: B018 (reading it is the test)
+            key[Attribute.VALUE]
 
 
 def test_wrong_pin_fails_closed(token: None, monkeypatch: pytest.MonkeyPatch) -> None:
