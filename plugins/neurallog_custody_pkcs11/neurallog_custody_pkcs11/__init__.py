@@ -122,9 +122,7 @@ class Pkcs11Custody:
         with _token().open(user_pin=_pin()) as session:
             key = session.get_key(ObjectClass.SECRET_KEY, KeyType.AES, label=label)
             params = GCMParams(nonce, _aad(tenant_id, user_id), TAG_BITS)
-            return bytes(
-                key.decrypt(sealed, mechanism=Mechanism.AES_GCM, mechanism_param=params)
-            )
+            return bytes(key.decrypt(sealed, mechanism=Mechanism.AES_GCM, mechanism_param=params))
 
 
 @hookimpl
