@@ -67,6 +67,26 @@ class InvalidApiKeyError(FormatError):
     """An API key string does not parse."""
 
 
+class ShareError(CryptoError, ValueError):
+    """A set of SLIP-39 recovery shares cannot be used (messages name positions, never words)."""
+
+
+class InvalidShareError(ShareError):
+    """A share has a word outside the SLIP-39 list, a wrong length or a bad checksum."""
+
+
+class DuplicateShareError(ShareError):
+    """The same share (same group and member index) was entered twice."""
+
+
+class MixedSharesError(ShareError):
+    """A share belongs to a different split (another identifier or other thresholds)."""
+
+
+class NotEnoughSharesError(ShareError):
+    """Fewer shares (or groups) than the thresholds need; the message says how many more."""
+
+
 # --- client --------------------------------------------------------------------------------
 
 
@@ -132,6 +152,10 @@ class VersionDeprecatedError(ClientError):
 
 class NoActiveVersionError(ClientError):
     """The tenant has no active KEK version; an admin must create one."""
+
+
+class CustodyError(ClientError):
+    """A custody plugin or its locally stored wrapped secret is missing or failed."""
 
 
 class IncompleteOperationError(ClientError):

@@ -1,6 +1,8 @@
 """Pluggy markers and the hook specifications third-party plugins implement.
 
-A plugin module or object implements one or both hooks with ``@neurallog.hookimpl`` and
+Three kinds: KDFs and ciphers (the crypto of every tenant) and custody plugins (keep one
+admin's unlock secret wrapped by an external key on one machine). A plugin module or
+object implements any of the hooks with ``@neurallog.hookimpl`` and
 calls ``register`` once per algorithm it provides. Algorithm names are written into
 profiles and ciphertexts, so a duplicate name is an error, never a silent override.
 """
@@ -54,8 +56,30 @@ class CipherPlugin(Protocol):
         ...
 
 
+@runtime_checkable
+class CustodyPlugin(Protocol):
+    """Wraps an admin's 32-byte Master KEK under a key that never leaves its keeper.
+
+    ``wrap`` returns an opaque blob that NeuralLog stores in the user's data directory (never
+    on the server); ``unwrap`` gives the secret back or raises. Both get the tenant and user
+    id, to bind the blob to them (as associated data, a keyring entry name, ...).
+    Optionally, ``forget(tenant_id, user_id)`` deletes the external key material.
+    """
+
+    name: str
+
+    def wrap(self, tenant_id: str, user_id: str, secret: bytes) -> bytes:
+        """Seal ``secret``; the blob must be useless without the external key."""
+        ...
+
+    def unwrap(self, tenant_id: str, user_id: str, blob: bytes) -> bytes:
+        """Open a blob made by ``wrap`` for the same tenant and user; raise otherwise."""
+        ...
+
+
 RegisterKdf = Callable[[KdfPlugin], None]
 RegisterCipher = Callable[[CipherPlugin], None]
+RegisterCustody = Callable[[CustodyPlugin], None]
 
 
 @hookspec
@@ -66,3 +90,8 @@ def neurallog_register_kdfs(register: RegisterKdf) -> None:
 @hookspec
 def neurallog_register_ciphers(register: RegisterCipher) -> None:
     """Call ``register(cipher)`` for each AEAD cipher this plugin provides."""
+
+
+@hookspec
+def neurallog_register_custody(register: RegisterCustody) -> None:
+    """Call ``register(custody)`` for each custody plugin this plugin provides."""

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from neurallog.errors import DecryptionError, PluginFailedError
-from neurallog.hookspecs import CipherPlugin, KdfPlugin
+from neurallog.errors import CustodyError, DecryptionError, PluginFailedError
+from neurallog.hookspecs import CipherPlugin, CustodyPlugin, KdfPlugin
 
 MAX_KDF_LENGTH = 1024
 """Longest output a caller may ask a KDF for (a Master Secret is 32 or 64 bytes)."""
@@ -30,7 +30,7 @@ class PluginInfo:
     """
 
     name: str
-    kind: Literal["kdf", "cipher"]
+    kind: Literal["kdf", "cipher", "custody"]
     origin: str
     plugin: str
 
@@ -179,3 +179,73 @@ class CheckedCipher:
         if not isinstance(out, bytes) or len(out) != len(ct) - self.tag_size:
             raise DecryptionError("decryption failed")
         return out
+
+
+CUSTODY_SECRET_SIZE = 32
+"""A custody plugin wraps a Master KEK: exactly 32 bytes."""
+MAX_CUSTODY_BLOB = 64 * 1024
+
+
+class CheckedCustody:
+    """A custody plugin behind argument and output checks; satisfies :class:`CustodyPlugin`.
+
+    Whatever the plugin raises becomes :class:`CustodyError` naming the plugin and the
+    exception type only (a plugin's message might quote what it was given).
+    """
+
+    def __init__(self, plugin: CustodyPlugin, info: PluginInfo) -> None:
+        self._plugin = plugin
+        self.info = info
+        self.name: str = info.name
+
+    @property
+    def origin(self) -> str:
+        return self.info.origin
+
+    def __repr__(self) -> str:
+        return f"<CheckedCustody {_describe(self.info)}>"
+
+    def wrap(self, tenant_id: str, user_id: str, secret: bytes) -> bytes:
+        """Wrap a 32-byte secret; the blob must not contain it in the clear."""
+        secret_b = require_bytes("secret", secret)
+        if len(secret_b) != CUSTODY_SECRET_SIZE:
+            raise ValueError(f"custody wraps a {CUSTODY_SECRET_SIZE}-byte secret")
+        try:
+            out = self._plugin.wrap(tenant_id, user_id, secret_b)
+        except Exception as exc:
+            raise CustodyError(
+                f"{_describe(self.info)} raised {type(exc).__name__} in wrap()"
+            ) from None
+        if not isinstance(out, bytes) or not 0 < len(out) <= MAX_CUSTODY_BLOB:
+            raise PluginFailedError(f"{_describe(self.info)} returned no usable blob from wrap()")
+        if secret_b in out:
+            raise PluginFailedError(
+                f"{_describe(self.info)} returned a blob holding the secret in the clear"
+            )
+        return out
+
+    def unwrap(self, tenant_id: str, user_id: str, blob: bytes) -> bytes:
+        """Unwrap a blob; any failure is ``CustodyError``."""
+        blob_b = require_bytes("blob", blob)
+        try:
+            out = self._plugin.unwrap(tenant_id, user_id, blob_b)
+        except Exception as exc:
+            raise CustodyError(
+                f"{_describe(self.info)} could not unwrap the stored secret "
+                f"({type(exc).__name__}): the external key is missing, locked or different"
+            ) from None
+        if not isinstance(out, bytes) or len(out) != CUSTODY_SECRET_SIZE:
+            raise CustodyError(f"{_describe(self.info)} unwrapped a secret of the wrong size")
+        return out
+
+    def forget(self, tenant_id: str, user_id: str) -> None:
+        """Delete the external key material, when the plugin can (optional hook)."""
+        forget = getattr(self._plugin, "forget", None)
+        if not callable(forget):
+            return
+        try:
+            forget(tenant_id, user_id)
+        except Exception as exc:
+            raise CustodyError(
+                f"{_describe(self.info)} raised {type(exc).__name__} in forget()"
+            ) from None

@@ -1,4 +1,4 @@
-"""The plugin manager: finds KDF and cipher plugins and hands out checked wrappers.
+"""The plugin manager: finds KDF, cipher and custody plugins and hands out checked wrappers.
 
 Built-ins and third-party plugins take the same path: entry points in the group
 ``neurallog``, loaded on first use (never at import time), then each plugin's
@@ -28,18 +28,21 @@ from neurallog.errors import (
     PluginFailedError,
     UnknownAlgorithmError,
 )
-from neurallog.plugin_checks import CheckedCipher, CheckedKdf, PluginInfo
+from neurallog.plugin_checks import CheckedCipher, CheckedCustody, CheckedKdf, PluginInfo
 
 __all__ = [
     "DISABLE_ENV",
     "ENTRY_POINT_GROUP",
     "CheckedCipher",
+    "CheckedCustody",
     "CheckedKdf",
     "PluginInfo",
     "get_cipher",
+    "get_custody",
     "get_kdf",
     "get_plugin_manager",
     "list_ciphers",
+    "list_custody",
     "list_kdfs",
     "register_plugin",
     "reset_plugins",
@@ -51,11 +54,13 @@ BUILTIN_DISTRIBUTION = "neurallog"
 NAME_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 """Algorithm names: lowercase ASCII letters, digits and inner hyphens, at most 64 chars."""
 
-Kind = Literal["kdf", "cipher"]
+Kind = Literal["kdf", "cipher", "custody"]
 _HOOKS: tuple[tuple[str, Kind], ...] = (
     ("neurallog_register_kdfs", "kdf"),
     ("neurallog_register_ciphers", "cipher"),
+    ("neurallog_register_custody", "custody"),
 )
+Checked = CheckedKdf | CheckedCipher | CheckedCustody
 
 
 def _normalise_dist(name: str) -> str:
@@ -84,6 +89,7 @@ class _Registry:
         self.pm.add_hookspecs(hookspecs)
         self.kdfs: dict[str, CheckedKdf] = {}
         self.ciphers: dict[str, CheckedCipher] = {}
+        self.custody: dict[str, CheckedCustody] = {}
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -160,11 +166,9 @@ class _Registry:
 
     # --- collecting ------------------------------------------------------------------------
 
-    def _collect(
-        self, plugin: object, plugin_name: str, origin: str
-    ) -> list[CheckedKdf | CheckedCipher]:
+    def _collect(self, plugin: object, plugin_name: str, origin: str) -> list[Checked]:
         """Call this one plugin's hooks; failures name the plugin and its distribution."""
-        found: list[CheckedKdf | CheckedCipher] = []
+        found: list[Checked] = []
         for hook_name, kind in _HOOKS:
             caller = getattr(self.pm.hook, hook_name)
             for impl in caller.get_hookimpls():
@@ -184,11 +188,17 @@ class _Registry:
                     found.append(_wrap(obj, kind, plugin_name, origin))
         return found
 
-    def _merge(self, found: list[CheckedKdf | CheckedCipher]) -> None:
+    def _merge(self, found: list[Checked]) -> None:
         """Add all of ``found`` or, on a duplicate name, nothing."""
-        kdfs, ciphers = dict(self.kdfs), dict(self.ciphers)
+        kdfs, ciphers, custody = dict(self.kdfs), dict(self.ciphers), dict(self.custody)
         for item in found:
-            table: dict[str, Any] = kdfs if isinstance(item, CheckedKdf) else ciphers
+            table: dict[str, Any] = (
+                kdfs
+                if isinstance(item, CheckedKdf)
+                else custody
+                if isinstance(item, CheckedCustody)
+                else ciphers
+            )
             if item.name in table:
                 first = table[item.name].info
                 raise DuplicateAlgorithmError(
@@ -198,10 +208,10 @@ class _Registry:
                     f"ciphertexts, so one of them must be removed or listed in {DISABLE_ENV}"
                 )
             table[item.name] = item
-        self.kdfs, self.ciphers = kdfs, ciphers
+        self.kdfs, self.ciphers, self.custody = kdfs, ciphers, custody
 
 
-def _wrap(obj: object, kind: Kind, plugin_name: str, origin: str) -> CheckedKdf | CheckedCipher:
+def _wrap(obj: object, kind: Kind, plugin_name: str, origin: str) -> Checked:
     """Check the shape of a registered object and put it behind its checked wrapper."""
     where = f"plugin {plugin_name!r} ({origin})"
     name = getattr(obj, "name", None)
@@ -211,6 +221,10 @@ def _wrap(obj: object, kind: Kind, plugin_name: str, origin: str) -> CheckedKdf 
             "letters, digits and inner hyphens, at most 64 characters"
         )
     info = PluginInfo(name=name, kind=kind, origin=origin, plugin=plugin_name)
+    if kind == "custody":
+        if not (callable(getattr(obj, "wrap", None)) and callable(getattr(obj, "unwrap", None))):
+            raise PluginFailedError(f"{where}: custody {name!r} needs wrap() and unwrap()")
+        return CheckedCustody(cast(hookspecs.CustodyPlugin, obj), info)
     if kind == "kdf":
         if not callable(getattr(obj, "derive", None)) or not isinstance(
             getattr(obj, "default_params", None), dict
@@ -271,6 +285,20 @@ def get_cipher(name: str) -> CheckedCipher:
 def _unknown(kind: str, name: object, table: dict[str, Any]) -> str:
     available = ", ".join(sorted(table)) or "none"
     return f"unknown {kind} {name!r}; available: {available}"
+
+
+def get_custody(name: str) -> CheckedCustody:
+    """The custody plugin registered as ``name``, behind argument and output checks."""
+    registry = _loaded()
+    try:
+        return registry.custody[name]
+    except KeyError:
+        raise UnknownAlgorithmError(_unknown("custody plugin", name, registry.custody)) from None
+
+
+def list_custody() -> list[PluginInfo]:
+    """Every registered custody plugin, sorted by name."""
+    return [item.info for _, item in sorted(_loaded().custody.items())]
 
 
 def list_kdfs() -> list[PluginInfo]:

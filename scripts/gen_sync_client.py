@@ -131,7 +131,7 @@ FIXED_IMPORTS = {
 }
 #: Methods written by hand in HEADER (or internal to the async client's lifecycle).
 HAND_WRITTEN = {"close", "lock", "async_client", "tenant_id"}
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
 def _annotation(value: Any) -> str:
@@ -145,7 +145,8 @@ def _annotation(value: Any) -> str:
 def _imports_for(text: str, owner: Any, wanted: set[tuple[str, str]]) -> None:
     """Add an import for every global name an annotation of ``owner`` uses."""
     scope = owner.__globals__
-    for name in _IDENT.findall(text):
+    for dotted in _IDENT.findall(text):
+        name = dotted.split(".", 1)[0]  # os.PathLike needs ``import os``
         if hasattr(builtins, name) or name == "None":
             continue
         if name not in scope:

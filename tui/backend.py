@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from neurallog.client import ShareCollector
+
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while blobs are sealed and uploaded."""
 
@@ -214,6 +216,12 @@ class Connector(Protocol):
     base_url: str
 
     async def connect(self, api_key: str, secret: str) -> Backend: ...
+    async def connect_with_shares(
+        self, api_key: str, shares: ShareCollector, passphrase: str
+    ) -> Backend:
+        """Unlock a mnemonic tenant with SLIP-39 shares collected one by one."""
+        ...
+
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: ...
     def new_mnemonic(self) -> str: ...
     async def bootstrap(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from neurallog.client import AsyncNeuralLogClient
+from neurallog.client import AsyncNeuralLogClient, ShareCollector
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
 from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
@@ -185,6 +185,19 @@ class ClientConnector:
     async def connect(self, api_key: str, secret: str) -> ClientBackend:
         client, kind = await _open(self.base_url, api_key, secret)
         return ClientBackend(self.base_url, client, api_key, kind)
+
+    async def connect_with_shares(
+        self, api_key: str, shares: ShareCollector, passphrase: str
+    ) -> ClientBackend:
+        """Unlock with SLIP-39 shares (mnemonic tenants); the client is closed on failure."""
+        client = AsyncNeuralLogClient(self.base_url)
+        try:
+            await client.authenticate_with_api_key(api_key)
+            await client.initialize_with_shares(shares, passphrase)
+        except BaseException:
+            await client.close()
+            raise
+        return ClientBackend(self.base_url, client, api_key, "mnemonic")
 
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Installed KDFs and ciphers as ``(name, "name (origin)")``, third-party included."""

@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from neurallog import __version__
 from neurallog.errors import NeuralLogError
@@ -193,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock-after", type=_positive, help="idle seconds before the console locks (300)"
     )
 
+    _add_recovery_parsers(commands, formatter)
+
     version = commands.add_parser(
         "version",
         help="print the version",
@@ -207,6 +210,70 @@ def build_parser() -> argparse.ArgumentParser:
         help='print one JSON object {"neurallog": VERSION, "python": VERSION}',
     )
     return parser
+
+
+def _add_recovery_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """``recovery split|check`` and ``custody enable|check|disable`` (docs/recovery.md)."""
+    url_help = "server base URL (default: NEURALLOG_URL or http://127.0.0.1:8000)"
+    secrets_note = (
+        "Secrets (API key, words, shares, passphrase) are read without echo from the "
+        "terminal, or one per line from stdin when it is not a terminal; never from flags."
+    )
+    recovery = commands.add_parser(
+        "recovery",
+        help="SLIP-39 recovery shares of a tenant's mnemonic",
+        description="Split a tenant's BIP-39 mnemonic into SLIP-39 shares, or check that a "
+        "set of shares unlocks the tenant (the recovery drill). " + secrets_note,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    actions = recovery.add_subparsers(dest="recovery_command", metavar="ACTION", required=True)
+    split = actions.add_parser(
+        "split",
+        help="check the words against the tenant and print SLIP-39 shares",
+        description="Check the words against the tenant (admin API key), split them into "
+        "SLIP-39 shares and print one per line on stdout. " + secrets_note,
+        formatter_class=formatter,
+    )
+    split.add_argument("--url", help=url_help)
+    split.add_argument(
+        "--groups", default="2of3", help="M-of-N per group, comma separated (default 2of3)"
+    )
+    split.add_argument(
+        "--group-threshold", type=_positive, default=1, help="groups needed (default 1)"
+    )
+    split.add_argument(
+        "--iteration-exponent",
+        type=int,
+        default=1,
+        choices=range(16),
+        metavar="0..15",
+        help="SLIP-39 passphrase stretching: 10000 * 2**E PBKDF2 rounds (default 1)",
+    )
+    check = actions.add_parser(
+        "check",
+        help="enter shares one by one and check they unlock the tenant (the drill)",
+        description="Authenticate with an admin API key, then ask for shares one at a "
+        "time (hidden, with progress) until the thresholds are met, and unlock the tenant "
+        "with them. Exit 0 when they match, 1 when not. " + secrets_note,
+        formatter_class=formatter,
+    )
+    check.add_argument("--url", help=url_help)
+
+    custody = commands.add_parser(
+        "custody",
+        help="keep this admin's key wrapped by a custody plugin (OS keyring, HSM)",
+        description="enable: unlock once with the words (or phrase) and store the Master KEK "
+        "wrapped by a custody plugin in the user data directory (NEURALLOG_CUSTODY_DIR); "
+        "check: unlock through it; disable: delete it. " + secrets_note,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    custody.add_argument("custody_command", choices=("enable", "check", "disable"))
+    custody.add_argument("--url", help=url_help)
+    custody.add_argument(
+        "--plugin", default="keyring", help="custody plugin for enable (default keyring)"
+    )
 
 
 def _setup_logging() -> None:
@@ -248,6 +315,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             from neurallog.cli.serve import run_serve
 
             return run_serve(args)
+        if args.command in ("recovery", "custody"):
+            from neurallog.cli import recovery
+
+            if args.command == "custody":
+                return recovery.run_custody(args.custody_command, args.url, args.plugin)
+            if args.recovery_command == "check":
+                return recovery.run_recovery_check(args.url)
+            try:
+                return recovery.run_recovery_split(
+                    args.url, args.groups, args.group_threshold, args.iteration_exponent
+                )
+            except ValueError as exc:
+                print(f"neurallog: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         from neurallog.cli import admin
 
         if args.command == "tenant":

@@ -26,6 +26,7 @@ from neurallog.client.models import (
 )
 from neurallog.client.sync import NeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
+from neurallog.crypto.shares import ShareCollector, ShareScheme
 
 __all__ = [
     "AsyncNeuralLogClient",
@@ -45,6 +46,8 @@ __all__ = [
     "NeuralLogClient",
     "Profile",
     "RotationResult",
+    "ShareCollector",
+    "ShareScheme",
     "Tenant",
     "User",
     "Version",

@@ -29,6 +29,7 @@ from neurallog.crypto.apikeys import BootstrapToken
 from neurallog.crypto.hierarchy import DEFAULT_KDF, KeyHierarchy
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.profile import build_profile
+from neurallog.crypto.shares import ShareScheme, split_mnemonic
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
     ConflictError,
@@ -65,11 +66,14 @@ class AdminMixin(ClientBase):
         kem: str | None = None,
         admin_user_id: str = "admin",
         reason: str = "initial version",
+        share_scheme: ShareScheme | None = None,
+        share_passphrase: str = "",
     ) -> BootstrapResult:
         """Redeem the operator's one-time token: profile, first admin, first KEK version.
 
         With neither ``mnemonic`` nor ``recovery_phrase`` a new 24-word mnemonic is
-        generated and returned: it is the only way back to the tenant's keys.
+        generated and returned: it is the only way back to the tenant's keys. With
+        ``share_scheme`` the mnemonic is also split into SLIP-39 shares (``result.shares``).
         """
         token = BootstrapToken.parse(bootstrap_token)
         if self.tenant_id is not None and token.tenant_id != self.tenant_id:
@@ -90,6 +94,12 @@ class AdminMixin(ClientBase):
             if mnemonic is None:
                 mnemonic = generated = generate_mnemonic(256)
             hierarchy = KeyHierarchy.from_mnemonic(tenant_id, mnemonic)
+        shares: tuple[tuple[str, ...], ...] | None = None
+        if share_scheme is not None:  # split before the token is spent: errors cost nothing
+            if mnemonic is None:
+                raise ValueError("SLIP-39 shares split a BIP-39 mnemonic, not a recovery phrase")
+            groups = split_mnemonic(mnemonic, share_scheme, passphrase=share_passphrase)
+            shares = tuple(tuple(group) for group in groups)
         profile = build_profile(hierarchy, cipher=cipher or "aes-256-gcm", kem=kem or "x25519")
         keypair = _keys.new_keypair(profile["kem"])
         credential = _keys.new_credential(
@@ -127,9 +137,11 @@ class AdminMixin(ClientBase):
                 f"tenant {tenant_id!r} was bootstrapped but the first KEK version was not "
                 f"created ({type(exc).__name__}): store error.result.api_key (and "
                 "error.result.mnemonic), then authenticate and call create_kek_version()",
-                Credentials(tenant_id, admin_user_id, credential.api_key, generated),
+                Credentials(tenant_id, admin_user_id, credential.api_key, generated, shares),
             ) from exc
-        return BootstrapResult(tenant_id, admin_user_id, version, credential.api_key, generated)
+        return BootstrapResult(
+            tenant_id, admin_user_id, version, credential.api_key, generated, shares
+        )
 
     # --- users and API keys ------------------------------------------------------------
 

@@ -9,9 +9,10 @@ from neurallog.client.admin import AdminMixin
 from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.logs import LogsMixin
 from neurallog.client.models import AuditPage, AuditVerdict
+from neurallog.client.recovery import RecoveryMixin
 
 
-class AsyncNeuralLogClient(AdminMixin, LogsMixin):
+class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, LogsMixin):
     """Async NeuralLog client on httpx.
 
     Typical use::

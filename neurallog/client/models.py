@@ -351,6 +351,8 @@ class BootstrapResult:
     version: Version
     api_key: str = field(repr=False)
     mnemonic: str | None = field(default=None, repr=False)
+    #: SLIP-39 shares of the mnemonic, one tuple per group (``share_scheme=`` given).
+    shares: tuple[tuple[str, ...], ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,7 @@ class Credentials:
     user_id: str
     api_key: str = field(repr=False)
     mnemonic: str | None = field(default=None, repr=False)
+    shares: tuple[tuple[str, ...], ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,24 @@ def test_help_panel(snap_compare: Any) -> None:
     assert snap_compare(
         fake_app(), terminal_size=(100, 32), run_before=unlocked_then("question_mark")
     )
+
+
+# A share of the SLIP-39 reference vectors (vector 4, 2-of-3): fixed, so the picture is too.
+VECTOR_SHARE = (
+    "shadow pistol academic always adequate wildlife fancy gross oasis cylinder mustang "
+    "wrist rescue view short owner flip making coding armed"
+)
+
+
+def test_shares_screen_after_one_share(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        field = pilot.app.screen.query_one("#share-input", Input)
+        field.focus()
+        field.value = VECTOR_SHARE
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(fake_app(), terminal_size=(80, 30), run_before=run_before)

@@ -23,6 +23,7 @@ class ConnectScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+o", "unlock", "Unlock", id="connect.unlock"),
         Binding("ctrl+n", "new_tenant", "New tenant", id="connect.new"),
+        Binding("ctrl+s", "shares", "Shares", id="connect.shares"),
     ]
 
     def __init__(self, connector: Connector, *, tenant: str | None, locked: bool) -> None:
@@ -108,3 +109,9 @@ class ConnectScreen(Screen[None]):
             self.notify(describe(exc), title="Plugins failed to load", severity="error")
             return
         self.app.push_screen(BootstrapScreen(self._connector, algorithms))
+
+    def action_shares(self) -> None:
+        """Unlock with SLIP-39 recovery shares instead of the words (docs/recovery.md)."""
+        from ..screens.shares import ShareUnlockScreen
+
+        self.app.push_screen(ShareUnlockScreen(self._connector))
