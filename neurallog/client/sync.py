@@ -142,6 +142,7 @@ class NeuralLogClient:
         kem: str | None = None,
         admin_user_id: str = "admin",
         reason: str = "initial version",
+        insecure_allow_weak: bool = False,
     ) -> BootstrapResult:
         """Redeem the operator's one-time token: profile, first admin, first KEK version."""
         return self._run(
@@ -155,6 +156,7 @@ class NeuralLogClient:
                 kem=kem,
                 admin_user_id=admin_user_id,
                 reason=reason,
+                insecure_allow_weak=insecure_allow_weak,
             )
         )
 
