@@ -72,7 +72,8 @@ class CheckedKdf:
     def below_floor(self, params: Mapping[str, Any], length: int = 32) -> list[str]:
         """Why ``params`` are too weak for a new tenant, one sentence each; ``[]`` if not.
 
-        ``params`` are completed and checked first (``ValueError``/``TypeError``). A plugin
+        ``params`` are completed and checked first (``ValueError``/``TypeError``) for an
+        output of ``length`` bytes (32: a phrase's Master Secret; 64: the BIP-39 seed). A plugin
         without ``below_floor`` declares no floor and gets ``[]``: the project cannot judge
         a KDF it does not know (docs/plugins.md).
         """
