@@ -26,6 +26,7 @@ from neurallog.client.models import (
 )
 from neurallog.client.sync import NeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
+from neurallog.crypto.strength import WeakKdfWarning
 
 __all__ = [
     "AsyncNeuralLogClient",
@@ -48,6 +49,7 @@ __all__ = [
     "Tenant",
     "User",
     "Version",
+    "WeakKdfWarning",
     "generate_mnemonic",
     "read_legacy_entries",
 ]

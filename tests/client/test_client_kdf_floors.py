@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from client_live import FAST_KDF
 
-from neurallog.client import AsyncNeuralLogClient, NeuralLogClient
+from neurallog.client import AsyncNeuralLogClient, NeuralLogClient, WeakKdfWarning
 from neurallog.client.legacy import LegacyReader
-from neurallog.crypto.strength import WeakKdfWarning
 from neurallog.errors import (
     WeakKdfError,
     WeakPhraseError,
