@@ -52,6 +52,21 @@ class WrongRecoveryPhraseError(CryptoError):
     """The phrase or mnemonic derives keys that do not match the tenant's key-check value."""
 
 
+class WeakSecretError(CryptoError, ValueError):
+    """A new tenant's recovery phrase or KDF parameters are below the floors.
+
+    The message names the floor and (for a phrase) the estimate, never the phrase.
+    """
+
+
+class WeakKdfError(WeakSecretError):
+    """The KDF is legacy-only or its parameters are below its floor for new tenants."""
+
+
+class WeakPhraseError(WeakSecretError):
+    """The recovery phrase's estimated guesses are below the rule for new tenants."""
+
+
 class SignatureError(CryptoError):
     """A KEK blob's signature does not verify under the pinned tenant signing key.
 

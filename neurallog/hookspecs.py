@@ -27,7 +27,10 @@ class KdfPlugin(Protocol):
     ``default_params`` are the parameters used when the caller gives none; they are
     recorded in the tenant profile so every client derives the same Master Secret.
     Optionally, ``validate_params(params, length) -> dict`` returns the complete
-    parameters or raises ``ValueError``/``TypeError`` (see docs/plugins.md).
+    parameters or raises ``ValueError``/``TypeError``; ``below_floor(params) -> list[str]``
+    gives, for complete parameters, one sentence per way they fall below the plugin's floor
+    for new tenants (``[]`` when they do not), naming the floor; ``legacy_only = True``
+    keeps the KDF for existing tenants and old data only (see docs/plugins.md).
     """
 
     name: str

@@ -54,13 +54,44 @@ class CheckedKdf:
         self.info = info
         self.name: str = info.name
         self.default_params: dict[str, Any] = dict(plugin.default_params)
+        #: True for a KDF kept to read old data: no new tenant may choose it.
+        self.legacy_only: bool = getattr(plugin, "legacy_only", False) is True
 
     @property
     def origin(self) -> str:
         return self.info.origin
 
+    @property
+    def has_floor(self) -> bool:
+        """Whether the plugin declares ``below_floor`` (a policy for new tenants)."""
+        return callable(getattr(self._plugin, "below_floor", None))
+
     def __repr__(self) -> str:
         return f"<CheckedKdf {_describe(self.info)}>"
+
+    def below_floor(self, params: Mapping[str, Any], length: int = 32) -> list[str]:
+        """Why ``params`` are too weak for a new tenant, one sentence each; ``[]`` if not.
+
+        ``params`` are completed and checked first (``ValueError``/``TypeError``) for an
+        output of ``length`` bytes (32: a phrase's Master Secret; 64: the BIP-39 seed). A plugin
+        without ``below_floor`` declares no floor and gets ``[]``: the project cannot judge
+        a KDF it does not know (docs/plugins.md).
+        """
+        full = self.validate_params(params, length)
+        check = getattr(self._plugin, "below_floor", None)
+        if check is None:
+            return []
+        try:
+            found = check(full)
+        except Exception as exc:
+            raise PluginFailedError(
+                f"{_describe(self.info)} raised {type(exc).__name__} in below_floor()"
+            ) from exc
+        if not isinstance(found, list) or not all(isinstance(r, str) for r in found):
+            raise PluginFailedError(
+                f"{_describe(self.info)}: below_floor() must return a list of str"
+            )
+        return found
 
     def validate_params(self, params: Mapping[str, Any], length: int) -> dict[str, Any]:
         """Return the complete parameters (defaults filled in) or raise ValueError/TypeError.

@@ -28,3 +28,11 @@ def bounded_int(kdf: str, params: Mapping[str, Any], key: str, low: int, high: i
     if not low <= value <= high:
         raise ValueError(f"{kdf}: parameter {key} must be between {low} and {high}, got {value}")
     return value
+
+
+def below(kdf: str, params: Mapping[str, Any], key: str, floor: int, why: str) -> list[str]:
+    """``[reason]`` when ``params[key] < floor`` (the reason names the floor), else ``[]``."""
+    value = params[key]
+    if value >= floor:
+        return []
+    return [f"{kdf}: parameter {key}={value} is below the floor {key}>={floor} ({why})"]

@@ -2,7 +2,8 @@
 
 Parameter names follow the RFCs (argon2: t, m, p; scrypt: n, r, p; PBKDF2: iterations).
 The names of the algorithms and of their parameters are written into tenant profiles and
-must never change.
+must never change. ``below_floor`` is each KDF's policy for *new* tenants (docs/decisions.md):
+the accepted ranges stay wide so existing profiles and RFC test vectors keep working.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from argon2.low_level import ARGON2_VERSION, Type, hash_secret_raw
 
 from neurallog.hookspecs import RegisterKdf, hookimpl
 
-from ._params import bounded_int, complete
+from ._params import below, bounded_int, complete
 
 BIP39_SEED_LENGTH = 64
 BIP39_ITERATIONS = 2048
 LEGACY_ITERATIONS = 100_000
+
+ARGON2_FLOOR_M = 65536  # KiB: 64 MiB, RFC 9106 second recommended option
+ARGON2_FLOOR_TM = 3 * ARGON2_FLOOR_M  # passes x memory of that option (t=3 at 64 MiB)
+PBKDF2_FLOOR_ITERATIONS = 600_000  # OWASP Password Storage Cheat Sheet, 2023
+SCRYPT_FLOOR_N = 2**17
+SCRYPT_FLOOR_R = 8
 
 
 class Argon2idKdf:
@@ -56,6 +63,20 @@ class Argon2idKdf:
             version=ARGON2_VERSION,
         )
 
+    def below_floor(self, params: Mapping[str, Any]) -> list[str]:
+        """At least 64 MiB and t*m of RFC 9106's second option (t=3, 64 MiB).
+
+        The product, not t alone, so the first option (t=1, 2 GiB) passes as well.
+        """
+        why = "RFC 9106 second recommended option: t=3, m=64 MiB"
+        found = below(self.name, params, "m", ARGON2_FLOOR_M, why)
+        product = params["t"] * params["m"]
+        if product < ARGON2_FLOOR_TM:
+            found.append(
+                f"{self.name}: t*m={product} is below the floor t*m>={ARGON2_FLOOR_TM} ({why})"
+            )
+        return found
+
 
 class Pbkdf2Sha256Kdf:
     """PBKDF2-HMAC-SHA256 (RFC 8018); default 600,000 iterations (OWASP 2023)."""
@@ -72,6 +93,10 @@ class Pbkdf2Sha256Kdf:
     def derive(self, secret: bytes, salt: bytes, length: int, **params: Any) -> bytes:
         full = self.validate_params(params, length)
         return hashlib.pbkdf2_hmac("sha256", secret, salt, full["iterations"], length)
+
+    def below_floor(self, params: Mapping[str, Any]) -> list[str]:
+        why = "OWASP 2023 for PBKDF2-HMAC-SHA256"
+        return below(self.name, params, "iterations", PBKDF2_FLOOR_ITERATIONS, why)
 
 
 class ScryptKdf:
@@ -100,6 +125,12 @@ class ScryptKdf:
         maxmem = 128 * r * (n + p + 2) + (1 << 20)
         return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=length)
 
+    def below_floor(self, params: Mapping[str, Any]) -> list[str]:
+        why = "n=2^17, r=8: 128 MiB per guess"
+        return below(self.name, params, "n", SCRYPT_FLOOR_N, why) + below(
+            self.name, params, "r", SCRYPT_FLOOR_R, why
+        )
+
 
 class Bip39SeedKdf:
     """The BIP-39 seed: PBKDF2-HMAC-SHA512, 2048 iterations, 64 bytes, no parameters.
@@ -123,6 +154,10 @@ class Bip39SeedKdf:
         self.validate_params(params, length)
         return hashlib.pbkdf2_hmac("sha512", secret, salt, BIP39_ITERATIONS, BIP39_SEED_LENGTH)
 
+    def below_floor(self, params: Mapping[str, Any]) -> list[str]:
+        """None: the strength is the mnemonic's 128..256 bits, not the seed's iterations."""
+        return []
+
 
 class NeuralLogLegacyKdf:
     """The original TypeScript SDK's Master Secret: PBKDF2-HMAC-SHA256, 100,000 iterations.
@@ -132,6 +167,8 @@ class NeuralLogLegacyKdf:
     """
 
     name = "neurallog-legacy"
+    #: Reads old data and existing tenants; a new tenant may not choose it.
+    legacy_only = True
 
     def __init__(self) -> None:
         self.default_params: dict[str, Any] = {}
@@ -142,6 +179,12 @@ class NeuralLogLegacyKdf:
     def derive(self, secret: bytes, salt: bytes, length: int, **params: Any) -> bytes:
         self.validate_params(params, length)
         return hashlib.pbkdf2_hmac("sha256", secret, salt, LEGACY_ITERATIONS, length)
+
+    def below_floor(self, params: Mapping[str, Any]) -> list[str]:
+        return [
+            f"{self.name}: PBKDF2-HMAC-SHA256 at {LEGACY_ITERATIONS} iterations, below the "
+            f"pbkdf2-sha256 floor of {PBKDF2_FLOOR_ITERATIONS}; it is for reading old data only"
+        ]
 
 
 @hookimpl

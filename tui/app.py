@@ -87,7 +87,10 @@ class AdminApp(App[None]):
         self.last_activity = self._clock()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(MainScreen(message.backend.tenant_id))
+        warning = message.backend.weak_kdf_warning
+        await self.push_screen(MainScreen(message.backend.tenant_id, warning=warning))
+        if warning:
+            self.notify(warning, title="Weak KDF", severity="warning", timeout=30)
 
     def action_toggle_help(self) -> None:
         if self.screen.query(HelpPanel):

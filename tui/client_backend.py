@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from neurallog.client import AsyncNeuralLogClient, ShareCollector
+from neurallog.client import AsyncNeuralLogClient, ShareCollector, WeakKdfWarning, weak_kdf_message
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
 from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
@@ -46,12 +46,15 @@ async def _open(base_url: str, api_key: str, secret: str) -> tuple[AsyncNeuralLo
 
     The kind (phrase or mnemonic) comes from the tenant's public profile, so the admin
     never has to say which one they typed. On any failure the client is closed (keys wiped).
+    A weak KDF is not an error here: the main screen shows ``weak_kdf_warning`` instead.
     """
     client = AsyncNeuralLogClient(base_url)
     try:
         await client.authenticate_with_api_key(api_key)
         kind = (await client.get_tenant()).profile.secret_kind
-        await _initialize(client, secret, kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WeakKdfWarning)
+            await _initialize(client, secret, kind)
     except BaseException:
         await client.close()
         raise
@@ -82,6 +85,12 @@ class ClientBackend:
     @property
     def secret_kind(self) -> str:
         return self._secret_kind
+
+    @property
+    def weak_kdf_warning(self) -> str:
+        client = self._client
+        weak = client.weak_kdf if client is not None else ()
+        return weak_kdf_message(self._tenant_id, weak) if weak else ""
 
     @property
     def client(self) -> AsyncNeuralLogClient:
@@ -206,8 +215,13 @@ class ClientConnector:
         def choices(infos: Sequence[PluginInfo]) -> list[tuple[str, str]]:
             return sorted((i.name, f"{i.name} ({i.origin})") for i in infos)
 
-        # "bip39" turns a mnemonic into a seed; it is not a choice for a typed phrase
-        kdfs = [i for i in plugins.list_kdfs() if i.name not in MNEMONIC_ONLY_KDFS]
+        # "bip39" turns a mnemonic into a seed; it is not a choice for a typed phrase, and
+        # a legacy-only KDF (neurallog-legacy) reads old data but makes no new tenant
+        kdfs = [
+            i
+            for i in plugins.list_kdfs()
+            if i.name not in MNEMONIC_ONLY_KDFS and not plugins.get_kdf(i.name).legacy_only
+        ]
         return choices(kdfs), choices(plugins.list_ciphers())
 
     def new_mnemonic(self) -> str:

@@ -1,4 +1,4 @@
-"""The ``neurallog`` command: serve, tenant create, audit verify, plugins, admin, version.
+"""The ``neurallog`` command: serve, tenant create|check, audit verify, plugins, admin, version.
 
 Commands import their heavy modules (Sanic, Redis) only when they run, so ``--help`` and
 ``version`` stay fast. Exit codes are part of the interface (see ``EPILOG``).
@@ -41,7 +41,8 @@ owns, or, if none runs, one started for this command only and stopped afterwards
 EPILOG = """\
 exit codes:
   0  success (for `audit verify`: the chain is intact)
-  1  the operation failed (tenant exists, audit chain broken, plugin failed, server error)
+  1  the operation failed (tenant exists, audit chain broken, KDF below the floors,
+     plugin failed, server error)
   2  usage error (unknown command or option, malformed argument or setting)
   3  Redis unreachable, or the embedded Redis could not be started
 
@@ -132,6 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help='print one JSON object {"tenant": ID, "bootstrap_token": TOKEN} instead',
+    )
+
+    check = tenant_commands.add_parser(
+        "check",
+        help="warn when a tenant's KDF is below the floors for new tenants",
+        description="Read a tenant's profile and compare its KDF and parameters with the "
+        "floors new tenants must meet (docs/decisions.md). Exit 0 when it meets them (or "
+        "the tenant is not bootstrapped yet), 1 with a warning on stderr naming each floor "
+        "it misses. Such a tenant keeps working; move its data to a new tenant with a "
+        "generated mnemonic.\n\n" + REDIS_HELP,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    check.add_argument("tenant_id", metavar="ID", type=tenant_id, help="tenant id")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object {tenant, bootstrapped, kdf, kdf_params, weak_kdf}; "
+        "same exit code",
     )
 
     audit = commands.add_parser(
@@ -331,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_USAGE
         from neurallog.cli import admin
 
+        if args.command == "tenant" and args.tenant_command == "check":
+            return admin.run_tenant_check(args.tenant_id, as_json=args.json)
         if args.command == "tenant":
             return admin.run_tenant_create(args.tenant_id, as_json=args.json)
         return admin.run_audit_verify(args.tenant_id, as_json=args.json)

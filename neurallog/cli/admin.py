@@ -1,4 +1,4 @@
-"""``neurallog tenant create`` and ``neurallog audit verify``: straight to Redis."""
+"""``neurallog tenant create|check`` and ``neurallog audit verify``: straight to Redis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from neurallog.cli.target import redis_client
 
-__all__ = ["run_audit_verify", "run_tenant_create"]
+__all__ = ["run_audit_verify", "run_tenant_check", "run_tenant_create"]
 
 
 async def _tenant_create(tenant_id: str) -> str:
@@ -34,6 +34,47 @@ def run_tenant_create(tenant_id: str, *, as_json: bool = False) -> int:
     )
     print(token)
     return 0
+
+
+async def _tenant_check(tenant_id: str, as_json: bool) -> int:
+    from neurallog.crypto.strength import kdf_shortfalls, weak_kdf_message
+    from neurallog.storage.tenants import read_tenant
+
+    async with redis_client() as client:
+        found = await read_tenant(client, tenant_id)
+    if found is None:
+        print(f"neurallog: error: no tenant {tenant_id!r}", file=sys.stderr)
+        return 1
+    profile = found["profile"] if isinstance(found["profile"], dict) else None
+    kdf = str(profile.get("kdf", "")) if profile else None
+    params = profile.get("kdf_params") if profile else None
+    params = params if isinstance(params, dict) else {}
+    weak = kdf_shortfalls(kdf, params) if kdf else ()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "tenant": tenant_id,
+                    "bootstrapped": profile is not None,
+                    "kdf": kdf,
+                    "kdf_params": params,
+                    "weak_kdf": list(weak),
+                }
+            )
+        )
+    elif profile is None:
+        print(f"tenant {tenant_id!r} is not bootstrapped yet: no profile to check")
+    elif weak:
+        print(f"neurallog: warning: {weak_kdf_message(tenant_id, weak)}", file=sys.stderr)
+    else:
+        print(f"tenant {tenant_id!r}: KDF {kdf} meets the floors for new tenants")
+    return 1 if weak else 0
+
+
+def run_tenant_check(tenant_id: str, *, as_json: bool = False) -> int:
+    """Exit 0 when the tenant's KDF meets today's floors (or it has no profile yet), 1 with
+    a warning naming each floor it misses. The tenant keeps working either way."""
+    return asyncio.run(_tenant_check(tenant_id, as_json))
 
 
 def _verdict(tenant_id: str, intact: bool, records: int, broken: str | None, reason: str) -> str:

@@ -27,6 +27,7 @@ from neurallog.client.models import (
 from neurallog.client.sync import NeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.shares import ShareCollector, ShareScheme
+from neurallog.crypto.strength import WeakKdfWarning, weak_kdf_message
 
 __all__ = [
     "AsyncNeuralLogClient",
@@ -51,6 +52,8 @@ __all__ = [
     "Tenant",
     "User",
     "Version",
+    "WeakKdfWarning",
     "generate_mnemonic",
     "read_legacy_entries",
+    "weak_kdf_message",
 ]

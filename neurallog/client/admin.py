@@ -30,6 +30,7 @@ from neurallog.crypto.hierarchy import DEFAULT_KDF, KeyHierarchy
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.profile import build_profile
 from neurallog.crypto.shares import ShareScheme, split_mnemonic
+from neurallog.crypto.strength import require_new_tenant_secret
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
     ConflictError,
@@ -68,12 +69,17 @@ class AdminMixin(ClientBase):
         reason: str = "initial version",
         share_scheme: ShareScheme | None = None,
         share_passphrase: str = "",
+        insecure_allow_weak: bool = False,
     ) -> BootstrapResult:
         """Redeem the operator's one-time token: profile, first admin, first KEK version.
 
         With neither ``mnemonic`` nor ``recovery_phrase`` a new 24-word mnemonic is
         generated and returned: it is the only way back to the tenant's keys. With
         ``share_scheme`` the mnemonic is also split into SLIP-39 shares (``result.shares``).
+        A recovery phrase must pass the floors of :mod:`neurallog.crypto.strength` (KDF
+        parameters, no ``neurallog-legacy``, estimated guesses) or :class:`WeakSecretError`
+        is raised before the token is spent. ``insecure_allow_weak=True`` skips them: for tests and
+        deliberate migrations only, never for a tenant that holds real data.
         """
         token = BootstrapToken.parse(bootstrap_token)
         if self.tenant_id is not None and token.tenant_id != self.tenant_id:
@@ -85,6 +91,13 @@ class AdminMixin(ClientBase):
         tenant_id = token.tenant_id
         generated: str | None = None
         if recovery_phrase is not None:
+            if not insecure_allow_weak:
+                require_new_tenant_secret(
+                    recovery_phrase,
+                    kdf or DEFAULT_KDF,
+                    kdf_params,
+                    hints=(tenant_id, admin_user_id),
+                )
             hierarchy = KeyHierarchy.from_recovery_phrase(
                 tenant_id, recovery_phrase, kdf=kdf or DEFAULT_KDF, params=kdf_params
             )

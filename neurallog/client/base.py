@@ -10,6 +10,7 @@ the phrase or mnemonic belongs to this tenant. Every failure is a typed error.
 from __future__ import annotations
 
 import logging
+import warnings
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from neurallog.client.session import Session
 from neurallog.client.transport import Transport
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.profile import hierarchy_from_profile
+from neurallog.crypto.strength import WeakKdfWarning, kdf_shortfalls, weak_kdf_message
 from neurallog.errors import (
     FormatError,
     InvalidApiKeyError,
@@ -109,6 +111,18 @@ class ClientBase:
     def is_initialized(self) -> bool:
         """True once the phrase or mnemonic is loaded (admin operations possible)."""
         return self._session is not None and self._session.hierarchy is not None
+
+    @property
+    def weak_kdf(self) -> tuple[str, ...]:
+        """Each floor for new tenants that this tenant's KDF does not meet; ``()`` if none.
+
+        Such a tenant still opens (it predates the floors, or was made with
+        ``insecure_allow_weak``); unlocking it also warns with :class:`WeakKdfWarning`.
+        """
+        if self._session is None:
+            return ()
+        profile = self._session.profile
+        return kdf_shortfalls(profile.kdf, profile.kdf_params)
 
     def _need_session(self) -> Session:
         if self._session is None:
@@ -207,6 +221,9 @@ class ClientBase:
         session.hierarchy = hierarchy
         session.only_versions = frozenset(version_ids) if version_ids is not None else None
         await self.refresh()
+        weak = self.weak_kdf
+        if weak:
+            warnings.warn(weak_kdf_message(session.tenant_id, weak), WeakKdfWarning, stacklevel=3)
 
     # --- versions and blobs ------------------------------------------------------------
 
@@ -292,14 +309,23 @@ def _from_profile(tenant_id: str, profile: Profile, secret: str) -> KeyHierarchy
 
 
 def check_hierarchy(hierarchy: KeyHierarchy, profile: Profile) -> None:
-    """Fail unless the hierarchy is the one the tenant profile was made from."""
+    """Fail unless the hierarchy is the one the tenant profile was made from.
+
+    The key-check value is served to admins only; without it the signing public key
+    (which derives from the same Master KEK) tells a wrong phrase apart just as well.
+    """
+    wrong = WrongRecoveryPhraseError(
+        "the recovery phrase or mnemonic does not match this tenant "
+        "(check the words and the tenant id)"
+    )
+    if profile.key_check is None:
+        if hierarchy.signing_public_key != profile.signing_public_key:
+            raise wrong
+        return
     try:
         hierarchy.check(profile.key_check)
     except WrongRecoveryPhraseError:
-        raise WrongRecoveryPhraseError(
-            "the recovery phrase or mnemonic does not match this tenant "
-            "(check the words and the tenant id)"
-        ) from None
+        raise wrong from None
     if hierarchy.signing_public_key != profile.signing_public_key:
         raise SignatureError(
             "the tenant profile's signing key does not derive from this phrase: "

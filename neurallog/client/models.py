@@ -230,14 +230,17 @@ class KeySlot:
 
 @dataclass(frozen=True)
 class Profile:
-    """The tenant's public profile: algorithms, key-check value, signing public key."""
+    """The tenant's public profile: algorithms, key-check value, signing public key.
+
+    ``key_check`` is None when the caller is not an admin (the server withholds it).
+    """
 
     kdf: str
     kdf_params: dict[str, Any]
     cipher: str
     kem: str
     secret_kind: str
-    key_check: bytes = field(repr=False)
+    key_check: bytes | None = field(repr=False)
     signing_public_key: bytes
 
     @classmethod
@@ -252,7 +255,7 @@ class Profile:
             cipher=_str(doc, "cipher", "Profile"),
             kem=_str(doc, "kem", "Profile"),
             secret_kind=_str(doc, "secret_kind", "Profile"),
-            key_check=b64d(_field(doc, "key_check", "Profile"), "Profile.key_check"),
+            key_check=_opt_key_check(doc),
             signing_public_key=b64d(
                 _field(doc, "signing_public_key", "Profile"), "Profile.signing_public_key"
             ),
@@ -265,9 +268,16 @@ class Profile:
             "cipher": self.cipher,
             "kem": self.kem,
             "secret_kind": self.secret_kind,
-            "key_check": b64e(self.key_check),
+            "key_check": None if self.key_check is None else b64e(self.key_check),
             "signing_public_key": b64e(self.signing_public_key),
         }
+
+
+def _opt_key_check(doc: Mapping[str, Any]) -> bytes | None:
+    """The key-check value, or None where the server withholds it (absent or null)."""
+    if doc.get("key_check") is None:
+        return None
+    return b64d(doc["key_check"], "Profile.key_check")
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,11 @@ class NeuralLogClient:
     def user_id(self) -> str | None:
         return self._client.user_id
 
+    @property
+    def weak_kdf(self) -> tuple[str, ...]:
+        """Each floor for new tenants that this tenant's KDF does not meet; ``()`` if none."""
+        return self._client.weak_kdf
+
     # --- every public coroutine method of AsyncNeuralLogClient, run on the loop ---
 
     def authenticate_with_api_key(self, api_key: str) -> None:
@@ -149,6 +154,7 @@ class NeuralLogClient:
         reason: str = "initial version",
         share_scheme: ShareScheme | None = None,
         share_passphrase: str = "",
+        insecure_allow_weak: bool = False,
     ) -> BootstrapResult:
         """Redeem the operator's one-time token: profile, first admin, first KEK version."""
         return self._run(
@@ -164,6 +170,7 @@ class NeuralLogClient:
                 reason=reason,
                 share_scheme=share_scheme,
                 share_passphrase=share_passphrase,
+                insecure_allow_weak=insecure_allow_weak,
             )
         )
 

@@ -2,7 +2,9 @@
 
 The profile records everything a client needs to re-derive the hierarchy from the
 phrase or mnemonic (KDF id and parameters, secret kind) plus the key-check value, so a
-wrong phrase fails loudly, and the signing public key members pin.
+wrong phrase fails loudly, and the signing public key members pin. The server serves the
+key-check value to admins only (``null`` for other roles); the signing public key then
+tells a wrong phrase apart instead.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ def hierarchy_from_profile(
 ) -> KeyHierarchy:
     """Re-derive the hierarchy from ``secret`` (phrase or mnemonic, per the profile).
 
-    Raises ``WrongRecoveryPhraseError`` when the key-check value (or the signing key)
-    does not match, ``InvalidMnemonicError`` for a malformed mnemonic.
+    Raises ``WrongRecoveryPhraseError`` when the key-check value (where present: it is
+    ``null`` for non-admins) or the signing key does not match, ``InvalidMnemonicError``
+    for a malformed mnemonic.
     """
     if not isinstance(profile, Mapping):
         raise FormatError("profile must be a JSON object")
@@ -61,7 +64,10 @@ def hierarchy_from_profile(
     kdf = _field(profile, "kdf", str)
     params = _field(profile, "kdf_params", dict)
     kind = _field(profile, "secret_kind", str)
-    key_check = from_b64(_field(profile, "key_check", str), "key_check")
+    raw_check = profile.get("key_check")
+    key_check = (
+        None if raw_check is None else from_b64(_field(profile, "key_check", str), "key_check")
+    )
     signing_public_key = from_b64(_field(profile, "signing_public_key", str), "signing key")
     if kind not in SECRET_KINDS:
         raise FormatError(f"profile secret_kind must be one of {SECRET_KINDS}")
@@ -74,7 +80,8 @@ def hierarchy_from_profile(
             hierarchy = KeyHierarchy.from_recovery_phrase(tenant_id, secret, kdf=kdf, params=params)
         except TypeError as exc:  # a KDF parameter of the wrong type: the profile is bad
             raise FormatError(f"profile kdf_params: {exc}") from None
-    hierarchy.check(key_check)
+    if key_check is not None:
+        hierarchy.check(key_check)
     if not hmac.compare_digest(hierarchy.signing_public_key, signing_public_key):
         raise WrongRecoveryPhraseError("recovery phrase does not match this tenant")
     return hierarchy

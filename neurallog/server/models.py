@@ -195,6 +195,20 @@ PROBLEM = {
 }
 
 
+def profile_response() -> dict[str, Any]:
+    """``Profile`` as ``GET /api/tenant`` answers it: ``key_check`` is null for non-admins."""
+    spec = PROFILE.openapi()
+    props = dict(spec["properties"])
+    check = props["key_check"]
+    props["key_check"] = {
+        **check,
+        "nullable": True,
+        "description": f"{check.get('description', 'base64')}; admins only, null for "
+        "members and auditors (it lets its holder test phrase guesses offline)",
+    }
+    return {**spec, "properties": props}
+
+
 def listing(name: str, item: dict[str, Any]) -> dict[str, Any]:
     return _doc({name: {"type": "array", "items": item}})
 

@@ -44,7 +44,13 @@ async def test_algorithms_end_to_end(
     phrase = f"phrase for {kem} and {cipher}"
     async with AsyncNeuralLogClient(server_url) as admin:
         result = await admin.bootstrap_tenant(
-            token, recovery_phrase=phrase, kdf=kdf, kdf_params=params, kem=kem, cipher=cipher
+            token,
+            recovery_phrase=phrase,
+            kdf=kdf,
+            kdf_params=params,
+            kem=kem,
+            cipher=cipher,
+            insecure_allow_weak=True,  # cheap parameters keep the test fast
         )
         tenant = await admin.get_tenant()
         assert (tenant.profile.kem, tenant.profile.cipher, tenant.profile.kdf) == (
@@ -151,7 +157,10 @@ async def test_tenant_on_the_legacy_kdf_reads_original_entries(
     client's own Operational KEKs are the original SDK's, so it reads the old entries."""
     token = await new_tenant(LEGACY_TENANT)
     async with AsyncNeuralLogClient(server_url) as client:
-        await client.bootstrap_tenant(token, recovery_phrase=LEGACY_PHRASE, kdf="neurallog-legacy")
+        # The deliberate migration path: new tenants may not choose neurallog-legacy.
+        await client.bootstrap_tenant(
+            token, recovery_phrase=LEGACY_PHRASE, kdf="neurallog-legacy", insecure_allow_weak=True
+        )
         old = [original_sdk_entry({"n": 1}), original_sdk_entry("two", version="kek-v7")]
         assert await client.read_legacy_entries(old) == [{"n": 1}, "two"]
         await client.log("new", {"modern": True})  # and writes the modern format

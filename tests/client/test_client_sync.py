@@ -33,7 +33,9 @@ def test_sync_client_walkthrough(
     token = sync_new_tenant("sync-corp")
     phrase = "sync walkthrough phrase with enough words"
     with NeuralLogClient(server_url) as admin:
-        result = admin.bootstrap_tenant(token, recovery_phrase=phrase, kdf_params=FAST_KDF)
+        result = admin.bootstrap_tenant(
+            token, recovery_phrase=phrase, kdf_params=FAST_KDF, insecure_allow_weak=True
+        )
         assert admin.role == "admin" and admin.tenant_id == "sync-corp"
         svc_key = admin.enroll_user("svc-1")
         with NeuralLogClient(server_url, api_key=svc_key) as svc:
@@ -77,7 +79,9 @@ def test_sync_client_errors_are_typed_and_safe(
     with NeuralLogClient(server_url) as client:
         with pytest.raises(NotInitializedError, match="authenticate_with_api_key"):
             client.log("x", "y")
-        result = client.bootstrap_tenant(token, recovery_phrase="p q r", kdf_params=FAST_KDF)
+        result = client.bootstrap_tenant(
+            token, recovery_phrase="p q r", kdf_params=FAST_KDF, insecure_allow_weak=True
+        )
         parsed = ApiKey.parse(result.api_key)
         secret = result.api_key.split(".")[3]
         wrong = ApiKey(parsed.tenant_id, "0" * 32, parsed.secret, parsed.signing_fingerprint)
@@ -96,7 +100,9 @@ def test_sync_client_from_threads_and_inside_a_loop(
 ) -> None:
     token = sync_new_tenant("sync-threads")
     with NeuralLogClient(server_url) as admin:
-        admin.bootstrap_tenant(token, recovery_phrase="t h r", kdf_params=FAST_KDF)
+        admin.bootstrap_tenant(
+            token, recovery_phrase="t h r", kdf_params=FAST_KDF, insecure_allow_weak=True
+        )
         errors: list[BaseException] = []
 
         def worker(n: int) -> None:

@@ -51,7 +51,9 @@ async def world(
 ) -> AsyncIterator[World]:
     token = await new_tenant(TENANT)
     admin = AsyncNeuralLogClient(server_url)
-    result = await admin.bootstrap_tenant(token, recovery_phrase=PHRASE, kdf_params=FAST_KDF)
+    result = await admin.bootstrap_tenant(
+        token, recovery_phrase=PHRASE, kdf_params=FAST_KDF, insecure_allow_weak=True
+    )
     assert result.mnemonic is None
     alice_key = await admin.enroll_user("alice")
     bob_key = await admin.enroll_user("bob")

@@ -115,7 +115,11 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
     secrets_text += [token, token.split(".")[-1]]
     admin = client(base, rec)
     boot = await admin.bootstrap_tenant(
-        token, recovery_phrase=PHRASE, kdf="pbkdf2-sha256", kdf_params={"iterations": 1000}
+        token,
+        recovery_phrase=PHRASE,
+        kdf="pbkdf2-sha256",
+        kdf_params={"iterations": 1000},
+        insecure_allow_weak=True,
     )
     keys = {"admin": boot.api_key}
     keys["mia"] = await admin.enroll_user("mia")

@@ -38,6 +38,7 @@ class FakeBackend:
         self.tenant_id = "acme"
         self.user_id = "alice"
         self.secret_kind = "phrase"
+        self.weak_kdf_warning = ""
         self._versions = [
             VersionRow(V1, "deprecated", "2026-09-01T09:00:00Z", "alice", "initial", 3),
             VersionRow(V2, "decrypt-only", "2026-10-01T09:00:00Z", "alice", "quarterly", 4),
@@ -138,7 +139,7 @@ class FakeConnector:
         return (
             [
                 ("argon2id", "argon2id (builtin)"),
-                ("neurallog-legacy", "neurallog-legacy (builtin)"),
+                ("pbkdf2-sha256", "pbkdf2-sha256 (builtin)"),
             ],
             [
                 ("aes-256-gcm", "aes-256-gcm (builtin)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from ..messages import DataChanged
 from ..widgets.audit import AuditPane
@@ -35,12 +35,15 @@ class MainScreen(Screen[None]):
         Binding("escape", "focus_table", "Leave input", show=False, id="main.escape"),
     ]
 
-    def __init__(self, tenant_id: str) -> None:
+    def __init__(self, tenant_id: str, *, warning: str = "") -> None:
         super().__init__()
         self.tenant_id = tenant_id
+        self.warning = warning
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if self.warning:  # stays for the whole session: the tenant cannot be fixed in place
+            yield Static(f"Warning: {self.warning}", id="weak-kdf", classes="warning banner")
         with TabbedContent(initial="versions", id="tabs"):
             panes: list[Pane] = [VersionsPane(), UsersPane(), AuditPane(), LogsPane(), DrillPane()]
             for (tab, label), pane in zip(TABS, panes, strict=True):

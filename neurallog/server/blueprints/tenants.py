@@ -22,10 +22,14 @@ TENANT_DOC = {
     "type": "object",
     "properties": {
         "tenant_id": {"type": "string"},
-        "profile": models.PROFILE.openapi(),
+        "profile": models.profile_response(),
         "created_at": {"type": "string", "format": "date-time"},
     },
 }
+
+#: Roles that get the key-check value: it is an offline guessing oracle for the phrase,
+#: and only an admin, who holds the phrase, needs it to tell a mistyped phrase apart.
+KEY_CHECK_ROLES = frozenset({"admin"})
 
 
 def blueprint() -> Blueprint:
@@ -91,10 +95,14 @@ def blueprint() -> Blueprint:
     @documented("The tenant's public profile", response=TENANT_DOC)
     @guarded(Rule("tenant.read", ANY))
     async def get_tenant(request: Request, principal: Principal, body: None) -> HTTPResponse:
-        """Any role: tenant id, profile (KDF, ciphers, key check, signing key)."""
+        """Any role: tenant id, profile (KDF, ciphers, signing key); the key-check value
+        for admins only (``null`` for other roles)."""
         found = await tenants.read_tenant(app_ctx(request).redis, principal.tenant_id)
         if found is None:
             raise Problem(404, "tenant not found")
+        profile = found.get("profile")
+        if principal.role not in KEY_CHECK_ROLES and isinstance(profile, dict):
+            found["profile"] = {**profile, "key_check": None}
         return json(found)
 
     return bp
