@@ -129,7 +129,7 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
     keys["mia-2"] = await member.create_api_key(label="second")
     await member.list_api_keys()
     await member.revoke_api_key(ApiKey.parse(keys["mia-2"]).key_id)
-    await member.set_log_retention(LOG_NAME, max_entries=1000)
+    await admin.set_log_retention(LOG_NAME, max_entries=1000)  # admins only
     rotation = await admin.rotate_kek("remove rex", remove_users=["rex"])
     assert list(rotation.removed_users) == ["rex"]
     v3 = await admin.create_kek_version("third")
@@ -150,7 +150,7 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
     await auditor.authenticate_with_api_key(keys["audra"])
     await auditor.get_audit(limit=100)
     assert (await auditor.verify_audit()).intact
-    await member.delete_log("another-canary-log")
+    await admin.delete_log("another-canary-log")
 
     # tenant 2: a generated mnemonic
     token2 = create_tenant(redis_url, "hygiene-two")

@@ -212,14 +212,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: (f"/api/logs/{w.stream}/entries", None), four(200, 403, 200, 200)
     ),
     ("DELETE", "/api/logs/<stream_id:str>"): Row(
-        lambda w: (f"/api/logs/{w.stream}", None), four(204, 403, 204, 204)
+        lambda w: (f"/api/logs/{w.stream}", None), four(403, 403, 204, 204)
     ),
     ("PUT", "/api/logs/<stream_id:str>/retention"): Row(
         lambda w: (
             f"/api/logs/{w.stream}/retention",
             {"max_entries": 10, "max_age_seconds": None},
         ),
-        four(200, 403, 200, 200),
+        four(403, 403, 200, 200),
     ),
     ("GET", "/api/audit"): Row(lambda w: ("/api/audit", None), four(403, 200, 200, 200)),
     ("GET", "/api/audit/verify"): Row(
