@@ -48,6 +48,11 @@ ROLES = ("admin", "member", "auditor")
 READER_ROLES = ("admin", "member")
 
 
+def _reader(user: User) -> bool:
+    """An active user who reads logs and so holds blobs (not an auditor)."""
+    return user.state == "active" and user.role in READER_ROLES
+
+
 class AdminMixin(ClientBase):
     """Operations that need the admin role (and, to seal blobs, the phrase or mnemonic)."""
 
@@ -221,10 +226,13 @@ class AdminMixin(ClientBase):
     # --- KEK versions ------------------------------------------------------------------
 
     async def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
-        """Create and activate a new version with a blob for every active user."""
+        """Create and activate a new version with a blob for every active admin and member.
+
+        Auditors read no logs and get no blob (the server refuses one for them).
+        """
         for attempt in range(2):
             version_id = str(uuid.uuid4())
-            users = [u for u in await self.list_users() if u.state == "active"]
+            users = [u for u in await self.list_users() if _reader(u)]
             blobs = await self._seal_for(version_id, users, progress)
             body = {"id": version_id, "reason": reason, "blobs": blobs}
             try:
@@ -244,18 +252,15 @@ class AdminMixin(ClientBase):
         *,
         progress: Progress | None = None,
     ) -> RotationResult:
-        """New active version for every active user except ``remove_users``, atomically.
+        """New active version for every active admin and member except ``remove_users``,
+        atomically (auditors get no blob).
 
         The removed users lose every blob and API key in the same step on the server.
         """
         removed = list(dict.fromkeys(remove_users))
         for attempt in range(2):
             version_id = str(uuid.uuid4())
-            users = [
-                u
-                for u in await self.list_users()
-                if u.state == "active" and u.user_id not in removed
-            ]
+            users = [u for u in await self.list_users() if _reader(u) and u.user_id not in removed]
             blobs = await self._seal_for(version_id, users, progress)
             body = {
                 "version_id": version_id,
@@ -303,6 +308,10 @@ class AdminMixin(ClientBase):
                 "decrypt-only first or provision the active version"
             )
         user = await self.get_user(user_id)
+        if user.role not in READER_ROLES:
+            raise ValueError(
+                f"user {user_id!r} is an {user.role}: auditors read no logs and get no KEK blob"
+            )
         return await self._upload_blob(user_id, version_id, self._public_key_of(user))
 
     async def revoke_kek_for_user(self, user_id: str, version_id: str) -> None:

@@ -163,7 +163,7 @@ class NeuralLogClient:
         return self._run(self._client.create_api_key(label=label, expires_at=expires_at))
 
     def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
-        """Create and activate a new version with a blob for every active user."""
+        """Create and activate a new version with a blob for every active admin and member."""
         return self._run(self._client.create_kek_version(reason, progress=progress))
 
     def delete_log(self, log_name: str) -> None:
@@ -277,7 +277,7 @@ class NeuralLogClient:
         *,
         progress: Progress | None = None,
     ) -> RotationResult:
-        """New active version for every active user except ``remove_users``, atomically."""
+        """New active version for every active admin and member except ``remove_users``."""
         return self._run(self._client.rotate_kek(reason, remove_users, progress=progress))
 
     def set_log_retention(

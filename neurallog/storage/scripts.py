@@ -219,9 +219,10 @@ return version_row(ARGV[1], id) or false
 # ARGV[1] tenant prefix, [2] version id, [3] created_at, [4] created_by, [5] reason,
 # [6] n = number of users to remove, [7..6+n] their ids, then (user_id, blob) pairs.
 # Checks everything first, then applies everything: rotation is all or nothing.
+# Auditors read no logs: they never get a blob and coverage counts admins and members only.
 # -> {'ok', previous active or ''} | {'exists'} | {'bad-remove', user} |
 #    {'blob-unknown-user', user} | {'blob-inactive-user', user, state} |
-#    {'missing', user...}
+#    {'blob-auditor', user} | {'missing', user...}
 CREATE_VERSION = """
 local p = ARGV[1]
 local vid = ARGV[2]
@@ -237,18 +238,20 @@ local blobs = {}
 local i = 7 + n
 while i < #ARGV do
   local uid = ARGV[i]
-  local st = redis.call('HGET', p .. 'user:' .. uid, 'state')
+  local u = redis.call('HMGET', p .. 'user:' .. uid, 'state', 'role')
+  local st = u[1]
   if not st then return {'blob-unknown-user', uid} end
   if remove[uid] then return {'blob-inactive-user', uid, 'removed'} end
   if st ~= 'active' then return {'blob-inactive-user', uid, st} end
+  if u[2] == 'auditor' then return {'blob-auditor', uid} end
   blobs[uid] = ARGV[i + 1]
   i = i + 2
 end
 local missing = {'missing'}
 for _, uid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if (not remove[uid]) and (not blobs[uid])
-     and redis.call('HGET', p .. 'user:' .. uid, 'state') == 'active' then
-    missing[#missing + 1] = uid
+  if (not remove[uid]) and (not blobs[uid]) then
+    local u = redis.call('HMGET', p .. 'user:' .. uid, 'state', 'role')
+    if u[1] == 'active' and u[2] ~= 'auditor' then missing[#missing + 1] = uid end
   end
 end
 if #missing > 1 then return missing end
@@ -299,12 +302,14 @@ return out
 # KEYS[1] version hash, KEYS[2] user hash, KEYS[3] user blobs hash, KEYS[4] version blobs
 # set.  ARGV[1] version id, [2] user id, [3] created_at, [4] blob.
 # -> {'ok', 1 created | 0 replaced} | {'no-version'} | {'no-user'} | {'deprecated'}
-#    | {'inactive-user', state}
+#    | {'inactive-user', state} | {'auditor'}
 PUT_BLOB = """
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'no-version'} end
-local us = redis.call('HGET', KEYS[2], 'state')
+local u = redis.call('HMGET', KEYS[2], 'state', 'role')
+local us = u[1]
 if not us then return {'no-user'} end
+if u[2] == 'auditor' then return {'auditor'} end
 if st == 'deprecated' then return {'deprecated'} end
 if us ~= 'active' then return {'inactive-user', us} end
 local created = redis.call('HSET', KEYS[3], ARGV[1], ARGV[3] .. '|' .. ARGV[4])

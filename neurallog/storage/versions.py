@@ -102,9 +102,17 @@ async def create_version(
         raise RejectedInputError(
             f"blobs: user {text(reply[1])!r} is {text(reply[2])}", field="blobs"
         )
+    if status == "blob-auditor":
+        raise RejectedInputError(
+            f"blobs: user {text(reply[1])!r} is an auditor; auditors read no logs and hold "
+            "no Operational KEK",
+            field="blobs",
+        )
     if status == "missing":
         missing = sorted(text(v) for v in reply[1:])
-        raise StateConflictError("the blobs do not cover every active user", missing_users=missing)
+        raise StateConflictError(
+            "the blobs do not cover every active admin and member", missing_users=missing
+        )
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version, text(reply[1])
@@ -160,6 +168,11 @@ async def put_blob(
         raise RecordNotFoundError(f"version {version_id} not found")
     if code == "no-user":
         raise RecordNotFoundError(f"user {user_id!r} not found")
+    if code == "auditor":
+        raise RejectedInputError(
+            f"user {user_id!r} is an auditor; auditors read no logs and hold no Operational KEK",
+            field="user_id",
+        )
     if code == "deprecated":
         raise StateConflictError(f"version {version_id} is deprecated and takes no new blobs")
     if code == "inactive-user":

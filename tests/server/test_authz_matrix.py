@@ -76,7 +76,7 @@ async def build_world(http: httpx.AsyncClient, redis_url: str) -> World:
     r = await http.delete(f"/api/users/rex/keys/{revoked.key_id}", headers=a_admin.headers)
     assert r.status_code == 200
     expired = await add_user(http, a_admin, "exp", "member", expires_at="2020-01-01T00:00:00Z")
-    v1 = await create_version(http, a_admin, ["root", "alice", "audrey", "rex", "exp"])
+    v1 = await create_version(http, a_admin, ["root", "alice", "rex", "exp"])  # no auditor
     return World(a_admin, alice, audrey, revoked, expired, b_admin, v1, stream_id())
 
 
@@ -156,8 +156,7 @@ MATRIX: dict[tuple[str, str], Row] = {
             {
                 "id": version_id(),
                 "blobs": [
-                    {"user_id": u, "blob": opaque(80)}
-                    for u in ("root", "alice", "audrey", "rex", "exp")
+                    {"user_id": u, "blob": opaque(80)} for u in ("root", "alice", "rex", "exp")
                 ],
             },
         ),
@@ -174,7 +173,7 @@ MATRIX: dict[tuple[str, str], Row] = {
                 "version_id": version_id(),
                 "remove_users": ["alice"],
                 "blobs": [
-                    {"user_id": u, "blob": opaque(80)} for u in ("root", "audrey", "rex", "exp")
+                    {"user_id": u, "blob": opaque(80)} for u in ("root", "rex", "exp")
                 ],
             },
         ),

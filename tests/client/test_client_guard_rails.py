@@ -1,0 +1,26 @@
+"""Authorisation guard rails seen from the SDK: auditors get no blobs, API keys minted by a
+key die with it, and the tenant never loses its last active admin."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from neurallog import AsyncNeuralLogClient
+
+
+async def test_create_and_rotate_seal_no_blob_for_auditors(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    token = await new_tenant("audit-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        await admin.bootstrap_tenant(token)
+        await admin.enroll_user("mia")
+        await admin.enroll_user("audra", role="auditor")
+        created = await admin.create_kek_version("second")
+        assert created.blob_count == 2  # the admin and mia
+        rotated = await admin.rotate_kek("third")
+        assert rotated.version.blob_count == 2
+        assert await admin.get_user_blobs("audra") == []
+        users = {u.user_id: u for u in await admin.list_users()}
+        assert rotated.version.id in users["mia"].versions
+        assert users["audra"].versions == ()
