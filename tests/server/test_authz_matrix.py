@@ -172,9 +172,7 @@ MATRIX: dict[tuple[str, str], Row] = {
             {
                 "version_id": version_id(),
                 "remove_users": ["alice"],
-                "blobs": [
-                    {"user_id": u, "blob": opaque(80)} for u in ("root", "rex", "exp")
-                ],
+                "blobs": [{"user_id": u, "blob": opaque(80)} for u in ("root", "rex", "exp")],
             },
         ),
         four(403, 403, 201, 422),

@@ -134,7 +134,9 @@ async def test_only_admins_trim_or_delete_streams(http: httpx.AsyncClient, redis
     assert r.status_code == 403 and "member may not log.delete" in r.json()["detail"]
     # nothing was trimmed or deleted: the member's appends keep every entry
     more = [{"id": entry_id(), "version_id": v1, "envelope": opaque(20)}]
-    assert (await http.post(path, json={"entries": more}, headers=member.headers)).status_code == 201
+    assert (
+        await http.post(path, json={"entries": more}, headers=member.headers)
+    ).status_code == 201
     assert len((await http.get(path, headers=member.headers)).json()["entries"]) == 4
     # both denials are in the audit chain
     r = await http.get("/api/audit?outcome=denied&actor=svc", headers=admin.headers)
