@@ -136,6 +136,16 @@ KEY = _doc(
         "created_at": _t(),
         "expires_at": {**_t(), "nullable": True},
         "revoked": {"type": "boolean"},
+        "parent": {
+            "type": "string",
+            "nullable": True,
+            "description": "the user's own key that minted this one (revoked with it)",
+        },
+        "revoked_with": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "on revocation only: descendant keys revoked in the same step",
+        },
     },
     "Key",
 )

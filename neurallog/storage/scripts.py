@@ -127,28 +127,62 @@ redis.call('HSET', KEYS[1], 'state', 'disabled', 'disabled_at', ARGV[1])
 return {'ok'}
 """
 
-# KEYS[1] user hash, KEYS[2] user keys set, KEYS[3] key hash.
-# ARGV[1] key_id, [2] user_id, [3] token_hash, [4] slot, [5] label, [6] created_at,
-# [7] expires_at.  -> {'ok'} | {'not-found'} | {'inactive', state} | {'key-exists'}
+# KEYS[1] user hash, KEYS[2] user keys set, KEYS[3] key hash, KEYS[4] (only with a parent)
+# the parent key hash.  ARGV[1] key_id, [2] user_id, [3] token_hash, [4] slot, [5] label,
+# [6] created_at, [7] expires_at, [8] parent key id ("" = a root key).
+# A key a user mints for itself records the minting key as its parent, which must still be
+# a live key of the same user at this instant (a revocation racing the mint wins).
+# -> {'ok'} | {'not-found'} | {'inactive', state} | {'key-exists'} | {'parent-revoked'}
 ADD_KEY = """
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'not-found'} end
 if st ~= 'active' then return {'inactive', st} end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'key-exists'} end
+if ARGV[8] ~= '' then
+  local pk = redis.call('HMGET', KEYS[4], 'user_id', 'revoked')
+  if pk[1] ~= ARGV[2] or pk[2] == '1' then return {'parent-revoked'} end
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], 'key_id', ARGV[1], 'user_id', ARGV[2], 'token_hash', ARGV[3],
            'slot', ARGV[4], 'label', ARGV[5], 'created_at', ARGV[6], 'expires_at', ARGV[7],
            'revoked', '0')
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'parent', ARGV[8]) end
 return {'ok'}
 """
 
-# KEYS[1] key hash.  ARGV[1] user_id, ARGV[2] revoked_at.
-# -> {'ok', label, created_at, expires_at} | {'not-found'}
+# KEYS[1] key hash, KEYS[2] user keys set.  ARGV[1] user_id, ARGV[2] revoked_at,
+# ARGV[3] tenant prefix, ARGV[4] key_id.
+# Revokes the key and, in the same step, every key descending from it (minted by it, or by
+# a key it minted...): a stolen key's offspring die with it.
+# -> {'ok', label, created_at, expires_at, parent, {descendants newly revoked}} | {'not-found'}
 REVOKE_KEY = """
-local k = redis.call('HMGET', KEYS[1], 'user_id', 'label', 'created_at', 'expires_at')
+local k = redis.call('HMGET', KEYS[1], 'user_id', 'label', 'created_at', 'expires_at',
+                     'parent')
 if (not k[1]) or k[1] ~= ARGV[1] then return {'not-found'} end
 redis.call('HSET', KEYS[1], 'revoked', '1', 'revoked_at', ARGV[2])
-return {'ok', k[2] or '', k[3] or '', k[4] or ''}
+local children = {}
+for _, kid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local par = redis.call('HGET', ARGV[3] .. 'key:' .. kid, 'parent')
+  if par then
+    children[par] = children[par] or {}
+    table.insert(children[par], kid)
+  end
+end
+local queue = {ARGV[4]}
+local out = {}
+local i = 1
+while i <= #queue do
+  for _, kid in ipairs(children[queue[i]] or {}) do
+    queue[#queue + 1] = kid
+    local kk = ARGV[3] .. 'key:' .. kid
+    if redis.call('HGET', kk, 'revoked') ~= '1' then
+      redis.call('HSET', kk, 'revoked', '1', 'revoked_at', ARGV[2])
+      out[#out + 1] = kid
+    end
+  end
+  i = i + 1
+end
+return {'ok', k[2] or '', k[3] or '', k[4] or '', k[5] or '', out}
 """
 
 # KEYS[1] users set.  ARGV[1] tenant prefix, ARGV[2..] user ids (none = every user).
@@ -175,14 +209,14 @@ return out
 
 # KEYS[1] user hash, KEYS[2] user keys set.  ARGV[1] tenant prefix.
 # -> false when the user does not exist, else
-#    {{key_id, label, created_at, expires_at, revoked}, ...}
+#    {{key_id, label, created_at, expires_at, revoked, parent}, ...}
 READ_KEYS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local out = {}
 for _, kid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local k = redis.call('HMGET', ARGV[1] .. 'key:' .. kid, 'label', 'created_at',
-                      'expires_at', 'revoked')
-  out[#out + 1] = {kid, k[1] or '', k[2] or '', k[3] or '', k[4] or '0'}
+                      'expires_at', 'revoked', 'parent')
+  out[#out + 1] = {kid, k[1] or '', k[2] or '', k[3] or '', k[4] or '0', k[5] or ''}
 end
 return out
 """

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from client_live import login_refused
+
 from neurallog import AsyncNeuralLogClient
+from neurallog.crypto.apikeys import ApiKey
 
 
 async def test_create_and_rotate_seal_no_blob_for_auditors(
@@ -24,3 +27,21 @@ async def test_create_and_rotate_seal_no_blob_for_auditors(
         users = {u.user_id: u for u in await admin.list_users()}
         assert rotated.version.id in users["mia"].versions
         assert users["audra"].versions == ()
+
+
+async def test_a_sibling_minted_with_a_stolen_key_dies_with_it(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> None:
+    token = await new_tenant("thief-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        await admin.bootstrap_tenant(token)
+        stolen = await admin.enroll_user("mia")
+        async with AsyncNeuralLogClient(server_url, api_key=stolen) as thief:
+            sibling = await thief.create_api_key(label="backdoor")
+        stolen_id, sibling_id = ApiKey.parse(stolen).key_id, ApiKey.parse(sibling).key_id
+        keys = {k.key_id: k for k in await admin.list_api_keys("mia")}
+        assert keys[sibling_id].parent == stolen_id
+        revoked = await admin.revoke_api_key(stolen_id, "mia")
+        assert revoked.revoked_with == (sibling_id,)
+        await login_refused(server_url, stolen)
+        await login_refused(server_url, sibling)
