@@ -134,6 +134,15 @@ class NoActiveVersionError(ClientError):
     """The tenant has no active KEK version; an admin must create one."""
 
 
+class AdminLockoutError(ConflictError):
+    """Refused: the operation would disable or remove the caller itself, or leave the
+    tenant without an active admin (nobody could administer it again).
+
+    The client raises it before sending when it can tell; the server's 409
+    ``admin-lockout`` problem becomes this error too.
+    """
+
+
 class IncompleteOperationError(ClientError):
     """A multi-step operation stopped after the server accepted its first step.
 
@@ -186,6 +195,10 @@ class StateConflictError(StorageError):
 class InvalidTransitionError(StateConflictError):
     """A KEK version status change the state machine forbids; ``extra['allowed']`` lists
     the legal targets."""
+
+
+class LockoutConflictError(StateConflictError):
+    """Disabling or removing the caller itself or the tenant's last active admin."""
 
 
 class RejectedInputError(StorageError):

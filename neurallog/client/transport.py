@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from neurallog.errors import (
+    AdminLockoutError,
     ApiError,
     AuthenticationError,
     ConflictError,
@@ -38,6 +39,7 @@ _ERRORS: dict[int, type[ApiError]] = {
     429: RateLimitedError,
     503: ServiceUnavailableError,
 }
+LOCKOUT_TYPE = "urn:neurallog:problem:admin-lockout"
 _RETRY_STATUS = frozenset({502, 503, 504})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
@@ -71,6 +73,8 @@ def error_from_response(response: httpx.Response) -> ApiError:
         with contextlib.suppress(ValueError):
             extensions.setdefault("retry_after", float(retry_after))
     cls = _ERRORS.get(status, ApiError)
+    if status == 409 and doc.get("type") == LOCKOUT_TYPE:
+        cls = AdminLockoutError
     return cls(status, title, detail, str(doc.get("type") or ""), extensions)
 
 

@@ -196,7 +196,13 @@ PROBLEM = {
             "missing_users": {
                 "type": "array",
                 "items": _s(),
-                "description": "active users the blobs do not cover",
+                "description": "active admins and members the blobs do not cover",
+            },
+            "reason": {
+                "type": "string",
+                "enum": ["self", "last-admin", "caller"],
+                "description": "admin-lockout: the caller itself, the last active admin, "
+                "or the caller was disabled meanwhile",
             },
         },
         "Problem",

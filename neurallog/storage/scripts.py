@@ -117,15 +117,43 @@ return {'ok'}
 """
 )
 
-# KEYS[1] user hash.  ARGV[1] disabled_at.
-# -> {'ok'} | {'not-found'} | {'removed'}
-DISABLE_USER = """
-local st = redis.call('HGET', KEYS[1], 'state')
+# Lua helper: the number of active admins, not counting the users in ``skip`` (a set).
+_ACTIVE_ADMINS = """
+local function active_admins(p, users_set, skip)
+  local n = 0
+  for _, uid in ipairs(redis.call('SMEMBERS', users_set)) do
+    if not skip[uid] then
+      local u = redis.call('HMGET', p .. 'user:' .. uid, 'role', 'state')
+      if u[1] == 'admin' and u[2] == 'active' then n = n + 1 end
+    end
+  end
+  return n
+end
+"""
+
+# KEYS[1] user hash, KEYS[2] users set, KEYS[3] caller's user hash.  ARGV[1] disabled_at,
+# ARGV[2] tenant prefix, ARGV[3] user id, ARGV[4] caller's user id.
+# Nobody disables itself, the caller must still be active (a concurrent disable of the
+# caller wins), and the last active admin stays: checked and applied in one step, so two
+# admins disabling each other at once cannot both succeed.
+# -> {'ok'} | {'not-found'} | {'removed'} | {'self'} | {'caller-inactive'} | {'last-admin'}
+DISABLE_USER = (
+    _ACTIVE_ADMINS
+    + """
+local u = redis.call('HMGET', KEYS[1], 'state', 'role')
+local st = u[1]
 if not st then return {'not-found'} end
 if st == 'removed' then return {'removed'} end
+if ARGV[3] == ARGV[4] then return {'self'} end
+if redis.call('HGET', KEYS[3], 'state') ~= 'active' then return {'caller-inactive'} end
+if u[2] == 'admin' and st == 'active'
+   and active_admins(ARGV[2], KEYS[2], {[ARGV[3]] = true}) == 0 then
+  return {'last-admin'}
+end
 redis.call('HSET', KEYS[1], 'state', 'disabled', 'disabled_at', ARGV[1])
 return {'ok'}
 """
+)
 
 # KEYS[1] user hash, KEYS[2] user keys set, KEYS[3] key hash, KEYS[4] (only with a parent)
 # the parent key hash.  ARGV[1] key_id, [2] user_id, [3] token_hash, [4] slot, [5] label,
@@ -252,12 +280,15 @@ return version_row(ARGV[1], id) or false
 # hash, KEYS[5] new version's blob set.
 # ARGV[1] tenant prefix, [2] version id, [3] created_at, [4] created_by, [5] reason,
 # [6] n = number of users to remove, [7..6+n] their ids, then (user_id, blob) pairs.
-# Checks everything first, then applies everything: rotation is all or nothing.
+# Checks everything first, then applies everything: rotation is all or nothing. The caller
+# (created_by) may not remove itself, and a removal may not leave no active admin.
 # Auditors read no logs: they never get a blob and coverage counts admins and members only.
 # -> {'ok', previous active or ''} | {'exists'} | {'bad-remove', user} |
 #    {'blob-unknown-user', user} | {'blob-inactive-user', user, state} |
-#    {'blob-auditor', user} | {'missing', user...}
-CREATE_VERSION = """
+#    {'blob-auditor', user} | {'missing', user...} | {'remove-self'} | {'last-admin'}
+CREATE_VERSION = (
+    _ACTIVE_ADMINS
+    + """
 local p = ARGV[1]
 local vid = ARGV[2]
 if redis.call('EXISTS', KEYS[4]) == 1 then return {'exists'} end
@@ -266,8 +297,10 @@ local remove = {}
 for i = 7, 6 + n do
   local st = redis.call('HGET', p .. 'user:' .. ARGV[i], 'state')
   if (not st) or st == 'removed' then return {'bad-remove', ARGV[i]} end
+  if ARGV[i] == ARGV[4] then return {'remove-self'} end
   remove[ARGV[i]] = true
 end
+if n > 0 and active_admins(p, KEYS[3], remove) == 0 then return {'last-admin'} end
 local blobs = {}
 local i = 7 + n
 while i < #ARGV do
@@ -312,6 +345,7 @@ for uid, _ in pairs(remove) do
 end
 return {'ok', old or ''}
 """
+)
 
 # KEYS[1] version hash.  ARGV[1] new status.
 # -> {'ok', previous} | {'not-found'} | {'invalid', current, allowed...}

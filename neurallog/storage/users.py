@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurallog.errors import RecordNotFoundError, StateConflictError
+from neurallog.errors import LockoutConflictError, RecordNotFoundError, StateConflictError
 from neurallog.storage import keyspace
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.store import iso, iso_from_epoch, now, run, text
@@ -77,14 +77,39 @@ async def create_user(redis: AnyRedis, tenant_id: str, new: dict[str, Any]) -> d
     return await get_user(redis, tenant_id, new["user_id"])
 
 
-async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:
-    """Disable a user: every key of theirs stops authenticating at once."""
-    reply = await run(redis, "disable_user", [keyspace.user(tenant_id, user_id)], [iso(now())])
+async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str, *, by: str) -> dict[str, Any]:
+    """Disable a user: every key of theirs stops authenticating at once.
+
+    ``by`` is the caller: it may not disable itself, nor the tenant's last active admin.
+    """
+    reply = await run(
+        redis,
+        "disable_user",
+        [
+            keyspace.user(tenant_id, user_id),
+            keyspace.users(tenant_id),
+            keyspace.user(tenant_id, by),
+        ],
+        [iso(now()), keyspace.prefix(tenant_id), user_id, by],
+    )
     status = text(reply[0])
     if status == "not-found":
         raise RecordNotFoundError(f"user {user_id!r} not found")
     if status == "removed":
         raise StateConflictError(f"user {user_id!r} was removed; it cannot be disabled")
+    if status == "self":
+        raise LockoutConflictError(
+            "an admin cannot disable itself; another admin must do it", reason="self"
+        )
+    if status == "caller-inactive":
+        raise LockoutConflictError(
+            f"the caller {by!r} was disabled meanwhile; nothing was changed", reason="caller"
+        )
+    if status == "last-admin":
+        raise LockoutConflictError(
+            f"user {user_id!r} is the tenant's last active admin; enrol another admin first",
+            reason="last-admin",
+        )
     return await get_user(redis, tenant_id, user_id)
 
 

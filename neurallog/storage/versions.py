@@ -6,6 +6,7 @@ from typing import Any
 
 from neurallog.errors import (
     InvalidTransitionError,
+    LockoutConflictError,
     RecordNotFoundError,
     RejectedInputError,
     StateConflictError,
@@ -95,6 +96,18 @@ async def create_version(
         raise RejectedInputError(
             f"remove_users: user {text(reply[1])!r} does not exist or is already removed",
             field="remove_users",
+        )
+    if status == "remove-self":
+        raise LockoutConflictError(
+            f"remove_users: an admin cannot remove itself ({created_by!r}); another admin "
+            "must do it",
+            reason="self",
+        )
+    if status == "last-admin":
+        raise LockoutConflictError(
+            "remove_users: the rotation would leave the tenant without an active admin; "
+            "enrol another admin first",
+            reason="last-admin",
         )
     if status == "blob-unknown-user":
         raise RejectedInputError(f"blobs: user {text(reply[1])!r} does not exist", field="blobs")

@@ -83,9 +83,14 @@ def blueprint() -> Blueprint:
     async def disable_user(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
-        """Admin. Its blobs stay; re-enabling is not offered (enrol anew)."""
+        """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
+        ``admin-lockout`` for the caller itself or the tenant's last active admin."""
         check_param("user_id", user_id, models.USER_ID)
-        return json(await users.disable_user(app_ctx(request).redis, principal.tenant_id, user_id))
+        return json(
+            await users.disable_user(
+                app_ctx(request).redis, principal.tenant_id, user_id, by=principal.user_id
+            )
+        )
 
     @bp.get("/users/<user_id:str>/keys")
     @documented(
