@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from neurallog.client.lockout import LOCKOUT_TYPE
 from neurallog.errors import (
     AdminLockoutError,
     ApiError,
@@ -39,7 +40,6 @@ _ERRORS: dict[int, type[ApiError]] = {
     429: RateLimitedError,
     503: ServiceUnavailableError,
 }
-LOCKOUT_TYPE = "urn:neurallog:problem:admin-lockout"
 _RETRY_STATUS = frozenset({502, 503, 504})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})

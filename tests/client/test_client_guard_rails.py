@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from client_live import login_refused
+import pytest
+from client_live import Recorder, login_refused
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.crypto.apikeys import ApiKey
+from neurallog.errors import AdminLockoutError, ConflictError
 
 
 async def test_create_and_rotate_seal_no_blob_for_auditors(
@@ -45,3 +47,27 @@ async def test_a_sibling_minted_with_a_stolen_key_dies_with_it(
         assert revoked.revoked_with == (sibling_id,)
         await login_refused(server_url, stolen)
         await login_refused(server_url, sibling)
+
+
+async def test_the_sdk_refuses_a_lockout_before_sending(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]], recorder: Recorder
+) -> None:
+    token = await new_tenant("lock-corp")
+    async with AsyncNeuralLogClient(server_url) as admin:
+        await admin.bootstrap_tenant(token)
+        await admin.enroll_user("mia")
+        seen = len(recorder.requests)
+        with pytest.raises(AdminLockoutError, match="cannot disable itself") as refused:
+            await admin.disable_user("admin")
+        assert refused.value.status == 409 and refused.value.extensions["reason"] == "self"
+        with pytest.raises(AdminLockoutError, match="cannot remove itself"):
+            await admin.rotate_kek("drop me", remove_users=["admin"])
+        # nothing that changes state went out (only the user listing of the rotation)
+        sent = [(m, p) for m, p, _, _ in recorder.requests[seen:]]
+        assert all(m == "GET" for m, _ in sent), sent
+        assert isinstance(refused.value, ConflictError)
+        # the server's own 409 maps to the same typed error
+        with pytest.raises(AdminLockoutError, match="cannot disable itself"):
+            await admin._transport.post("/api/users/admin/disable", None)
+        states = {u.user_id: u.state for u in await admin.list_users()}
+        assert states == {"admin": "active", "mia": "active"}
