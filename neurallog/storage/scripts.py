@@ -294,13 +294,16 @@ local vid = ARGV[2]
 if redis.call('EXISTS', KEYS[4]) == 1 then return {'exists'} end
 local n = tonumber(ARGV[6])
 local remove = {}
+local drops_admin = false
 for i = 7, 6 + n do
-  local st = redis.call('HGET', p .. 'user:' .. ARGV[i], 'state')
+  local r = redis.call('HMGET', p .. 'user:' .. ARGV[i], 'state', 'role')
+  local st = r[1]
   if (not st) or st == 'removed' then return {'bad-remove', ARGV[i]} end
   if ARGV[i] == ARGV[4] then return {'remove-self'} end
+  if st == 'active' and r[2] == 'admin' then drops_admin = true end
   remove[ARGV[i]] = true
 end
-if n > 0 and active_admins(p, KEYS[3], remove) == 0 then return {'last-admin'} end
+if drops_admin and active_admins(p, KEYS[3], remove) == 0 then return {'last-admin'} end
 local blobs = {}
 local i = 7 + n
 while i < #ARGV do
