@@ -173,6 +173,15 @@ class CustodyError(ClientError):
     """A custody plugin or its locally stored wrapped secret is missing or failed."""
 
 
+class AdminLockoutError(ConflictError):
+    """Refused: the operation would disable or remove the caller itself, or leave the
+    tenant without an active admin (nobody could administer it again).
+
+    The client raises it before sending when it can tell; the server's 409
+    ``admin-lockout`` problem becomes this error too.
+    """
+
+
 class IncompleteOperationError(ClientError):
     """A multi-step operation stopped after the server accepted its first step.
 
@@ -225,6 +234,10 @@ class StateConflictError(StorageError):
 class InvalidTransitionError(StateConflictError):
     """A KEK version status change the state machine forbids; ``extra['allowed']`` lists
     the legal targets."""
+
+
+class LockoutConflictError(StateConflictError):
+    """Disabling or removing the caller itself or the tenant's last active admin."""
 
 
 class RejectedInputError(StorageError):

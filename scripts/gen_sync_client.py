@@ -17,6 +17,7 @@ import inspect
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -201,8 +202,10 @@ def _signature(fn: Any, wanted: set[tuple[str, str]]) -> tuple[str, str, str]:
 
 
 def _summary(fn: Any) -> str:
+    """The first paragraph of ``fn``'s docstring, wrapped to fit the line length."""
     doc = inspect.getdoc(fn) or ""
-    return doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    return "\n        ".join(textwrap.wrap(first, width=86))
 
 
 def _import_block(wanted: set[tuple[str, str]]) -> str:

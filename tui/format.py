@@ -37,7 +37,10 @@ def short_id(value: str, width: int = 8) -> str:
 
 
 def coverage(version_id: str, users: Iterable[UserRow]) -> str:
-    """``held/active`` users for a version, like ``7/8``."""
-    active = [u for u in users if u.state == "active"]
+    """``held/active`` readers (admins and members) for a version, like ``7/8``.
+
+    Auditors read no logs and never hold a blob, so they are not counted.
+    """
+    active = [u for u in users if u.state == "active" and u.role != "auditor"]
     held = sum(1 for u in active if version_id in u.versions)
     return f"{held}/{len(active)}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from neurallog.client import _keys
 from neurallog.client.base import ClientBase, check_hierarchy, list_field, seg
+from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
 from neurallog.client.models import (
     Blob,
     BootstrapResult,
@@ -33,6 +34,7 @@ from neurallog.crypto.shares import ShareScheme, split_mnemonic
 from neurallog.crypto.strength import require_new_tenant_secret
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
+    AdminLockoutError,
     ConflictError,
     FormatError,
     IncompleteOperationError,
@@ -48,6 +50,15 @@ Progress = Callable[[int, int], None]
 ROLES = ("admin", "member", "auditor")
 #: Roles that get a blob of the active version at enrolment (auditors read no logs).
 READER_ROLES = ("admin", "member")
+
+
+def _rows(users: Iterable[User]) -> list[tuple[str, str, str]]:
+    return [(u.user_id, u.role, u.state) for u in users]
+
+
+def _reader(user: User) -> bool:
+    """An active user who reads logs and so holds blobs (not an auditor)."""
+    return user.state == "active" and user.role in READER_ROLES
 
 
 class AdminMixin(ClientBase):
@@ -210,7 +221,19 @@ class AdminMixin(ClientBase):
         return User.from_json(await self._transport.get(path))
 
     async def disable_user(self, user_id: str) -> User:
-        """Disable a user: all its API keys stop working at once."""
+        """Disable a user: all its API keys stop working at once.
+
+        Raises :class:`AdminLockoutError` before sending anything for the caller itself or
+        the tenant's last active admin (the server refuses both too).
+        """
+        session = self._need_session()
+        if user_id == session.user_id:
+            self._refuse(lockout_refusal(session.user_id, [user_id], [], verb="disable"))
+        self._refuse(
+            lockout_refusal(
+                session.user_id, [user_id], _rows(await self.list_users()), verb="disable"
+            )
+        )
         return User.from_json(
             await self._transport.post(f"/api/users/{seg(user_id)}/disable", None)
         )
@@ -246,10 +269,13 @@ class AdminMixin(ClientBase):
     # --- KEK versions ------------------------------------------------------------------
 
     async def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
-        """Create and activate a new version with a blob for every active user."""
+        """Create and activate a new version with a blob for every active admin and member.
+
+        Auditors read no logs and get no blob (the server refuses one for them).
+        """
         for attempt in range(2):
             version_id = str(uuid.uuid4())
-            users = [u for u in await self.list_users() if u.state == "active"]
+            users = [u for u in await self.list_users() if _reader(u)]
             blobs = await self._seal_for(version_id, users, progress)
             body = {"id": version_id, "reason": reason, "blobs": blobs}
             try:
@@ -269,18 +295,20 @@ class AdminMixin(ClientBase):
         *,
         progress: Progress | None = None,
     ) -> RotationResult:
-        """New active version for every active user except ``remove_users``, atomically.
+        """New active version for every active admin and member except ``remove_users``,
+        atomically (auditors get no blob). Removing the caller itself or every active
+        admin raises :class:`AdminLockoutError` before anything is sealed or sent.
 
         The removed users lose every blob and API key in the same step on the server.
         """
         removed = list(dict.fromkeys(remove_users))
+        caller = self._need_session().user_id
         for attempt in range(2):
             version_id = str(uuid.uuid4())
-            users = [
-                u
-                for u in await self.list_users()
-                if u.state == "active" and u.user_id not in removed
-            ]
+            listed = await self.list_users()
+            if removed:
+                self._refuse(lockout_refusal(caller, removed, _rows(listed), verb="remove"))
+            users = [u for u in listed if _reader(u) and u.user_id not in removed]
             blobs = await self._seal_for(version_id, users, progress)
             body = {
                 "version_id": version_id,
@@ -328,6 +356,10 @@ class AdminMixin(ClientBase):
                 "decrypt-only first or provision the active version"
             )
         user = await self.get_user(user_id)
+        if user.role not in READER_ROLES:
+            raise ValueError(
+                f"user {user_id!r} is an {user.role}: auditors read no logs and get no KEK blob"
+            )
         return await self._upload_blob(user_id, version_id, self._public_key_of(user))
 
     async def revoke_kek_for_user(self, user_id: str, version_id: str) -> None:
@@ -342,6 +374,13 @@ class AdminMixin(ClientBase):
         return [Blob.from_json(b) for b in list_field(doc, "blobs")]
 
     # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse(refusal: tuple[str, str] | None) -> None:
+        """Raise the typed lockout error the server would answer, without asking it."""
+        if refusal is not None:
+            reason, message = refusal
+            raise AdminLockoutError(409, "Conflict", message, LOCKOUT_TYPE, {"reason": reason})
 
     async def _active_or_none(self) -> Version | None:
         try:

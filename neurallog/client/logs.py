@@ -226,7 +226,7 @@ class LogsMixin(ClientBase):
                 )
 
     async def delete_log(self, log_name: str) -> None:
-        """Delete the log's stream under every version this client holds."""
+        """Delete the log's stream under every version this client holds (admins only)."""
         session = self._need_session()
         await self.refresh()
         for version_id in sorted(session.held()):
@@ -237,7 +237,10 @@ class LogsMixin(ClientBase):
     async def set_log_retention(
         self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None
     ) -> None:
-        """Retention of the log's stream of the active version (applied on append)."""
+        """Retention of the log's stream of the active version (applied on append).
+
+        Admins only: retention trims entries, so a member gets ``PermissionDeniedError``.
+        """
         session = self._need_session()
         version = await self._write_version()
         stream = session.working_keys(version.id).stream_id(log_name)

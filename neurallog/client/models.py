@@ -190,10 +190,20 @@ class Key:
     created_at: datetime
     expires_at: datetime | None
     revoked: bool
+    #: The user's own key that minted this one; revoking it revokes this one too.
+    parent: str | None = None
+    #: On revocation: the descendant keys revoked in the same step.
+    revoked_with: tuple[str, ...] = ()
 
     @classmethod
     @guarded("Key")
     def from_json(cls, doc: Mapping[str, Any]) -> Key:
+        parent = doc.get("parent")
+        if parent is not None and not isinstance(parent, str):
+            raise FormatError("Key: field 'parent' must be a string or null")
+        with_ = doc.get("revoked_with") or []
+        if not isinstance(with_, list) or not all(isinstance(k, str) for k in with_):
+            raise FormatError("Key: field 'revoked_with' must be a list of key ids")
         return cls(
             key_id=_str(doc, "key_id", "Key"),
             user_id=_str(doc, "user_id", "Key"),
@@ -201,6 +211,8 @@ class Key:
             created_at=parse_time(_field(doc, "created_at", "Key")),
             expires_at=_opt_time(doc.get("expires_at"), "Key.expires_at"),
             revoked=_bool(doc.get("revoked", False), "Key.revoked"),
+            parent=parent,
+            revoked_with=tuple(with_),
         )
 
 

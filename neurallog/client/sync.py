@@ -179,7 +179,7 @@ class NeuralLogClient:
         return self._run(self._client.create_api_key(label=label, expires_at=expires_at))
 
     def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
-        """Create and activate a new version with a blob for every active user."""
+        """Create and activate a new version with a blob for every active admin and member."""
         return self._run(self._client.create_kek_version(reason, progress=progress))
 
     def create_recovery_shares(
@@ -191,7 +191,7 @@ class NeuralLogClient:
         )
 
     def delete_log(self, log_name: str) -> None:
-        """Delete the log's stream under every version this client holds."""
+        """Delete the log's stream under every version this client holds (admins only)."""
         return self._run(self._client.delete_log(log_name))
 
     def disable_custody(self, *, directory: str | os.PathLike[str] | None = None) -> bool:
@@ -325,7 +325,9 @@ class NeuralLogClient:
     def rotate_kek(
         self, reason: str, remove_users: Iterable[str] = (), *, progress: Progress | None = None
     ) -> RotationResult:
-        """New active version for every active user except ``remove_users``, atomically."""
+        """New active version for every active admin and member except ``remove_users``,
+        atomically (auditors get no blob). Removing the caller itself or every active admin
+        raises :class:`AdminLockoutError` before anything is sealed or sent."""
         return self._run(self._client.rotate_kek(reason, remove_users, progress=progress))
 
     def set_log_retention(

@@ -19,7 +19,9 @@ from typing import Any
 import httpx
 
 from neurallog import _fork
+from neurallog.client.lockout import LOCKOUT_TYPE
 from neurallog.errors import (
+    AdminLockoutError,
     ApiError,
     AuthenticationError,
     ConflictError,
@@ -72,6 +74,8 @@ def error_from_response(response: httpx.Response) -> ApiError:
         with contextlib.suppress(ValueError):
             extensions.setdefault("retry_after", float(retry_after))
     cls = _ERRORS.get(status, ApiError)
+    if status == 409 and doc.get("type") == LOCKOUT_TYPE:
+        cls = AdminLockoutError
     return cls(status, title, detail, str(doc.get("type") or ""), extensions)
 
 

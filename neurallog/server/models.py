@@ -136,6 +136,16 @@ KEY = _doc(
         "created_at": _t(),
         "expires_at": {**_t(), "nullable": True},
         "revoked": {"type": "boolean"},
+        "parent": {
+            "type": "string",
+            "nullable": True,
+            "description": "the user's own key that minted this one (revoked with it)",
+        },
+        "revoked_with": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "on revocation only: descendant keys revoked in the same step",
+        },
     },
     "Key",
 )
@@ -186,7 +196,13 @@ PROBLEM = {
             "missing_users": {
                 "type": "array",
                 "items": _s(),
-                "description": "active users the blobs do not cover",
+                "description": "active admins and members the blobs do not cover",
+            },
+            "reason": {
+                "type": "string",
+                "enum": ["self", "last-admin", "caller"],
+                "description": "admin-lockout: the caller itself, the last active admin, "
+                "or the caller was disabled meanwhile",
             },
         },
         "Problem",

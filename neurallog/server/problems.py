@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse, json
 from neurallog.errors import (
     AuditContentionError,
     InvalidTransitionError,
+    LockoutConflictError,
     RecordNotFoundError,
     RejectedInputError,
     StateConflictError,
@@ -108,6 +109,8 @@ def to_problem(exc: BaseException) -> Problem:
         return exc
     if isinstance(exc, InvalidTransitionError):
         return Problem(409, str(exc), slug="invalid-transition", extra=exc.extra)
+    if isinstance(exc, LockoutConflictError):
+        return Problem(409, str(exc), slug="admin-lockout", extra=exc.extra)
     if isinstance(exc, TenantExistsError | StateConflictError):
         return Problem(409, str(exc), extra=exc.extra)
     if isinstance(exc, RecordNotFoundError):

@@ -117,38 +117,100 @@ return {'ok'}
 """
 )
 
-# KEYS[1] user hash.  ARGV[1] disabled_at.
-# -> {'ok'} | {'not-found'} | {'removed'}
-DISABLE_USER = """
-local st = redis.call('HGET', KEYS[1], 'state')
+# Lua helper: the number of active admins, not counting the users in ``skip`` (a set).
+_ACTIVE_ADMINS = """
+local function active_admins(p, users_set, skip)
+  local n = 0
+  for _, uid in ipairs(redis.call('SMEMBERS', users_set)) do
+    if not skip[uid] then
+      local u = redis.call('HMGET', p .. 'user:' .. uid, 'role', 'state')
+      if u[1] == 'admin' and u[2] == 'active' then n = n + 1 end
+    end
+  end
+  return n
+end
+"""
+
+# KEYS[1] user hash, KEYS[2] users set, KEYS[3] caller's user hash.  ARGV[1] disabled_at,
+# ARGV[2] tenant prefix, ARGV[3] user id, ARGV[4] caller's user id.
+# Nobody disables itself, the caller must still be active (a concurrent disable of the
+# caller wins), and the last active admin stays: checked and applied in one step, so two
+# admins disabling each other at once cannot both succeed.
+# -> {'ok'} | {'not-found'} | {'removed'} | {'self'} | {'caller-inactive'} | {'last-admin'}
+DISABLE_USER = (
+    _ACTIVE_ADMINS
+    + """
+local u = redis.call('HMGET', KEYS[1], 'state', 'role')
+local st = u[1]
 if not st then return {'not-found'} end
 if st == 'removed' then return {'removed'} end
+if ARGV[3] == ARGV[4] then return {'self'} end
+if redis.call('HGET', KEYS[3], 'state') ~= 'active' then return {'caller-inactive'} end
+if u[2] == 'admin' and st == 'active'
+   and active_admins(ARGV[2], KEYS[2], {[ARGV[3]] = true}) == 0 then
+  return {'last-admin'}
+end
 redis.call('HSET', KEYS[1], 'state', 'disabled', 'disabled_at', ARGV[1])
 return {'ok'}
 """
+)
 
-# KEYS[1] user hash, KEYS[2] user keys set, KEYS[3] key hash.
-# ARGV[1] key_id, [2] user_id, [3] token_hash, [4] slot, [5] label, [6] created_at,
-# [7] expires_at.  -> {'ok'} | {'not-found'} | {'inactive', state} | {'key-exists'}
+# KEYS[1] user hash, KEYS[2] user keys set, KEYS[3] key hash, KEYS[4] (only with a parent)
+# the parent key hash.  ARGV[1] key_id, [2] user_id, [3] token_hash, [4] slot, [5] label,
+# [6] created_at, [7] expires_at, [8] parent key id ("" = a root key).
+# A key a user mints for itself records the minting key as its parent, which must still be
+# a live key of the same user at this instant (a revocation racing the mint wins).
+# -> {'ok'} | {'not-found'} | {'inactive', state} | {'key-exists'} | {'parent-revoked'}
 ADD_KEY = """
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'not-found'} end
 if st ~= 'active' then return {'inactive', st} end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'key-exists'} end
+if ARGV[8] ~= '' then
+  local pk = redis.call('HMGET', KEYS[4], 'user_id', 'revoked')
+  if pk[1] ~= ARGV[2] or pk[2] == '1' then return {'parent-revoked'} end
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], 'key_id', ARGV[1], 'user_id', ARGV[2], 'token_hash', ARGV[3],
            'slot', ARGV[4], 'label', ARGV[5], 'created_at', ARGV[6], 'expires_at', ARGV[7],
            'revoked', '0')
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'parent', ARGV[8]) end
 return {'ok'}
 """
 
-# KEYS[1] key hash.  ARGV[1] user_id, ARGV[2] revoked_at.
-# -> {'ok', label, created_at, expires_at} | {'not-found'}
+# KEYS[1] key hash, KEYS[2] user keys set.  ARGV[1] user_id, ARGV[2] revoked_at,
+# ARGV[3] tenant prefix, ARGV[4] key_id.
+# Revokes the key and, in the same step, every key descending from it (minted by it, or by
+# a key it minted...): a stolen key's offspring die with it.
+# -> {'ok', label, created_at, expires_at, parent, {descendants newly revoked}} | {'not-found'}
 REVOKE_KEY = """
-local k = redis.call('HMGET', KEYS[1], 'user_id', 'label', 'created_at', 'expires_at')
+local k = redis.call('HMGET', KEYS[1], 'user_id', 'label', 'created_at', 'expires_at',
+                     'parent')
 if (not k[1]) or k[1] ~= ARGV[1] then return {'not-found'} end
 redis.call('HSET', KEYS[1], 'revoked', '1', 'revoked_at', ARGV[2])
-return {'ok', k[2] or '', k[3] or '', k[4] or ''}
+local children = {}
+for _, kid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local par = redis.call('HGET', ARGV[3] .. 'key:' .. kid, 'parent')
+  if par then
+    children[par] = children[par] or {}
+    table.insert(children[par], kid)
+  end
+end
+local queue = {ARGV[4]}
+local out = {}
+local i = 1
+while i <= #queue do
+  for _, kid in ipairs(children[queue[i]] or {}) do
+    queue[#queue + 1] = kid
+    local kk = ARGV[3] .. 'key:' .. kid
+    if redis.call('HGET', kk, 'revoked') ~= '1' then
+      redis.call('HSET', kk, 'revoked', '1', 'revoked_at', ARGV[2])
+      out[#out + 1] = kid
+    end
+  end
+  i = i + 1
+end
+return {'ok', k[2] or '', k[3] or '', k[4] or '', k[5] or '', out}
 """
 
 # KEYS[1] users set.  ARGV[1] tenant prefix, ARGV[2..] user ids (none = every user).
@@ -175,14 +237,14 @@ return out
 
 # KEYS[1] user hash, KEYS[2] user keys set.  ARGV[1] tenant prefix.
 # -> false when the user does not exist, else
-#    {{key_id, label, created_at, expires_at, revoked}, ...}
+#    {{key_id, label, created_at, expires_at, revoked, parent}, ...}
 READ_KEYS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local out = {}
 for _, kid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local k = redis.call('HMGET', ARGV[1] .. 'key:' .. kid, 'label', 'created_at',
-                      'expires_at', 'revoked')
-  out[#out + 1] = {kid, k[1] or '', k[2] or '', k[3] or '', k[4] or '0'}
+                      'expires_at', 'revoked', 'parent')
+  out[#out + 1] = {kid, k[1] or '', k[2] or '', k[3] or '', k[4] or '0', k[5] or ''}
 end
 return out
 """
@@ -218,37 +280,48 @@ return version_row(ARGV[1], id) or false
 # hash, KEYS[5] new version's blob set.
 # ARGV[1] tenant prefix, [2] version id, [3] created_at, [4] created_by, [5] reason,
 # [6] n = number of users to remove, [7..6+n] their ids, then (user_id, blob) pairs.
-# Checks everything first, then applies everything: rotation is all or nothing.
+# Checks everything first, then applies everything: rotation is all or nothing. The caller
+# (created_by) may not remove itself, and a removal may not leave no active admin.
+# Auditors read no logs: they never get a blob and coverage counts admins and members only.
 # -> {'ok', previous active or ''} | {'exists'} | {'bad-remove', user} |
 #    {'blob-unknown-user', user} | {'blob-inactive-user', user, state} |
-#    {'missing', user...}
-CREATE_VERSION = """
+#    {'blob-auditor', user} | {'missing', user...} | {'remove-self'} | {'last-admin'}
+CREATE_VERSION = (
+    _ACTIVE_ADMINS
+    + """
 local p = ARGV[1]
 local vid = ARGV[2]
 if redis.call('EXISTS', KEYS[4]) == 1 then return {'exists'} end
 local n = tonumber(ARGV[6])
 local remove = {}
+local drops_admin = false
 for i = 7, 6 + n do
-  local st = redis.call('HGET', p .. 'user:' .. ARGV[i], 'state')
+  local r = redis.call('HMGET', p .. 'user:' .. ARGV[i], 'state', 'role')
+  local st = r[1]
   if (not st) or st == 'removed' then return {'bad-remove', ARGV[i]} end
+  if ARGV[i] == ARGV[4] then return {'remove-self'} end
+  if st == 'active' and r[2] == 'admin' then drops_admin = true end
   remove[ARGV[i]] = true
 end
+if drops_admin and active_admins(p, KEYS[3], remove) == 0 then return {'last-admin'} end
 local blobs = {}
 local i = 7 + n
 while i < #ARGV do
   local uid = ARGV[i]
-  local st = redis.call('HGET', p .. 'user:' .. uid, 'state')
+  local u = redis.call('HMGET', p .. 'user:' .. uid, 'state', 'role')
+  local st = u[1]
   if not st then return {'blob-unknown-user', uid} end
   if remove[uid] then return {'blob-inactive-user', uid, 'removed'} end
   if st ~= 'active' then return {'blob-inactive-user', uid, st} end
+  if u[2] == 'auditor' then return {'blob-auditor', uid} end
   blobs[uid] = ARGV[i + 1]
   i = i + 2
 end
 local missing = {'missing'}
 for _, uid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if (not remove[uid]) and (not blobs[uid])
-     and redis.call('HGET', p .. 'user:' .. uid, 'state') == 'active' then
-    missing[#missing + 1] = uid
+  if (not remove[uid]) and (not blobs[uid]) then
+    local u = redis.call('HMGET', p .. 'user:' .. uid, 'state', 'role')
+    if u[1] == 'active' and u[2] ~= 'auditor' then missing[#missing + 1] = uid end
   end
 end
 if #missing > 1 then return missing end
@@ -275,6 +348,7 @@ for uid, _ in pairs(remove) do
 end
 return {'ok', old or ''}
 """
+)
 
 # KEYS[1] version hash.  ARGV[1] new status.
 # -> {'ok', previous} | {'not-found'} | {'invalid', current, allowed...}
@@ -299,12 +373,14 @@ return out
 # KEYS[1] version hash, KEYS[2] user hash, KEYS[3] user blobs hash, KEYS[4] version blobs
 # set.  ARGV[1] version id, [2] user id, [3] created_at, [4] blob.
 # -> {'ok', 1 created | 0 replaced} | {'no-version'} | {'no-user'} | {'deprecated'}
-#    | {'inactive-user', state}
+#    | {'inactive-user', state} | {'auditor'}
 PUT_BLOB = """
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'no-version'} end
-local us = redis.call('HGET', KEYS[2], 'state')
+local u = redis.call('HMGET', KEYS[2], 'state', 'role')
+local us = u[1]
 if not us then return {'no-user'} end
+if u[2] == 'auditor' then return {'auditor'} end
 if st == 'deprecated' then return {'deprecated'} end
 if us ~= 'active' then return {'inactive-user', us} end
 local created = redis.call('HSET', KEYS[3], ARGV[1], ARGV[3] .. '|' .. ARGV[4])

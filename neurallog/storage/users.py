@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurallog.errors import RecordNotFoundError, StateConflictError
+from neurallog.errors import LockoutConflictError, RecordNotFoundError, StateConflictError
 from neurallog.storage import keyspace
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.store import iso, iso_from_epoch, now, run, text
@@ -77,14 +77,39 @@ async def create_user(redis: AnyRedis, tenant_id: str, new: dict[str, Any]) -> d
     return await get_user(redis, tenant_id, new["user_id"])
 
 
-async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:
-    """Disable a user: every key of theirs stops authenticating at once."""
-    reply = await run(redis, "disable_user", [keyspace.user(tenant_id, user_id)], [iso(now())])
+async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str, *, by: str) -> dict[str, Any]:
+    """Disable a user: every key of theirs stops authenticating at once.
+
+    ``by`` is the caller: it may not disable itself, nor the tenant's last active admin.
+    """
+    reply = await run(
+        redis,
+        "disable_user",
+        [
+            keyspace.user(tenant_id, user_id),
+            keyspace.users(tenant_id),
+            keyspace.user(tenant_id, by),
+        ],
+        [iso(now()), keyspace.prefix(tenant_id), user_id, by],
+    )
     status = text(reply[0])
     if status == "not-found":
         raise RecordNotFoundError(f"user {user_id!r} not found")
     if status == "removed":
         raise StateConflictError(f"user {user_id!r} was removed; it cannot be disabled")
+    if status == "self":
+        raise LockoutConflictError(
+            "an admin cannot disable itself; another admin must do it", reason="self"
+        )
+    if status == "caller-inactive":
+        raise LockoutConflictError(
+            f"the caller {by!r} was disabled meanwhile; nothing was changed", reason="caller"
+        )
+    if status == "last-admin":
+        raise LockoutConflictError(
+            f"user {user_id!r} is the tenant's last active admin; enrol another admin first",
+            reason="last-admin",
+        )
     return await get_user(redis, tenant_id, user_id)
 
 
@@ -96,6 +121,7 @@ def _key(user_id: str, row: list[Any]) -> dict[str, Any]:
         "created_at": text(row[2]),
         "expires_at": iso_from_epoch(text(row[3])),
         "revoked": text(row[4]) == "1",
+        "parent": text(row[5]) or None,
     }
 
 
@@ -115,18 +141,25 @@ async def list_keys(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[
 
 
 async def add_key(
-    redis: AnyRedis, tenant_id: str, user_id: str, key: dict[str, Any]
+    redis: AnyRedis, tenant_id: str, user_id: str, key: dict[str, Any], *, parent: str = ""
 ) -> dict[str, Any]:
-    """Add an API key (with its slot) to an active user."""
+    """Add an API key (with its slot) to an active user.
+
+    ``parent`` is the id of the user's own key that mints this one ("" for a key an admin
+    adds for someone else): revoking the parent revokes this key too.
+    """
     created = iso(now())
+    keys = [
+        keyspace.user(tenant_id, user_id),
+        keyspace.user_keys(tenant_id, user_id),
+        keyspace.api_key(tenant_id, key["key_id"]),
+    ]
+    if parent:
+        keys.append(keyspace.api_key(tenant_id, parent))
     reply = await run(
         redis,
         "add_key",
-        [
-            keyspace.user(tenant_id, user_id),
-            keyspace.user_keys(tenant_id, user_id),
-            keyspace.api_key(tenant_id, key["key_id"]),
-        ],
+        keys,
         [
             key["key_id"],
             user_id,
@@ -135,6 +168,7 @@ async def add_key(
             key["label"],
             created,
             key["expires_at"],
+            parent,
         ],
     )
     status = text(reply[0])
@@ -144,6 +178,10 @@ async def add_key(
         raise StateConflictError(f"user {user_id!r} is {text(reply[1])}")
     if status == "key-exists":
         raise StateConflictError(f"key id {key['key_id']!r} already exists")
+    if status == "parent-revoked":
+        raise StateConflictError(
+            "the API key minting this one was revoked meanwhile; no key was added"
+        )
     return {
         "key_id": key["key_id"],
         "user_id": user_id,
@@ -151,13 +189,21 @@ async def add_key(
         "created_at": created,
         "expires_at": iso_from_epoch(key["expires_at"]),
         "revoked": False,
+        "parent": parent or None,
     }
 
 
 async def revoke_key(redis: AnyRedis, tenant_id: str, user_id: str, key_id: str) -> dict[str, Any]:
-    """Revoke a key of ``user_id``; it fails authentication from now on."""
+    """Revoke a key of ``user_id`` and every key descending from it, atomically.
+
+    They fail authentication from now on; ``revoked_with`` lists the descendants that this
+    call revoked (those revoked before are not repeated).
+    """
     reply = await run(
-        redis, "revoke_key", [keyspace.api_key(tenant_id, key_id)], [user_id, iso(now())]
+        redis,
+        "revoke_key",
+        [keyspace.api_key(tenant_id, key_id), keyspace.user_keys(tenant_id, user_id)],
+        [user_id, iso(now()), keyspace.prefix(tenant_id), key_id],
     )
     if text(reply[0]) != "ok":
         raise RecordNotFoundError(f"key {key_id!r} of user {user_id!r} not found")
@@ -168,6 +214,8 @@ async def revoke_key(redis: AnyRedis, tenant_id: str, user_id: str, key_id: str)
         "created_at": text(reply[2]),
         "expires_at": iso_from_epoch(text(reply[3])),
         "revoked": True,
+        "parent": text(reply[4]) or None,
+        "revoked_with": sorted(text(k) for k in reply[5]),
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from neurallog.errors import (
     InvalidTransitionError,
+    LockoutConflictError,
     RecordNotFoundError,
     RejectedInputError,
     StateConflictError,
@@ -96,15 +97,35 @@ async def create_version(
             f"remove_users: user {text(reply[1])!r} does not exist or is already removed",
             field="remove_users",
         )
+    if status == "remove-self":
+        raise LockoutConflictError(
+            f"remove_users: an admin cannot remove itself ({created_by!r}); another admin "
+            "must do it",
+            reason="self",
+        )
+    if status == "last-admin":
+        raise LockoutConflictError(
+            "remove_users: the rotation would leave the tenant without an active admin; "
+            "enrol another admin first",
+            reason="last-admin",
+        )
     if status == "blob-unknown-user":
         raise RejectedInputError(f"blobs: user {text(reply[1])!r} does not exist", field="blobs")
     if status == "blob-inactive-user":
         raise RejectedInputError(
             f"blobs: user {text(reply[1])!r} is {text(reply[2])}", field="blobs"
         )
+    if status == "blob-auditor":
+        raise RejectedInputError(
+            f"blobs: user {text(reply[1])!r} is an auditor; auditors read no logs and hold "
+            "no Operational KEK",
+            field="blobs",
+        )
     if status == "missing":
         missing = sorted(text(v) for v in reply[1:])
-        raise StateConflictError("the blobs do not cover every active user", missing_users=missing)
+        raise StateConflictError(
+            "the blobs do not cover every active admin and member", missing_users=missing
+        )
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version, text(reply[1])
@@ -160,6 +181,11 @@ async def put_blob(
         raise RecordNotFoundError(f"version {version_id} not found")
     if code == "no-user":
         raise RecordNotFoundError(f"user {user_id!r} not found")
+    if code == "auditor":
+        raise RejectedInputError(
+            f"user {user_id!r} is an auditor; auditors read no logs and hold no Operational KEK",
+            field="user_id",
+        )
     if code == "deprecated":
         raise StateConflictError(f"version {version_id} is deprecated and takes no new blobs")
     if code == "inactive-user":

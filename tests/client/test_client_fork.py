@@ -69,7 +69,10 @@ def test_forked_client_never_reuses_a_nonce(
     token = sync_new_tenant("fork-corp")
     with NeuralLogClient(server_url) as client:
         client.bootstrap_tenant(
-            token, recovery_phrase="fork test phrase words", kdf_params=FAST_KDF
+            token,
+            recovery_phrase="fork test phrase words",
+            kdf_params=FAST_KDF,
+            insecure_allow_weak=True,
         )
         before = client.log_batch(LOG, [{"n": i, "by": "parent before"} for i in range(3)])
 

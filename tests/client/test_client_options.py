@@ -21,6 +21,7 @@ from neurallog.errors import (
     IncompleteOperationError,
     NoActiveVersionError,
     NotInitializedError,
+    PermissionDeniedError,
 )
 from neurallog.storage import keyspace
 
@@ -63,11 +64,15 @@ async def test_algorithms_end_to_end(
     async with AsyncNeuralLogClient(server_url, api_key=member_key) as member:
         await member.log("algo", {"kem": kem})
         assert [e.data for e in (await member.get_logs("algo")).entries] == [{"kem": kem}]
-        await member.delete_log("algo")
-        assert (await member.get_logs("algo")).entries == []
+        with pytest.raises(PermissionDeniedError):
+            await member.delete_log("algo")  # destroying logs is for admins only
     async with AsyncNeuralLogClient(server_url, api_key=result.api_key) as admin2:
         await admin2.initialize_with_recovery_phrase(phrase, version_ids=[result.version.id])
         assert admin2.is_initialized
+    async with AsyncNeuralLogClient(server_url, api_key=result.api_key) as admin3:
+        await admin3.initialize_with_recovery_phrase(phrase)
+        await admin3.delete_log("algo")
+        assert (await admin3.get_logs("algo")).entries == []
 
 
 async def test_import_legacy_entries_and_reprs(

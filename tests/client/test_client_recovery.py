@@ -195,10 +195,16 @@ async def test_phrase_tenants_have_no_shares(server_url: str, new_tenant: NewTen
     async with AsyncNeuralLogClient(server_url) as admin:
         with pytest.raises(ValueError, match="not a recovery phrase"):
             await admin.bootstrap_tenant(
-                token, recovery_phrase="a b c", kdf_params=FAST_KDF, share_scheme=ShareScheme()
+                token,
+                recovery_phrase="a b c",
+                kdf_params=FAST_KDF,
+                share_scheme=ShareScheme(),
+                insecure_allow_weak=True,
             )
         # The token was not spent by the refused call.
-        await admin.bootstrap_tenant(token, recovery_phrase="a b c", kdf_params=FAST_KDF)
+        await admin.bootstrap_tenant(
+            token, recovery_phrase="a b c", kdf_params=FAST_KDF, insecure_allow_weak=True
+        )
         with pytest.raises(WrongRecoveryPhraseError, match="recovery phrase"):
             await admin.create_recovery_shares(generate_mnemonic(256))
         with pytest.raises(WrongRecoveryPhraseError, match="BIP-39 mnemonic only"):

@@ -133,7 +133,7 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
     keys["mia-2"] = await member.create_api_key(label="second")
     await member.list_api_keys()
     await member.revoke_api_key(ApiKey.parse(keys["mia-2"]).key_id)
-    await member.set_log_retention(LOG_NAME, max_entries=1000)
+    await admin.set_log_retention(LOG_NAME, max_entries=1000)  # admins only
     rotation = await admin.rotate_kek("remove rex", remove_users=["rex"])
     assert list(rotation.removed_users) == ["rex"]
     v3 = await admin.create_kek_version("third")
@@ -154,7 +154,7 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
     await auditor.authenticate_with_api_key(keys["audra"])
     await auditor.get_audit(limit=100)
     assert (await auditor.verify_audit()).intact
-    await member.delete_log("another-canary-log")
+    await admin.delete_log("another-canary-log")
 
     # tenant 2: a generated mnemonic
     token2 = create_tenant(redis_url, "hygiene-two")
@@ -198,10 +198,13 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
             ),
         ]
         bearer = {"Authorization": f"Bearer {mia.bearer_credential()}"}
+        # retention is admin-only: the admin's bearer reaches the body checks
+        boss = {"Authorization": f"Bearer {ApiKey.parse(keys['admin']).bearer_credential()}"}
         retention = f"/api/logs/{'A' * 43}/retention"
         cases += [
+            ("PUT", retention, boss, {"max_entries": PLAINTEXT}),
+            ("PUT", retention, boss, {PLAINTEXT: 1}),
             ("PUT", retention, bearer, {"max_entries": PLAINTEXT}),
-            ("PUT", retention, bearer, {PLAINTEXT: 1}),
             ("POST", "/api/users/mia/keys", bearer, {"key_id": keys["mia"]}),
             ("POST", f"/api/logs/{'A' * 43}/entries", bearer, {"entries": [{"id": PHRASE}]}),
         ]
@@ -209,7 +212,7 @@ async def test_no_secret_in_logs_error_bodies_or_redis(hygiene_server: Any, redi
             response = await raw.request(method, path, headers=headers, json=body)
             assert 400 <= response.status_code < 500, (path, response.status_code)
         response = await raw.put(
-            retention, headers={**bearer, "content-type": "application/json"},
+            retention, headers={**boss, "content-type": "application/json"},
             content=f'{{"max_entries": "{PHRASE}"'.encode(),
         )  # fmt: skip
         assert response.status_code == 400

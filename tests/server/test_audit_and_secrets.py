@@ -46,7 +46,7 @@ async def _scenario(http: httpx.AsyncClient, redis_url: str) -> dict[str, Any]:
     await http.post(
         "/api/users/alice/keys", json=extra.new_key(label="laptop"), headers=alice.headers
     )
-    v1 = await create_version(http, admin, ["root", "alice", "audrey"])
+    v1 = await create_version(http, admin, ["root", "alice"])
     await http.post(
         f"/api/logs/{stream_id()}/entries",
         json={"entries": [{"id": entry_id(), "version_id": v1, "envelope": opaque(40)}]},

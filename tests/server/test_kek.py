@@ -217,3 +217,49 @@ async def test_fifty_concurrent_creates_and_rotations(
     assert check.intact, check
     audit = (await http.get("/api/audit/verify", headers=h)).json()
     assert audit["intact"] and audit["records"] == check.records
+
+
+async def test_auditors_hold_no_blob_and_count_for_no_coverage(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """Auditors read no logs: create and rotate succeed without their blob, and a blob
+    addressed to one is refused (422, naming the role) on create, rotate and provision."""
+    admin = await bootstrap_tenant(http, redis_url)
+    h = admin.headers
+    await add_user(http, admin, "alice")
+    await add_user(http, admin, "audrey", "auditor")
+    v1 = await create_version(http, admin, ["root", "alice"])
+    r = await http.post(
+        "/api/kek/rotate",
+        json={"version_id": version_id(), "remove_users": [], "blobs": blobs_for("root", "alice")},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    v2 = r.json()["version"]["id"]
+    assert r.json()["version"]["blob_count"] == 2
+    # the members and admins still count: leaving alice out is a 409 naming her alone
+    r = await http.post(
+        "/api/kek/versions", json={"id": version_id(), "blobs": blobs_for("root")}, headers=h
+    )
+    assert r.status_code == 409 and r.json()["missing_users"] == ["alice"]
+    for path, body in (
+        ("/api/kek/versions", {"id": version_id(), "blobs": blobs_for("root", "alice", "audrey")}),
+        (
+            "/api/kek/rotate",
+            {
+                "version_id": version_id(),
+                "remove_users": [],
+                "blobs": blobs_for("root", "alice", "audrey"),
+            },
+        ),
+        ("/api/kek/blobs", {"user_id": "audrey", "version_id": v2, "blob": opaque(80)}),
+        ("/api/kek/blobs", {"user_id": "audrey", "version_id": v1, "blob": opaque(80)}),
+    ):
+        r = await http.post(path, json=body, headers=h)
+        assert r.status_code == 422, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "'audrey' is an auditor" in r.json()["detail"]
+    active = (await http.get("/api/kek/versions/active", headers=h)).json()
+    assert active["id"] == v2  # the refused create and rotation changed nothing
+    audrey = (await http.get("/api/users/audrey", headers=h)).json()
+    assert audrey["versions"] == []

@@ -43,7 +43,7 @@ async def test_append_read_page_delete(http: httpx.AsyncClient, redis_url: str) 
     envelopes = {e["id"]: e["envelope"] for e in sent}
     latest = (await http.get(path + "?limit=1", headers=admin.headers)).json()["entries"][0]
     assert latest["envelope"] == envelopes[latest["id"]]
-    assert (await http.delete(f"/api/logs/{s}", headers=member.headers)).status_code == 204
+    assert (await http.delete(f"/api/logs/{s}", headers=admin.headers)).status_code == 204
     assert (await http.get(path, headers=member.headers)).json() == {"entries": [], "next": None}
     # the entry ids are forgotten with the stream
     r = await http.post(path, json={"entries": sent[:1]}, headers=member.headers)
@@ -114,3 +114,37 @@ async def test_retention_by_count_and_age(http: httpx.AsyncClient, redis_url: st
     assert len((await http.get(path, headers=h)).json()["entries"]) == 1
     r = await http.put(f"/api/logs/{s}/retention", json={"max_entries": 0}, headers=h)
     assert r.status_code == 422
+
+
+async def test_only_admins_trim_or_delete_streams(http: httpx.AsyncClient, redis_url: str) -> None:
+    """A member may neither set the retention of a stream nor delete it: 403, audited."""
+    admin = await bootstrap_tenant(http, redis_url)
+    member = await add_user(http, admin, "svc")
+    v1 = await create_version(http, admin, ["root", "svc"])
+    s = stream_id()
+    path = f"/api/logs/{s}/entries"
+    sent = [{"id": entry_id(), "version_id": v1, "envelope": opaque(20)} for _ in range(3)]
+    assert (await http.post(path, json={"entries": sent}, headers=admin.headers)).status_code == 201
+    trim = {"max_entries": 1, "max_age_seconds": None}
+    r = await http.put(f"/api/logs/{s}/retention", json=trim, headers=member.headers)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "member may not log.retention" in r.json()["detail"]
+    r = await http.delete(f"/api/logs/{s}", headers=member.headers)
+    assert r.status_code == 403 and "member may not log.delete" in r.json()["detail"]
+    # nothing was trimmed or deleted: the member's appends keep every entry
+    more = [{"id": entry_id(), "version_id": v1, "envelope": opaque(20)}]
+    assert (
+        await http.post(path, json={"entries": more}, headers=member.headers)
+    ).status_code == 201
+    assert len((await http.get(path, headers=member.headers)).json()["entries"]) == 4
+    # both denials are in the audit chain
+    r = await http.get("/api/audit?outcome=denied&actor=svc", headers=admin.headers)
+    denied = {(a["action"], a["status"], a["target"]) for a in r.json()["records"]}
+    assert ("log.retention", 403, f"/api/logs/{s}/retention") in denied
+    assert ("log.delete", 403, f"/api/logs/{s}") in denied
+    # the admin may do both (and that is audited too)
+    r = await http.put(f"/api/logs/{s}/retention", json=trim, headers=admin.headers)
+    assert r.status_code == 200
+    assert (await http.delete(f"/api/logs/{s}", headers=admin.headers)).status_code == 204
+    assert (await http.get(path, headers=admin.headers)).json()["entries"] == []

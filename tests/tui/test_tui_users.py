@@ -87,3 +87,35 @@ async def test_enroll_disable_provision_revoke(tenant: Tenant, admin: AsyncNeura
         await shows(pilot, "disabled")
     states = {u.user_id: u.state for u in await admin.list_users()}
     assert states["carol"] == "disabled" and states["ingest"] == "active"
+
+
+async def test_disable_refuses_yourself_before_asking(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    """Disabling your own row (here also the last active admin) is refused with the
+    reason, and no confirmation is offered; another admin's row still asks."""
+    await admin.enroll_user("ada", role="admin")
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("2")
+        await rows(pilot, "users-table", 2)
+        await cursor_to(pilot, "users-table", "admin")
+        await pilot.press("d")
+        await wait_until(
+            pilot,
+            lambda: any(n[1] == "Cannot disable" for n in notifications(app)),
+            "the refusal",
+        )
+        refusal = next(n for n in notifications(app) if n[1] == "Cannot disable")
+        assert refusal[0] == "warning"
+        assert "an admin cannot disable itself; another admin must do it" in refusal[2]
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)  # no confirm dialog was pushed
+
+        await cursor_to(pilot, "users-table", "ada")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm")
+        await pilot.press("escape")
+    states = {u.user_id: u.state for u in await admin.list_users()}
+    assert states == {"admin": "active", "ada": "active"}

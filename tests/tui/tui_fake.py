@@ -42,12 +42,12 @@ class FakeBackend:
         self._versions = [
             VersionRow(V1, "deprecated", "2026-09-01T09:00:00Z", "alice", "initial", 3),
             VersionRow(V2, "decrypt-only", "2026-10-01T09:00:00Z", "alice", "quarterly", 4),
-            VersionRow(V3, "active", "2026-11-01T09:00:00Z", "alice", "bob left", 3),
+            VersionRow(V3, "active", "2026-11-01T09:00:00Z", "alice", "bob left", 2),
         ]
         self._users = [
             UserRow("alice", "admin", "active", "2026-09-01T09:00:00Z", (V1, V2, V3)),
             UserRow("ingest-1", "member", "active", "2026-09-02T10:00:00Z", (V2, V3)),
-            UserRow("carol", "auditor", "active", "2026-10-03T11:00:00Z", (V3,)),
+            UserRow("carol", "auditor", "active", "2026-10-03T11:00:00Z", ()),  # no blobs
             UserRow("bob", "member", "removed", "2026-09-02T10:30:00Z", ()),
             UserRow("svc-old", "member", "disabled", "2026-09-05T08:00:00Z", (V1, V2)),
         ]

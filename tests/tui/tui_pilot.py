@@ -64,8 +64,10 @@ async def cursor_to(pilot: Pilot[Any], table_id: str, key: str) -> None:
     grid = table(pilot, table_id)
     grid.focus()
     target = grid.get_row_index(key)
-    await pilot.press("home")
-    for _ in range(target):
+    # "home" scrolls without always moving the cursor: step there key by key instead
+    for _ in range(grid.cursor_row - target):
+        await pilot.press("up")
+    for _ in range(target - grid.cursor_row):
         await pilot.press("down")
     assert grid.cursor_row == target
 

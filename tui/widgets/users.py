@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from neurallog.client.lockout import lockout_refusal
+
 from ..backend import UserRow, VersionRow
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.enroll import EnrollDialog, SecretShownDialog
@@ -116,6 +118,16 @@ class UsersPane(Pane):
         user = self.selected
         if user is None or user.state != "active":
             self.notify("select an active user", severity="warning")
+            return
+        # The server refuses these (409 admin-lockout); say why instead of asking.
+        refusal = lockout_refusal(
+            self.backend.user_id,
+            [user.user_id],
+            [(u.user_id, u.role, u.state) for u in self.rows],
+            verb="disable",
+        )
+        if refusal is not None:
+            self.notify(refusal[1], title="Cannot disable", severity="warning", timeout=10)
             return
         body = (
             f"{user.user_id}'s API keys stop working at once. Its blobs stay until the next"

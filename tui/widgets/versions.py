@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from neurallog.client.lockout import lockout_refusal
+
 from ..backend import UserRow, VersionRow
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.progress import ProgressDialog
@@ -20,9 +22,10 @@ from ..guard import FAILED, Failed, attempt
 from ..widgets.pane import Pane
 
 
-def rotation_consequences(plan: RotatePlan, active: VersionRow | None, users: int) -> str:
-    """The confirm text: what rotation will do, in plain words."""
-    keep = users - len(plan.remove_users)
+def rotation_consequences(plan: RotatePlan, active: VersionRow | None, readers: list[str]) -> str:
+    """The confirm text: what rotation will do, in plain words (``readers``: the active
+    admins and members, the only users that get blobs)."""
+    keep = len(set(readers) - set(plan.remove_users))
     lines = [
         "A new KEK version becomes active for all new logs.",
         f"{short_id(active.id) if active else 'No version'} becomes decrypt-only"
@@ -160,7 +163,17 @@ class VersionsPane(Pane):
         plan = await self.app.push_screen_wait(RotateDialog(removable))
         if plan is None:
             return
-        body = rotation_consequences(plan, self.active, len(active_users))
+        refusal = lockout_refusal(
+            self.backend.user_id,
+            plan.remove_users,
+            [(u.user_id, u.role, u.state) for u in self.users],
+            verb="remove",
+        )
+        if refusal is not None:  # the server refuses it too (409 admin-lockout)
+            self.notify(refusal[1], title="Cannot rotate", severity="warning", timeout=10)
+            return
+        readers = [u.user_id for u in self.users if u.state == "active" and u.role != "auditor"]
+        body = rotation_consequences(plan, self.active, readers)
         if not await self.app.push_screen_wait(ConfirmDialog("Rotate the KEK?", body, "Rotate")):
             return
         dialog = ProgressDialog("Rotating", "sealing blobs for every remaining user...")

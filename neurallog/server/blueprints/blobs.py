@@ -76,7 +76,8 @@ def blueprint() -> Blueprint:
     async def put_blob(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
-        """Admin. 201 created, 200 replaced; 409 deprecated version or inactive user."""
+        """Admin. 201 created, 200 replaced; 409 deprecated version or inactive user; 422
+        for an auditor (auditors read no logs and hold no Operational KEK)."""
         request.ctx.audit_target = f"blob:{body['user_id']}/{body['version_id']}"
         blob, created = await versions.put_blob(
             app_ctx(request).redis,

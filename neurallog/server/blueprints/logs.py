@@ -1,4 +1,4 @@
-"""Encrypted log streams (admin, member)."""
+"""Encrypted log streams: admins and members append and read; only admins destroy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, documented, query
-from neurallog.server.guard import WRITERS, Rule, guarded
+from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded
 from neurallog.server.reply import json
 from neurallog.storage import logs
 
@@ -87,11 +87,11 @@ def blueprint() -> Blueprint:
     @documented(
         "Delete a stream and its retention", status=204, path=("stream_id",), errors=(403, 422)
     )
-    @guarded(Rule("log.delete", WRITERS, audit=True))
+    @guarded(Rule("log.delete", ADMIN, audit=True))
     async def delete(
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
-        """Admin, member."""
+        """Admin only: destroying entries is not a writer's right (a member's 403 is audited)."""
         check_param("stream_id", stream_id, models.STREAM_ID)
         await logs.delete_stream(app_ctx(request).redis, principal.tenant_id, stream_id)
         return empty(status=204)
@@ -104,11 +104,11 @@ def blueprint() -> Blueprint:
         path=("stream_id",),
         errors=(403,),
     )
-    @guarded(Rule("log.retention", WRITERS, body=models.RETENTION, audit=True))
+    @guarded(Rule("log.retention", ADMIN, body=models.RETENTION, audit=True))
     async def retention(
         request: Request, principal: Principal, body: dict[str, Any], stream_id: str
     ) -> HTTPResponse:
-        """Admin, member. ``null`` removes a limit."""
+        """Admin only (retention trims entries). ``null`` removes a limit."""
         check_param("stream_id", stream_id, models.STREAM_ID)
         await logs.set_retention(
             app_ctx(request).redis,

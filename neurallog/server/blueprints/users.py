@@ -83,9 +83,14 @@ def blueprint() -> Blueprint:
     async def disable_user(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
-        """Admin. Its blobs stay; re-enabling is not offered (enrol anew)."""
+        """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
+        ``admin-lockout`` for the caller itself or the tenant's last active admin."""
         check_param("user_id", user_id, models.USER_ID)
-        return json(await users.disable_user(app_ctx(request).redis, principal.tenant_id, user_id))
+        return json(
+            await users.disable_user(
+                app_ctx(request).redis, principal.tenant_id, user_id, by=principal.user_id
+            )
+        )
 
     @bp.get("/users/<user_id:str>/keys")
     @documented(
@@ -117,10 +122,17 @@ def blueprint() -> Blueprint:
     async def add_key(
         request: Request, principal: Principal, body: dict[str, Any], user_id: str
     ) -> HTTPResponse:
-        """Admin, or the user itself."""
+        """Admin, or the user itself. A key a user mints for itself descends from the
+        caller's key (``parent``): revoking that key revokes this one too, so a stolen key
+        cannot leave live offspring behind (docs/decisions.md)."""
         check_param("user_id", user_id, models.USER_ID)
-        request.ctx.audit_target = f"key:{user_id}/{body['key_id']}"
-        key = await users.add_key(app_ctx(request).redis, principal.tenant_id, user_id, body)
+        parent = principal.key_id if principal.user_id == user_id else ""
+        request.ctx.audit_target = f"key:{user_id}/{body['key_id']}" + (
+            f" parent:{parent}" if parent else ""
+        )
+        key = await users.add_key(
+            app_ctx(request).redis, principal.tenant_id, user_id, body, parent=parent
+        )
         return json(key, status=201)
 
     @bp.delete("/users/<user_id:str>/keys/<key_id:str>")
@@ -131,12 +143,18 @@ def blueprint() -> Blueprint:
     async def revoke_key(
         request: Request, principal: Principal, body: None, user_id: str, key_id: str
     ) -> HTTPResponse:
-        """Admin, or the user itself. Takes effect on the next request, on every worker."""
+        """Admin, or the user itself. Revokes the key's descendants in the same step.
+
+        Takes effect on the next request, on every worker.
+        """
         check_param("user_id", user_id, models.USER_ID)
         check_param("key_id", key_id, models.KEY_ID)
-        return json(
-            await users.revoke_key(app_ctx(request).redis, principal.tenant_id, user_id, key_id)
-        )
+        key = await users.revoke_key(app_ctx(request).redis, principal.tenant_id, user_id, key_id)
+        if key["revoked_with"]:
+            request.ctx.audit_target = (
+                f"key:{user_id}/{key_id} with:{','.join(key['revoked_with'])}"
+            )[:512]
+        return json(key)
 
     @bp.get("/keys/me")
     @documented("The slot the caller's own API key opens", response=SLOT_DOC)

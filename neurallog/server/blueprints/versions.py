@@ -66,7 +66,8 @@ def blueprint() -> Blueprint:
     )
     @guarded(Rule("kek.version.create", ADMIN, body=models.NEW_VERSION, audit=True))
     async def create(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
-        """Admin. Blobs must cover every active user (409 ``missing_users``)."""
+        """Admin. Blobs must cover every active admin and member (409 ``missing_users``);
+        an auditor's blob is 422 (auditors read no logs)."""
         request.ctx.audit_target = f"version:{body['id']}"
         version, _ = await versions.create_version(
             app_ctx(request).redis,
@@ -115,7 +116,7 @@ def blueprint() -> Blueprint:
     )
     @guarded(Rule("kek.rotate", ADMIN, body=models.ROTATION, audit=True))
     async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
-        """Admin. Blobs must cover exactly the active users minus the removed ones."""
+        """Admin. Blobs must cover exactly the active admins and members minus the removed."""
         remove = list(dict.fromkeys(body["remove_users"]))
         request.ctx.audit_target = (f"version:{body['version_id']} remove:{','.join(remove)}")[:512]
         version, _ = await versions.create_version(
