@@ -139,9 +139,13 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
 
 async def _flush_reads(ctx: AppCtx) -> None:
-    """Write the worker's pending audited reads; on failure say how many were lost."""
+    """Write the worker's pending audited reads and refusals; on failure say how many."""
     if ctx.redis_client is None:
         return
+    try:
+        await ctx.denials.close()
+    except Exception:
+        logger.error("audit: %d refused requests could not be written at stop", ctx.denials.pending)
     try:
         await ctx.reads.close()
     except Exception:

@@ -53,7 +53,9 @@ def blueprint() -> Blueprint:
         outcome = request.args.get("outcome") or None
         if outcome is not None and outcome not in {"allowed", "denied"}:
             raise Problem(422, "outcome: must be allowed or denied", field="outcome")
-        # this worker's pending reads first (other workers' arrive within their interval)
+        # this worker's pending reads and refusals first (other workers' arrive within
+        # their interval, or at the end of the minute for refusals)
+        await app_ctx(request).denials.flush(principal.tenant_id)
         await app_ctx(request).reads.flush(principal.tenant_id)
         found, following = await audit.query(
             app_ctx(request).redis,
