@@ -91,6 +91,11 @@ def audit_head(t: str) -> str:
     return prefix(t) + "audit:head"
 
 
+def audit_checkpoint(t: str) -> str:
+    """Hash: seq, hash, count, verified_at of the newest record a verification found intact."""
+    return prefix(t) + "audit:checkpoint"
+
+
 def auth_fail_addr(t: str, address: str) -> str:
     """Counter of failed authentications from one client address against one tenant."""
     return prefix(t) + "authfail:addr:" + address
