@@ -25,6 +25,7 @@ from neurallog.server.config import ServerConfig
 from neurallog.server.context import AppCtx, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.metrics import CONTENT_TYPE
+from neurallog.server.metrics_access import check_metrics_access
 from neurallog.server.problems import handle_error
 from neurallog.storage.connection import connect
 
@@ -77,13 +78,16 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
 
         @app.get("/metrics", name="metrics")
         @documented(
-            "Prometheus metrics of the worker that answers (route names and counts only)",
+            "Prometheus metrics of the worker that answers (route names and counts only); "
+            "Bearer NEURALLOG_METRICS_TOKEN when set, else loopback clients only",
             response={"type": "string", "description": "Prometheus text format 0.0.4"},
+            errors=(401, 403),
             secured=False,
             media="text/plain",
         )
         async def metrics(request: Request) -> HTTPResponse:
             """Request counters, latency histograms, rotations, auth failures; no secrets."""
+            check_metrics_access(request)
             return text(app_ctx(request).metrics.render(), content_type=CONTENT_TYPE)
 
     _observe(app, config.access_log)
@@ -139,9 +143,13 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
 
 async def _flush_reads(ctx: AppCtx) -> None:
-    """Write the worker's pending audited reads; on failure say how many were lost."""
+    """Write the worker's pending audited reads and refusals; on failure say how many."""
     if ctx.redis_client is None:
         return
+    try:
+        await ctx.denials.close()
+    except Exception:
+        logger.error("audit: %d refused requests could not be written at stop", ctx.denials.pending)
     try:
         await ctx.reads.close()
     except Exception:

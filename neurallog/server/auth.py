@@ -2,6 +2,8 @@
 
 Detail messages never echo a credential. A wrong token and an unknown key id get the same
 answer; a caller who proves the token learns why it stopped working (revoked, expired...).
+A right token is never refused by the rate limit: only failures are counted, per client
+address and per tenant, and only a request whose token is wrong gets 429.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import re
 
 from sanic import Request
 
 from neurallog.server.context import AppCtx, Principal, app_ctx
 from neurallog.server.problems import Problem
-from neurallog.storage import audit, credentials
+from neurallog.storage import credentials
 from neurallog.storage.credentials import AuthOutcome
 
 TENANT_RE = re.compile(r"[a-z0-9][a-z0-9-]{2,62}")
@@ -23,14 +26,31 @@ KEY_RE = re.compile(r"[0-9a-f]{32}")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="neurallog"'}
 INVALID = "invalid credential"
+PARAM_TYPE = re.compile(r"<(\w+):[^>]*>")
 
 
 def client_address(request: Request) -> str:
-    """The peer address (or the proxy-forwarded one when Sanic is configured to trust it)."""
+    """The peer address (or the proxy-forwarded one when Sanic is configured to trust it),
+    normalised: a forwarded header may carry any text, and the address becomes a Redis key
+    and an audit field, so anything that is not an IP address is ``"invalid"``."""
     if app_ctx(request).trust_proxy:
-        return request.remote_addr or request.ip or "unknown"
-    info = request.conn_info  # no proxy configured: Sanic would ignore the headers anyway
-    return (info.client_ip if info else "") or "unknown"
+        raw = request.remote_addr or request.ip or ""
+    else:
+        info = request.conn_info  # no proxy configured: Sanic would ignore the headers anyway
+        raw = info.client_ip if info else ""
+    return normal_address(raw)
+
+
+def normal_address(raw: str) -> str:
+    """``raw`` as a canonical IP address (no brackets, no zone), else ``"invalid"``."""
+    value = raw.strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    value = value.partition("%")[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return "invalid" if value else "unknown"
 
 
 def bearer(request: Request, prefix: str, parts: int) -> list[str]:
@@ -56,26 +76,38 @@ def decode_token(token: str) -> bytes | None:
     return raw if len(raw) == 32 else None
 
 
-async def _malformed(ctx: AppCtx, address: str) -> Problem:
+def limits(ctx: AppCtx) -> credentials.Limits:
+    """The configured failure limits."""
     cfg = ctx.config
-    if await credentials.count_global_failure(
-        ctx.redis, address, cfg.auth_failure_limit, cfg.auth_failure_window
-    ):
-        return _limited(cfg.auth_failure_window)
-    return Problem(401, INVALID, headers=CHALLENGE)
-
-
-def _limited(retry_after: int) -> Problem:
-    return Problem(
-        429,
-        "too many failed authentications; retry later",
-        headers={"Retry-After": str(max(1, retry_after))},
+    return credentials.Limits(
+        cfg.auth_failure_limit, cfg.auth_failure_tenant_limit, cfg.auth_failure_window
     )
+
+
+async def refused(ctx: AppCtx, tenant_id: str | None, address: str, detail: str) -> Problem:
+    """Count a failure that may be a guess: 429 when the address (or tenant) is over its
+    limit, else 401 with ``detail``. Only ever called for a request whose token is wrong."""
+    retry_after = await credentials.count_failure(ctx.redis, tenant_id, address, limits(ctx))
+    if retry_after:
+        return Problem(
+            429,
+            "too many failed authentications; retry later",
+            headers={"Retry-After": str(retry_after)},
+        )
+    return Problem(401, detail, headers=CHALLENGE)
+
+
+def route_template(request: Request) -> str:
+    """``METHOD /route/<param>``: the server's route, never the raw path."""
+    route = request.route
+    path = PARAM_TYPE.sub(r"<\1>", "/" + route.path) if route is not None else "?"
+    return f"{request.method} {path}"[:200]
 
 
 async def authenticate(request: Request, action: str, fused: str = "") -> Principal:
     """Return the principal of an ``nla1`` credential or raise 401/429.
 
+    The token is judged first (one round trip); a right token is never rate limited.
     With ``fused``, the data read in the same round trip lands in ``request.ctx.prefetched``.
     """
     _, tenant_id, key_id, token = bearer(request, "nla1", 4)
@@ -83,36 +115,28 @@ async def authenticate(request: Request, action: str, fused: str = "") -> Princi
     address = client_address(request)
     raw = decode_token(token)
     if raw is None or not TENANT_RE.fullmatch(tenant_id) or not KEY_RE.fullmatch(key_id):
-        raise await _malformed(ctx, address)
-    cfg = ctx.config
+        raise await refused(ctx, None, address, INVALID)
     result = await credentials.authenticate(
-        ctx.redis,
-        tenant_id,
-        key_id,
-        hashlib.sha256(raw).hexdigest(),
-        address,
-        limit=cfg.auth_failure_limit,
-        window=cfg.auth_failure_window,
-        fused=fused,
+        ctx.redis, tenant_id, key_id, hashlib.sha256(raw).hexdigest(), fused=fused
     )
     if result.outcome is AuthOutcome.OK:
         request.ctx.prefetched = result.data
         return Principal(tenant_id, result.user_id, result.role, key_id)
-    if result.outcome is AuthOutcome.LIMITED:
-        raise _limited(result.retry_after)
-    if result.outcome is AuthOutcome.FAILED:
-        await ctx.reads.append_now(
-            tenant_id,
-            audit.entry(
-                actor=result.user_id or f"key:{key_id}",
-                role=result.role,
-                action=f"auth.failed:{action}",
-                target=request.path,
-                outcome="denied",
-                status=401,
-            ),
-        )
-    detail = INVALID
-    if result.reason in {"key revoked", "key expired"} or result.reason.startswith("user "):
-        detail = f"credential rejected: {result.reason}"
-    raise Problem(401, detail, headers=CHALLENGE)
+    if result.outcome is AuthOutcome.NO_TENANT:
+        raise await refused(ctx, None, address, INVALID)
+    # server-chosen fields only: route template, reason from a fixed set, key id if it exists
+    detail = f"{route_template(request)} {result.reason}"
+    if result.key_exists:
+        detail += f" key:{key_id}"
+    await ctx.denials.record(
+        tenant_id,
+        actor=f"addr:{address}",
+        role="",
+        action="auth.failed",
+        target=detail,
+        status=401,
+    )
+    if result.reason in credentials.GUESSES:
+        raise await refused(ctx, tenant_id, address, INVALID)
+    # the token is right: its holder learns why it stopped working, and is never limited
+    raise Problem(401, f"credential rejected: {result.reason.replace('-', ' ')}", headers=CHALLENGE)

@@ -6,13 +6,16 @@ The dataclass is picklable so that Sanic's worker processes each rebuild the app
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from neurallog.storage.connection import CLUSTER_SCHEMES, SINGLE_SCHEMES
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 AUDIT_READS_MODES = ("batched", "each", "off")
+# a bearer token (RFC 6750 b64token), long enough not to be guessed
+METRICS_TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]{16,256}=*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +29,11 @@ class ServerConfig:
     max_body_bytes: int = 8 * 1024 * 1024
     auth_failure_limit: int = 20
     auth_failure_window: int = 60
+    auth_failure_tenant_limit: int = 1000
     audit_reads: str = "batched"
     access_log: bool = False
     metrics: bool = True
+    metrics_token: str = field(default="", repr=False)  # a secret: never printed
 
     def __post_init__(self) -> None:
         scheme = self.redis_url.partition("://")[0].lower()
@@ -42,6 +47,14 @@ class ServerConfig:
         _check_range("NEURALLOG_MAX_BODY_BYTES", self.max_body_bytes, 1024, 1 << 31)
         _check_range("NEURALLOG_AUTH_FAILURE_LIMIT", self.auth_failure_limit, 1, 1_000_000)
         _check_range("NEURALLOG_AUTH_FAILURE_WINDOW", self.auth_failure_window, 1, 86_400)
+        _check_range(
+            "NEURALLOG_AUTH_FAILURE_TENANT_LIMIT", self.auth_failure_tenant_limit, 0, 100_000_000
+        )
+        if self.metrics_token and not METRICS_TOKEN_RE.fullmatch(self.metrics_token):
+            raise ValueError(
+                "NEURALLOG_METRICS_TOKEN must be 16 to 256 visible ASCII characters "
+                "(letters, digits, - . _ ~ + / =)"
+            )
         if self.audit_reads not in AUDIT_READS_MODES:
             raise ValueError(
                 f"NEURALLOG_AUDIT_READS must be batched, each or off, got {self.audit_reads!r}"
@@ -66,9 +79,13 @@ class ServerConfig:
             auth_failure_window=_int(
                 env, "NEURALLOG_AUTH_FAILURE_WINDOW", defaults.auth_failure_window
             ),
+            auth_failure_tenant_limit=_int(
+                env, "NEURALLOG_AUTH_FAILURE_TENANT_LIMIT", defaults.auth_failure_tenant_limit
+            ),
             audit_reads=_audit_reads(env.get("NEURALLOG_AUDIT_READS"), defaults.audit_reads),
             access_log=_bool(env, "NEURALLOG_ACCESS_LOG", defaults.access_log),
             metrics=_bool(env, "NEURALLOG_METRICS", defaults.metrics),
+            metrics_token=(env.get("NEURALLOG_METRICS_TOKEN") or "").strip(),
         )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 from sanic import Request
 
 from neurallog.server.config import ServerConfig
+from neurallog.server.denial_audit import DenialAuditor
 from neurallog.server.metrics import Metrics
 from neurallog.server.read_audit import ReadAuditor
 from neurallog.storage.connection import AnyRedis
@@ -20,16 +21,18 @@ if TYPE_CHECKING:
 @dataclass
 class AppCtx:
     """What every handler needs: settings, the Redis client (opened at server start) and
-    the worker's batcher of audited reads."""
+    the worker's batchers of audited reads and of refused requests."""
 
     config: ServerConfig
     redis_client: AnyRedis | None = None
     reads: ReadAuditor = field(init=False)
+    denials: DenialAuditor = field(init=False)
     metrics: Metrics = field(default_factory=Metrics)
     trust_proxy: bool = True  # set at server start from Sanic's proxy settings
 
     def __post_init__(self) -> None:
         self.reads = ReadAuditor(lambda: self.redis)
+        self.denials = DenialAuditor(self.reads)
 
     @property
     def redis(self) -> AnyRedis:

@@ -134,8 +134,19 @@ async def _allowed(
 async def _record(
     request: Request, principal: Principal, rule: Rule, outcome: str, status: int
 ) -> None:
+    ctx = app_ctx(request)
     target = getattr(request.ctx, "audit_target", None) or request.path
-    await app_ctx(request).reads.append_now(
+    if outcome == "denied":  # repeated denials are aggregated per minute
+        await ctx.denials.record(
+            principal.tenant_id,
+            actor=principal.user_id,
+            role=principal.role,
+            action=rule.action,
+            target=target,
+            status=status,
+        )
+        return
+    await ctx.reads.append_now(
         principal.tenant_id,
         audit.entry(
             actor=principal.user_id,

@@ -102,11 +102,11 @@ class ReadAuditor:
             )
         return records
 
-    async def append_now(self, tenant_id: str, record: dict[str, str]) -> None:
-        """Append ``record`` at once, after the tenant's pending reads (one round trip)."""
+    async def append_now(self, tenant_id: str, *records: dict[str, str]) -> None:
+        """Append ``records`` at once, after the tenant's pending reads (one round trip)."""
         pending = self.take(tenant_id)
         try:
-            await audit.append_many(self._redis(), tenant_id, [*pending, record])
+            await audit.append_many(self._redis(), tenant_id, [*pending, *records])
         except BaseException:
             self._restore(tenant_id, pending)
             raise

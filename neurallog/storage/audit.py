@@ -33,6 +33,9 @@ class _ChainState:
     """Per-client (so per event loop) locks and last known heads."""
 
     locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    verify_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
     heads: dict[str, str] = field(default_factory=dict)
 
 
@@ -160,60 +163,123 @@ async def query(
 @dataclass(frozen=True, slots=True)
 class ChainVerification:
     """Result of :func:`verify_chain`; ``first_broken`` is the stream id of the first bad
-    record (or of the newest record when records after it were deleted)."""
+    record (or of the newest record when records after it were deleted). ``checked`` is
+    the number of records hashed by this call, ``since`` the checkpoint it started after
+    (None: a walk from the first record)."""
 
     intact: bool
     records: int
     first_broken: str | None
     reason: str
+    checked: int = 0
+    since: str | None = None
 
 
-async def verify_chain(redis: AnyRedis, tenant_id: str) -> ChainVerification:
-    """Walk the chain oldest first and name the first record that does not fit.
+CHUNK = 200  # records per read and per hashing step; the event loop runs between steps
 
-    Appends may land while the walk runs (other workers). The head is read before the walk:
-    if the walk passes a record with that hash, every record up to it is the chain the
-    head vouched for and the newer ones are checked by their links. Otherwise (an empty
-    chain at the start, or records deleted at the end) the head is read again after the
-    walk, and newer records are walked until it matches or nothing new arrives.
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    head: str
+    length: int
+    newest: str
+    checkpoint: tuple[str, str, int] | None  # seq, hash, count: the record there fits
+
+
+async def _probe(redis: AnyRedis, tenant_id: str) -> _Probe:
+    keys = [
+        keyspace.audit(tenant_id),
+        keyspace.audit_head(tenant_id),
+        keyspace.audit_checkpoint(tenant_id),
+    ]
+    reply = await run(redis, "audit_probe", keys, [])
+    head, length, newest, cp_seq, cp_hash, cp_count = (text(v) for v in reply[:6])
+    checkpoint = None
+    flat = reply[6] or []
+    fields = {text(flat[i]): text(flat[i + 1]) for i in range(0, len(flat) - 1, 2)}
+    if (
+        cp_seq
+        and fields
+        and cp_count.isdigit()
+        and fields.get("hash") == cp_hash
+        and record_hash(fields) == cp_hash
+    ):
+        checkpoint = (cp_seq, cp_hash, int(cp_count))
+    return _Probe(head, int(length), newest, checkpoint)
+
+
+async def verify_chain(redis: AnyRedis, tenant_id: str, *, full: bool = True) -> ChainVerification:
+    """Check the chain; name the first record that does not fit.
+
+    ``full`` walks every record. Otherwise the walk starts after the stored checkpoint
+    (the newest record an earlier verification found intact) when that checkpoint still
+    holds: its record exists with the stored hash and recomputes to it. Either way the
+    walk ends at the newest record of one consistent probe (appends landing meanwhile are
+    the next verification's), whose hash must be the chain head, and the records counted
+    must be the stream's length; when an incremental walk's count does not add up (records
+    deleted before the checkpoint) or the checkpoint does not hold, the chain is walked in
+    full to name the first broken record. What the incremental walk cannot see is a
+    rewrite of records before the checkpoint that keeps their number and the checkpoint
+    record (a stream cannot be edited in place: that takes rebuilding the stream); a full
+    walk sees any change that was not re-hashed (docs/server.md). An intact walk moves the
+    checkpoint. Walks of one tenant are serialised per process; the walk yields to the
+    event loop every ``CHUNK`` records.
     """
+    async with _state(redis).verify_locks[tenant_id]:
+        probe = await _probe(redis, tenant_id)
+        start = probe.checkpoint if not full else None
+        result = await _walk(redis, tenant_id, probe, start)
+        if result is None:  # the checkpoint did not hold: walk everything
+            result = await _walk(redis, tenant_id, probe, None)
+            assert result is not None
+        if result.intact and probe.newest:
+            await redis.hset(
+                keyspace.audit_checkpoint(tenant_id),
+                mapping={
+                    "seq": probe.newest,
+                    "hash": probe.head,
+                    "count": str(probe.length),
+                    "verified_at": iso(now()),
+                },
+            )
+        return result
+
+
+async def _walk(
+    redis: AnyRedis, tenant_id: str, probe: _Probe, start: tuple[str, str, int] | None
+) -> ChainVerification | None:
+    """Walk after ``start`` (or from the first record) up to ``probe.newest``; None when
+    an incremental walk's count shows records missing before its start."""
     key = keyspace.audit(tenant_id)
-    head_key = keyspace.audit_head(tenant_id)
-    snapshot = text(await redis.get(head_key))
-    vouched = False
-    previous = GENESIS
-    count = 0
-    last_seq: str | None = None
-    start = "-"
-    for _round in range(1_000_000):
-        rows = stream_rows(await redis.xrange(key, min=start, max="+", count=1000))
+    since = start[0] if start else None
+    previous = start[1] if start else GENESIS
+    count = start[2] if start else 0
+    checked = 0
+    last_seq = since
+    low = f"({since}" if since else "-"
+    while probe.newest and (last_seq is None or last_seq != probe.newest):
+        rows = stream_rows(await redis.xrange(key, min=low, max=probe.newest, count=CHUNK))
+        if not rows:
+            break
         for seq, fields in rows:
             rec = _record(seq, fields)
             count += 1
-            last_seq = rec["seq"]
+            checked += 1
+            last_seq = seq
             if rec["prev_hash"] != previous:
-                return ChainVerification(
-                    False, count, rec["seq"], "prev_hash does not match the previous record"
-                )
-            raw = {name: text(fields.get(name, "")) for name in FIELDS}
-            if record_hash(raw) != rec["hash"]:
-                return ChainVerification(False, count, rec["seq"], "record hash mismatch")
+                reason = "prev_hash does not match the previous record"
+                return ChainVerification(False, count, seq, reason, checked, since)
+            if record_hash(fields) != rec["hash"]:
+                return ChainVerification(False, count, seq, "record hash mismatch", checked, since)
             previous = rec["hash"]
-            vouched = vouched or (bool(snapshot) and previous == snapshot)
-        if last_seq is not None:
-            start = f"({last_seq}"
-        if len(rows) == 1000:
-            continue
-        if vouched:
-            break
-        head = text(await redis.get(head_key))
-        if (head or GENESIS) == previous:
-            break
-        if not rows and _round > 0:
-            return ChainVerification(
-                False,
-                count,
-                last_seq,
-                "chain head does not match the newest record (records deleted at the end)",
-            )
-    return ChainVerification(True, count, None, "intact")
+        low = f"({last_seq}"
+        await asyncio.sleep(0)  # let other requests run between chunks
+    if (probe.head or GENESIS) != previous:
+        reason = "chain head does not match the newest record (records deleted at the end)"
+        return ChainVerification(False, count, last_seq, reason, checked, since)
+    if count != probe.length:
+        if start is not None:
+            return None
+        reason = "record count does not match the stream (records deleted while verifying)"
+        return ChainVerification(False, count, last_seq, reason, checked, since)
+    return ChainVerification(True, count, None, "intact", checked, since)

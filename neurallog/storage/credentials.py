@@ -1,8 +1,14 @@
 """Authentication lookups and the shared failed-authentication counters.
 
-One round trip per request: a Lua script reads the rate-limit counters, the API key and
-its user together. The token hash is compared in Python with ``hmac.compare_digest``.
-Nothing is cached, so revocation, expiry and disabling take effect at once on every worker.
+One round trip per request: a Lua script reads the API key and its user together. The
+token hash is compared in Python with ``hmac.compare_digest``. Nothing is cached, so
+revocation, expiry and disabling take effect at once on every worker.
+
+Rate limiting never refuses a right token: the token is judged first, and only failures
+that could be guesses (an unknown key id, a wrong token, an unknown tenant) are counted,
+per client address (per tenant, and across tenants when no tenant is known) and per
+tenant. A caller over a limit gets 429 for its *wrong* tokens only, so nobody can lock a
+key's holder (or a whole tenant behind one proxy address) out by failing in its name.
 """
 
 from __future__ import annotations
@@ -17,38 +23,46 @@ from neurallog.storage import keyspace
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.store import run, text
 
+# Reasons are a fixed set (they land in audit records and detail messages).
+UNKNOWN_KEY = "unknown-key"
+WRONG_TOKEN = "wrong-token"  # noqa: S105 - a reason, not a secret
+KEY_REVOKED = "key-revoked"
+KEY_EXPIRED = "key-expired"
+USER_DISABLED = "user-disabled"
+USER_REMOVED = "user-removed"
+USER_INACTIVE = "user-inactive"
+# Failures that may be guesses; the others prove the token (its holder is told why).
+GUESSES = frozenset({UNKNOWN_KEY, WRONG_TOKEN})
+
 
 class AuthOutcome(Enum):
     OK = "ok"
-    LIMITED = "limited"
     NO_TENANT = "no-tenant"
     FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
 class AuthResult:
-    """What authentication found; ``reason`` is safe to log (never a secret)."""
+    """What authentication found; ``reason`` is one of the constants above (or "")."""
 
     outcome: AuthOutcome
     user_id: str = ""
     role: str = ""
     reason: str = ""
-    retry_after: int = 0
     data: Any = None
+
+    @property
+    def key_exists(self) -> bool:
+        """True when the named key id exists in the tenant."""
+        return self.outcome is AuthOutcome.OK or (
+            self.outcome is AuthOutcome.FAILED and self.reason != UNKNOWN_KEY
+        )
 
 
 async def authenticate(
-    redis: AnyRedis,
-    tenant_id: str,
-    key_id: str,
-    presented_hash: str,
-    address: str,
-    *,
-    limit: int,
-    window: int,
-    fused: str = "",
+    redis: AnyRedis, tenant_id: str, key_id: str, presented_hash: str, *, fused: str = ""
 ) -> AuthResult:
-    """Check a request credential; count a failure against key id and address.
+    """Judge a request credential (no counting: see :func:`count_failure`).
 
     ``fused`` ("blobs" or "active") reads the caller's blobs or the active version in the
     same script; it is returned in ``data`` only when the credential is valid.
@@ -56,56 +70,53 @@ async def authenticate(
     reply = await run(
         redis,
         "authenticate",
-        [
-            keyspace.api_key(tenant_id, key_id),
-            keyspace.auth_fail_key(tenant_id, key_id),
-            keyspace.auth_fail_addr(tenant_id, address),
-            keyspace.tenant(tenant_id),
-        ],
-        [limit, keyspace.prefix(tenant_id), fused],
+        [keyspace.api_key(tenant_id, key_id), keyspace.tenant(tenant_id)],
+        [keyspace.prefix(tenant_id), fused],
     )
     status = text(reply[0])
-    if status == "limited":
-        return AuthResult(AuthOutcome.LIMITED, retry_after=int(text(reply[1])))
     if status == "no-tenant":
-        return await _global_failure(redis, address, limit, window)
-    reason = ""
-    user_id = role = ""
+        return AuthResult(AuthOutcome.NO_TENANT)
     if status == "no-key":
-        reason = "unknown key"
-    else:
-        user_id, stored, expires, revoked, role, state = (text(v) for v in reply[1:7])
-        if not hmac.compare_digest(stored.encode(), presented_hash.encode()):
-            reason = "wrong token"
-        elif revoked == "1":
-            reason = "key revoked"
-        elif expires and int(expires) <= int(time.time()):
-            reason = "key expired"
-        elif state != "active":
-            reason = f"user {state or 'missing'}"
+        return AuthResult(AuthOutcome.FAILED, reason=UNKNOWN_KEY)
+    user_id, stored, expires, revoked, role, state = (text(v) for v in reply[1:7])
+    reason = ""
+    if not hmac.compare_digest(stored.encode(), presented_hash.encode()):
+        reason = WRONG_TOKEN
+    elif revoked == "1":
+        reason = KEY_REVOKED
+    elif expires and int(expires) <= int(time.time()):
+        reason = KEY_EXPIRED
+    elif state != "active":
+        reason = {"disabled": USER_DISABLED, "removed": USER_REMOVED}.get(state, USER_INACTIVE)
     if not reason:
         return AuthResult(AuthOutcome.OK, user_id=user_id, role=role, data=reply[7])
-    count = await run(
-        redis,
-        "count_failure",
-        [
-            keyspace.auth_fail_key(tenant_id, key_id),
-            keyspace.auth_fail_addr(tenant_id, address),
-        ],
-        [window],
-    )
-    if int(count) > limit:
-        return AuthResult(AuthOutcome.LIMITED, reason=reason, retry_after=window)
     return AuthResult(AuthOutcome.FAILED, user_id=user_id, role=role, reason=reason)
 
 
-async def count_global_failure(redis: AnyRedis, address: str, limit: int, window: int) -> bool:
-    """Count a failure not tied to a known tenant; True when the address is over limit."""
-    count = await run(redis, "count_failure", [keyspace.auth_fail_global_addr(address)], [window])
-    return int(count) > limit
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Failures allowed per window: per address (and tenant), and per tenant (0 = none)."""
+
+    per_address: int
+    per_tenant: int
+    window: int
 
 
-async def _global_failure(redis: AnyRedis, address: str, limit: int, window: int) -> AuthResult:
-    if await count_global_failure(redis, address, limit, window):
-        return AuthResult(AuthOutcome.LIMITED, reason="unknown tenant", retry_after=window)
-    return AuthResult(AuthOutcome.NO_TENANT, reason="unknown tenant")
+async def count_failure(
+    redis: AnyRedis, tenant_id: str | None, address: str, limits: Limits
+) -> int:
+    """Count one failure; return 0, or the Retry-After seconds when over a limit.
+
+    With a tenant: the counters of (tenant, address) and of the tenant (one slot). Without
+    (malformed credential, unknown tenant, bootstrap): the address's counter across tenants.
+    """
+    if tenant_id is None:
+        keys = [keyspace.auth_fail_global_addr(address)]
+        args = [limits.window, limits.per_address]
+    else:
+        keys = [keyspace.auth_fail_addr(tenant_id, address), keyspace.auth_fail_tenant(tenant_id)]
+        args = [limits.window, limits.per_address, limits.per_tenant]
+    reply = await run(redis, "count_failure", keys, args)
+    if int(reply[0]) != 1:
+        return 0
+    return max(1, int(reply[1]))

@@ -91,14 +91,19 @@ def audit_head(t: str) -> str:
     return prefix(t) + "audit:head"
 
 
-def auth_fail_key(t: str, key_id: str) -> str:
-    """Counter of failed authentications for one key id (expires with the window)."""
-    return prefix(t) + "authfail:key:" + key_id
+def audit_checkpoint(t: str) -> str:
+    """Hash: seq, hash, count, verified_at of the newest record a verification found intact."""
+    return prefix(t) + "audit:checkpoint"
 
 
 def auth_fail_addr(t: str, address: str) -> str:
     """Counter of failed authentications from one client address against one tenant."""
     return prefix(t) + "authfail:addr:" + address
+
+
+def auth_fail_tenant(t: str) -> str:
+    """Counter of failed authentications against one tenant from every address."""
+    return prefix(t) + "authfail:tenant"
 
 
 def auth_fail_global_addr(address: str) -> str:

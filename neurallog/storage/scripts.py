@@ -21,32 +21,25 @@ local function version_row(p, id)
 end
 """
 
-# KEYS[1] key hash, KEYS[2] fail counter (key id), KEYS[3] fail counter (address),
-# KEYS[4] tenant hash.  ARGV[1] failure limit, ARGV[2] tenant prefix, ARGV[3] fused read:
+# KEYS[1] key hash, KEYS[2] tenant hash.  ARGV[1] tenant prefix, ARGV[2] fused read:
 # "" (none), "blobs" (the caller's blob hash) or "active" (the active version row), so
 # that the hottest routes cost one round trip. The caller discards the data unless the
-# credential checks out.
-# -> {'limited', ttl} | {'no-tenant'} | {'no-key'}
+# credential checks out. No failure counter is read here: the token is judged first and
+# only failures are counted (a right token is never refused for someone else's failures).
+# -> {'no-tenant'} | {'no-key'}
 #    | {'ok', user_id, token_hash, expires_at, revoked, role, state, data}
 AUTHENTICATE = (
     _VERSION_ROW
     + """
-local limit = tonumber(ARGV[1])
-local fk = tonumber(redis.call('GET', KEYS[2]) or '0')
-local fa = tonumber(redis.call('GET', KEYS[3]) or '0')
-if fk >= limit or fa >= limit then
-  local ttl = math.max(redis.call('TTL', KEYS[2]), redis.call('TTL', KEYS[3]), 1)
-  return {'limited', string.format('%d', ttl)}
-end
-if redis.call('EXISTS', KEYS[4]) == 0 then return {'no-tenant'} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'no-tenant'} end
 local k = redis.call('HMGET', KEYS[1], 'user_id', 'token_hash', 'expires_at', 'revoked')
 if not k[1] then return {'no-key'} end
-local p = ARGV[2]
+local p = ARGV[1]
 local u = redis.call('HMGET', p .. 'user:' .. k[1], 'role', 'state')
 local data = false
-if ARGV[3] == 'blobs' then
+if ARGV[2] == 'blobs' then
   data = redis.call('HGETALL', p .. 'user:' .. k[1] .. ':blobs')
-elseif ARGV[3] == 'active' then
+elseif ARGV[2] == 'active' then
   local id = redis.call('GET', p .. 'active')
   if id then data = version_row(p, id) or false end
 end
@@ -54,16 +47,22 @@ return {'ok', k[1], k[2] or '', k[3] or '', k[4] or '0', u[1] or '', u[2] or '',
 """
 )
 
-# KEYS[1..n] failure counters.  ARGV[1] window seconds.
-# -> the largest counter value after incrementing.
+# KEYS[1..n] failure counters.  ARGV[1] window seconds, ARGV[1 + i] the limit of KEYS[i]
+# (0 = count only).
+# -> {1 over a limit | 0, seconds until the longest exceeded counter expires}
 COUNT_FAILURE = """
-local top = 0
+local over = 0
+local ttl = 0
 for i = 1, #KEYS do
   local n = redis.call('INCR', KEYS[i])
   if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
-  if n > top then top = n end
+  local limit = tonumber(ARGV[i + 1] or '0')
+  if limit > 0 and n > limit then
+    over = 1
+    ttl = math.max(ttl, redis.call('TTL', KEYS[i]))
+  end
 end
-return top
+return {over, ttl}
 """
 
 # KEYS[1] tenant hash.  ARGV[1] tenant id, ARGV[2] created_at, ARGV[3] bootstrap token hash.
@@ -468,6 +467,26 @@ redis.call('SET', KEYS[2], ARGV[2])
 return ids
 """
 
+# KEYS[1] audit stream, KEYS[2] audit head, KEYS[3] verification checkpoint.
+# One consistent view for verify_chain (appends are atomic scripts, so the head always
+# matches the newest record unless records were deleted at the end).
+# -> {head or '', XLEN, newest stream id or '', checkpoint seq, hash, count ('' when none),
+#     the checkpoint record's field/value list or false}
+AUDIT_PROBE = """
+local head = redis.call('GET', KEYS[2]) or ''
+local n = redis.call('XLEN', KEYS[1])
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last_id = ''
+if #last > 0 then last_id = last[1][1] end
+local cp = redis.call('HMGET', KEYS[3], 'seq', 'hash', 'count')
+local rec = false
+if cp[1] then
+  local r = redis.call('XRANGE', KEYS[1], cp[1], cp[1])
+  if #r > 0 then rec = r[1][2] end
+end
+return {head, n, last_id, cp[1] or '', cp[2] or '', cp[3] or '', rec}
+"""
+
 ALL: dict[str, str] = {
     "authenticate": AUTHENTICATE,
     "count_failure": COUNT_FAILURE,
@@ -489,5 +508,6 @@ ALL: dict[str, str] = {
     "set_retention": SET_RETENTION,
     "delete_keys": DELETE_KEYS,
     "audit_append": AUDIT_APPEND,
+    "audit_probe": AUDIT_PROBE,
 }
 """Every script by name; :class:`neurallog.storage.store.Scripts` registers each once."""

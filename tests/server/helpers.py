@@ -128,10 +128,15 @@ class LiveServer:
 
 @asynccontextmanager
 async def live_server(
-    config: ServerConfig, *, access_log: bool = False
+    config: ServerConfig, *, access_log: bool = False, sanic_config: dict[str, Any] | None = None
 ) -> AsyncIterator[LiveServer]:
-    """Serve ``create_app(config)`` on a free loopback port for the duration of the block."""
+    """Serve ``create_app(config)`` on a free loopback port for the duration of the block.
+
+    ``sanic_config`` is applied to ``app.config`` first (e.g. the proxy settings
+    ``REAL_IP_HEADER``, ``PROXIES_COUNT``).
+    """
     app = create_app(config)
+    app.config.update(sanic_config or {})
     # Sanic's touch-up recompiles class methods once per process; a second in-process
     # server would recompile already touched code and fail.
     app.config.TOUCHUP = False

@@ -172,3 +172,40 @@ def test_access_log_lines_are_json_and_carry_no_secret(redis_url: str, tmp_path:
     for secret in (token, token.rsplit(".", 1)[1], query_secret, body_secret, bootstrap_token):
         assert secret not in log, "a secret reached the server output"
     assert "token=" not in log and "?" not in "".join(r["route"] for r in records)
+
+
+METRICS_TOKEN = "metrics-" + "x" * 24
+
+
+async def test_metrics_need_the_token_when_one_is_set(redis_url: str) -> None:
+    config = ServerConfig(redis_url=redis_url, metrics_token=METRICS_TOKEN)
+    assert METRICS_TOKEN not in repr(config)
+    async with live_server(config, sanic_config={"REAL_IP_HEADER": "x-real-ip"}) as server:
+        r = await server.http.get("/metrics")
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+        assert r.headers["content-type"].startswith("application/problem+json")
+        wrong = {"Authorization": "Bearer " + "y" * len(METRICS_TOKEN)}
+        assert (await server.http.get("/metrics", headers=wrong)).status_code == 401
+        right = {"Authorization": f"Bearer {METRICS_TOKEN}", "X-Real-IP": "203.0.113.9"}
+        r = await server.http.get("/metrics", headers=right)  # from anywhere, with the token
+        assert r.status_code == 200 and "neurallog_http_requests_total" in r.text
+        assert METRICS_TOKEN not in r.text
+
+
+async def test_metrics_without_a_token_answer_loopback_clients_only(redis_url: str) -> None:
+    config = ServerConfig(redis_url=redis_url)
+    async with live_server(config, sanic_config={"REAL_IP_HEADER": "x-real-ip"}) as server:
+        assert (await server.http.get("/metrics")).status_code == 200  # 127.0.0.1
+        for address in ("203.0.113.9", "::ffff:10.0.0.1", "not-an-ip"):
+            r = await server.http.get("/metrics", headers={"X-Real-IP": address})
+            assert r.status_code == 403 and "NEURALLOG_METRICS_TOKEN" in r.json()["detail"]
+        r = await server.http.get("/metrics", headers={"X-Real-IP": "::1"})
+        assert r.status_code == 200
+
+
+def test_metrics_token_from_the_environment() -> None:
+    env = {"NEURALLOG_METRICS_TOKEN": f" {METRICS_TOKEN} "}
+    assert ServerConfig.from_env(env).metrics_token == METRICS_TOKEN
+    assert ServerConfig.from_env({}).metrics_token == ""
+    with pytest.raises(ValueError, match="NEURALLOG_METRICS_TOKEN"):
+        ServerConfig.from_env({"NEURALLOG_METRICS_TOKEN": "short"})

@@ -53,7 +53,9 @@ def blueprint() -> Blueprint:
         outcome = request.args.get("outcome") or None
         if outcome is not None and outcome not in {"allowed", "denied"}:
             raise Problem(422, "outcome: must be allowed or denied", field="outcome")
-        # this worker's pending reads first (other workers' arrive within their interval)
+        # this worker's pending reads and refusals first (other workers' arrive within
+        # their interval, or at the end of the minute for refusals)
+        await app_ctx(request).denials.flush(principal.tenant_id)
         await app_ctx(request).reads.flush(principal.tenant_id)
         found, following = await audit.query(
             app_ctx(request).redis,
@@ -68,7 +70,7 @@ def blueprint() -> Blueprint:
 
     @bp.get("/verify")
     @documented(
-        "Verify the hash chain",
+        "Verify the hash chain: from the last verified record, or every record with full",
         response={
             "type": "object",
             "properties": {
@@ -76,22 +78,48 @@ def blueprint() -> Blueprint:
                 "records": {"type": "integer"},
                 "first_broken": {"type": "string", "nullable": True},
                 "reason": {"type": "string"},
+                "checked": {"type": "integer"},
+                "since": {"type": "string", "nullable": True},
             },
         },
-        errors=(403,),
+        errors=(403, 422),
+        params=(
+            query(
+                "full",
+                {"type": "boolean", "default": False},
+                "walk every record instead of starting at the checkpoint",
+            ),
+        ),
     )
     @guarded(Rule("audit.verify", READERS_OF_AUDIT))
     async def verify(request: Request, principal: Principal, body: None) -> HTTPResponse:
-        """Admin, auditor."""
-        await app_ctx(request).reads.flush(principal.tenant_id)
-        result = await audit.verify_chain(app_ctx(request).redis, principal.tenant_id)
+        """Admin, auditor. Incremental by default (see docs/api.md for what that checks)."""
+        full = _flag("full", request.args.get("full"))
+        ctx = app_ctx(request)
+        await ctx.denials.flush(principal.tenant_id)
+        await ctx.reads.flush(principal.tenant_id)
+        result = await audit.verify_chain(ctx.redis, principal.tenant_id, full=full)
         return json(
             {
                 "intact": result.intact,
                 "records": result.records,
                 "first_broken": result.first_broken,
                 "reason": result.reason,
+                "checked": result.checked,
+                "since": result.since,
             }
         )
 
     return bp
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    """A boolean query parameter: ``1``/``true`` or ``0``/``false`` (absent: false)."""
+    if raw is None or raw == "":
+        return False
+    value = raw.lower()
+    if value in {"1", "true"}:
+        return True
+    if value in {"0", "false"}:
+        return False
+    raise Problem(422, f"{name}: must be true, false, 1 or 0", field=name)

@@ -10,13 +10,20 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import models
-from neurallog.server.auth import CHALLENGE, TENANT_RE, bearer, client_address, decode_token
+from neurallog.server.auth import (
+    CHALLENGE,
+    TENANT_RE,
+    bearer,
+    client_address,
+    decode_token,
+    refused,
+)
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.guard import ANY, Rule, guarded, parse_json
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
-from neurallog.storage import audit, credentials, tenants, users
+from neurallog.storage import audit, tenants, users
 
 TENANT_DOC = {
     "type": "object",
@@ -59,19 +66,10 @@ def blueprint() -> Blueprint:
             or stored is None
             or not hmac.compare_digest(stored.encode(), presented.encode())
         ):
-            cfg = ctx.config
-            if await credentials.count_global_failure(
-                ctx.redis,
-                client_address(request),
-                cfg.auth_failure_limit,
-                cfg.auth_failure_window,
-            ):
-                raise Problem(
-                    429,
-                    "too many failed authentications",
-                    headers={"Retry-After": str(cfg.auth_failure_window)},
-                )
-            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
+            # only a wrong token is counted or limited: the right one always passes
+            raise await refused(
+                ctx, None, client_address(request), "invalid or used bootstrap token"
+            )
         body = parse_json(request, models.BOOTSTRAP)
         admin: dict[str, Any] = body["admin"]
         if admin["role"] != "admin":
