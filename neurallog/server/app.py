@@ -25,10 +25,12 @@ from neurallog.server.config import ServerConfig
 from neurallog.server.context import AppCtx, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.metrics import CONTENT_TYPE
-from neurallog.server.problems import handle_error
+from neurallog.server.problems import Problem, handle_error
 from neurallog.storage.connection import connect
 
 _names = itertools.count(1)
+#: header fields a request may carry (more is a 431)
+MAX_HEADER_FIELDS = 100
 logger = logging.getLogger("neurallog.server")
 
 
@@ -118,6 +120,9 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
     @app.middleware("request", priority=1000)
     async def start_clock(request: Request) -> None:
         request.ctx.started = time.perf_counter()
+        # Sanic bounds the head's size only (REQUEST_MAX_HEADER_SIZE, 8 KiB): bound the count
+        if len(request.headers) > MAX_HEADER_FIELDS:
+            raise Problem(431, f"more than {MAX_HEADER_FIELDS} header fields")
 
     @app.middleware("response", priority=-1000)
     async def stop_clock(request: Request, response: BaseHTTPResponse) -> None:
