@@ -166,17 +166,23 @@ def protocol_problem(request: Request, exc: BaseException) -> Problem | None:
       is a ``PayloadTooLarge`` like a too large body: 414 when the request line alone does
       not fit, else 431;
     * a body that stops arriving runs into the *response* timeout (Sanic reads the body
-      after routing): 408 while the body is incomplete, as for a stalled head;
+      after routing, ``RESPONSE_TIMEOUT``): 408 while the body is incomplete, as for a
+      stalled head (``REQUEST_TIMEOUT``), and the connection is closed;
     * a 405 on a route with a path parameter: the router leaves the allowed methods
       empty, so they are looked up here for ``Allow``.
     """
     stream = getattr(request, "stream", None)
     if isinstance(exc, PayloadTooLarge) and "header" in str(exc).lower():
         head = bytes(getattr(stream, "recv_buffer", b"") or b"")
-        if b"\r\n" not in head:
+        line_end = head.find(b"\r\n")
+        if line_end == -1 or line_end >= request.app.config.REQUEST_MAX_HEADER_SIZE:
             return Problem(414, "the request line is too long")
         return Problem(431, "the request header fields are too large")
     if isinstance(exc, ServiceUnavailable) and getattr(stream, "request_body", None):
+        # Sanic would wait for the rest of the body after answering, with no timeout left
+        # (the connection would stay open for as long as the client likes): drop it instead
+        stream.request_body = None  # type: ignore[union-attr]
+        stream.keep_alive = False  # type: ignore[union-attr]
         return Problem(408, "the request body was not received in time")
     if isinstance(exc, MethodNotAllowed) and not getattr(exc, "allowed_methods", None):
         allowed = allowed_methods(request)
