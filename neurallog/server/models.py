@@ -43,6 +43,7 @@ def _at_most(bound: str) -> str:
 U64_DECIMAL = _at_most(str(2**64 - 1))
 #: a Redis stream id ``ms-n`` with 64-bit halves: the seq cursors of the paged reads
 SEQ = f"{U64_DECIMAL}-{U64_DECIMAL}"
+ENVELOPE_MAX = 3 * 349_526  # 1,048,578 bytes
 ROLES = ("admin", "member", "auditor")
 STATUSES = ("active", "decrypt-only", "deprecated")
 
@@ -109,7 +110,8 @@ ENTRY_IN = Obj(
     {
         "id": Str(ENTRY_ID, max_len=22),
         "version_id": version_id,
-        "envelope": B64(1, 1024 * 1024),
+        # 1 MiB rounded up to whole base64 groups (3 * 349,526 bytes): see schema.b64_pattern
+        "envelope": B64(1, ENVELOPE_MAX),
     },
     name="EntryIn",
 )
