@@ -70,6 +70,8 @@ def _notes(schema: dict[str, Any]) -> str:
         if key in schema:
             value = schema[key]
             parts.append(f"{label} `{value}`" if key == "pattern" else f"{label} {value}")
+    if schema.get("uniqueItems"):
+        parts.append("items unique")
     if schema.get("description"):
         parts.append(str(schema["description"]))
     return "; ".join(parts).replace("|", "\\|").replace("\n", " ")

@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import time
+from urllib.parse import unquote
 
 from sanic import Request, Sanic
 from sanic.config import Config
@@ -26,10 +27,12 @@ from neurallog.server.context import AppCtx, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.metrics import CONTENT_TYPE
 from neurallog.server.metrics_access import check_metrics_access
-from neurallog.server.problems import handle_error
+from neurallog.server.problems import Problem, handle_error
 from neurallog.storage.connection import connect
 
 _names = itertools.count(1)
+#: header fields a request may carry (more is a 431)
+MAX_HEADER_FIELDS = 100
 logger = logging.getLogger("neurallog.server")
 
 
@@ -122,6 +125,15 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
     @app.middleware("request", priority=1000)
     async def start_clock(request: Request) -> None:
         request.ctx.started = time.perf_counter()
+        # Sanic bounds the head's size only (REQUEST_MAX_HEADER_SIZE, 8 KiB): bound the count
+        if len(request.headers) > MAX_HEADER_FIELDS:
+            raise Problem(431, f"more than {MAX_HEADER_FIELDS} header fields")
+        if request.query_string:
+            _known_query(request)
+        if any("%" in value for value in request.match_info.values()):
+            # Sanic's router matches the raw path: /users/a%40b is user a@b, as encoded
+            # by any client; ids are checked against their patterns after this
+            request._match_info = {k: unquote(v) for k, v in request.match_info.items()}
 
     @app.middleware("response", priority=-1000)
     async def stop_clock(request: Request, response: BaseHTTPResponse) -> None:
@@ -140,6 +152,22 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
                 tenant=getattr(request.ctx, "tenant_id", None),
                 request_id=log.request_id(),
             )
+
+
+def _known_query(request: Request) -> None:
+    """A documented route takes only the query parameters its OpenAPI operation declares.
+
+    An unknown one (``?limt=5``) would otherwise be ignored without a word.
+    """
+    route = request.route
+    names = getattr(route.handler, "query_names", None) if route is not None else None
+    if names is None:
+        return
+    for name in request.get_args(keep_blank_values=True):
+        if name not in names:
+            if name.isascii() and name.isidentifier() and len(name) <= 32:
+                raise Problem(422, f"unknown query parameter {name}", field=name)
+            raise Problem(422, "unknown query parameter")
 
 
 async def _flush_reads(ctx: AppCtx) -> None:

@@ -140,6 +140,8 @@ def documented(
         codes |= {400, 413, 415, 422}
 
     def decorate(func: T) -> T:
+        # the query parameters the route reads: any other is a 422 (see app._observe)
+        func.query_names = frozenset(p._fields["name"] for p in params)  # type: ignore[attr-defined]
         op = OperationStore()[func]  # type: ignore[no-untyped-call]
         op.describe(summary=summary)
         op.responses[str(status)] = _make(

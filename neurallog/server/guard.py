@@ -7,7 +7,6 @@ what the authorisation-matrix test reads from the route table. Order of checks: 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from neurallog.server.auth import authenticate
+from neurallog.server.body import check_content_type, loads
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
@@ -53,18 +53,9 @@ class Rule:
 
 
 def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
-    """415 for a non-JSON type, 400 for bad JSON, 422 for a schema violation."""
-    ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json":
-        raise Problem(415, "the body must be application/json")
-    try:
-        value = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "the body is not valid JSON") from None
-    except RecursionError:
-        raise Problem(400, "the body nests too deeply") from None
-    checked: dict[str, Any] = schema.check(value, "")
+    """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation."""
+    check_content_type(request.headers.get("content-type", ""))
+    checked: dict[str, Any] = schema.check(loads(request.body or b""), "")
     return checked
 
 

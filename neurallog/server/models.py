@@ -22,8 +22,28 @@ VERSION_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 KEY_ID = r"[0-9a-f]{32}"
 STREAM_ID = r"[A-Za-z0-9_-]{43}"
 ENTRY_ID = r"[A-Za-z0-9_-]{22}"
-SEQ = r"[0-9]{1,20}-[0-9]{1,20}"
 ALGORITHM = r"[a-z0-9][a-z0-9._-]{0,63}"
+
+
+def _at_most(bound: str) -> str:
+    """A regular expression of the decimal numbers ``0..bound`` (leading zeros allowed)."""
+    width = len(bound)
+    shorter = f"[0-9]{{1,{width - 1}}}"
+    branches = [shorter]
+    for i, digit in enumerate(bound):
+        if digit != "0":
+            below = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            rest = width - i - 1
+            branches.append(bound[:i] + below + (f"[0-9]{{{rest}}}" if rest else ""))
+    branches.append(bound)
+    return "(?:" + "|".join(branches) + ")"
+
+
+#: an unsigned 64-bit decimal of 1..20 digits, as a regular expression
+U64_DECIMAL = _at_most(str(2**64 - 1))
+#: a Redis stream id ``ms-n`` with 64-bit halves: the seq cursors of the paged reads
+SEQ = f"{U64_DECIMAL}-{U64_DECIMAL}"
+ENVELOPE_MAX = 3 * 349_526  # 1,048,578 bytes
 ROLES = ("admin", "member", "auditor")
 STATUSES = ("active", "decrypt-only", "deprecated")
 
@@ -61,7 +81,11 @@ PROFILE = Obj(
     },
     name="Profile",
 )
-BOOTSTRAP = Obj({"profile": PROFILE, "admin": NEW_USER}, name="Bootstrap")
+NEW_ADMIN = Obj(
+    {**NEW_USER.fields, "role": Str(enum=("admin",))},
+    name="NewAdmin",
+)
+BOOTSTRAP = Obj({"profile": PROFILE, "admin": NEW_ADMIN}, name="Bootstrap")
 BLOB_IN = Obj({"user_id": user_id, "blob": B64(32, 4096)}, name="BlobIn")
 NEW_VERSION = Obj(
     {
@@ -76,7 +100,7 @@ ROTATION = Obj(
     {
         "version_id": version_id,
         "reason": Opt(Str(max_len=500), ""),
-        "remove_users": Opt(Arr(user_id, 0, 10_000), []),
+        "remove_users": Opt(Arr(user_id, 0, 10_000, unique=True), []),
         "blobs": Arr(BLOB_IN, 0, 10_000),
     },
     name="Rotation",
@@ -86,7 +110,8 @@ ENTRY_IN = Obj(
     {
         "id": Str(ENTRY_ID, max_len=22),
         "version_id": version_id,
-        "envelope": B64(1, 1024 * 1024),
+        # 1 MiB rounded up to whole base64 groups (3 * 349,526 bytes): see schema.b64_pattern
+        "envelope": B64(1, ENVELOPE_MAX),
     },
     name="EntryIn",
 )

@@ -13,7 +13,15 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 from sanic import Request
-from sanic.exceptions import MethodNotAllowed, SanicException
+from sanic.exceptions import (
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    SanicException,
+    ServiceUnavailable,
+    URITooLong,
+)
 from sanic.response import HTTPResponse, json
 
 from neurallog.errors import (
@@ -36,11 +44,14 @@ _SLUGS: dict[int, str] = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    408: "request-timeout",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",
+    431: "header-fields-too-large",
     503: "unavailable",
     500: "internal",
 }
@@ -125,6 +136,12 @@ def to_problem(exc: BaseException) -> Problem:
         allowed = sorted(getattr(exc, "allowed_methods", None) or [])
         headers = {"Allow": ", ".join(allowed)} if allowed else {}
         return Problem(405, "method not allowed on this resource", headers=headers)
+    if isinstance(exc, RequestTimeout):
+        return Problem(408, "the request was not received in time")
+    if isinstance(exc, ServiceUnavailable):
+        return Problem(503, "the server could not answer in time; retry later")
+    if isinstance(exc, URITooLong):
+        return Problem(414, "the request target is too long")
     if isinstance(exc, SanicException):
         status = int(getattr(exc, "status_code", 500) or 500)
         if status >= 500:
@@ -137,15 +154,65 @@ def to_problem(exc: BaseException) -> Problem:
 _SANIC_DETAIL = {
     400: "the request could not be parsed",
     404: "no such resource",
-    408: "request timed out",
     413: "request body too large",
     416: "range not satisfiable",
 }
 
+#: the methods the API routes use (HEAD, OPTIONS and TRACE are switched off)
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def protocol_problem(request: Request, exc: BaseException) -> Problem | None:
+    """The problem of an error Sanic raises around the handler, where the request tells more.
+
+    * the head (request line and header fields) over Sanic's ``REQUEST_MAX_HEADER_SIZE``
+      is a ``PayloadTooLarge`` like a too large body: 414 when the request line alone does
+      not fit, else 431;
+    * a body that stops arriving runs into the *response* timeout (Sanic reads the body
+      after routing, ``RESPONSE_TIMEOUT``): 408 while the body is incomplete, as for a
+      stalled head (``REQUEST_TIMEOUT``), and the connection is closed;
+    * a 405 on a route with a path parameter: the router leaves the allowed methods
+      empty, so they are looked up here for ``Allow``.
+    """
+    stream = getattr(request, "stream", None)
+    if isinstance(exc, PayloadTooLarge) and "header" in str(exc).lower():
+        head = bytes(getattr(stream, "recv_buffer", b"") or b"")
+        line_end = head.find(b"\r\n")
+        if line_end == -1 or line_end >= request.app.config.REQUEST_MAX_HEADER_SIZE:
+            return Problem(414, "the request line is too long")
+        return Problem(431, "the request header fields are too large")
+    if isinstance(exc, ServiceUnavailable) and getattr(stream, "request_body", None):
+        # Sanic would wait for the rest of the body after answering, with no timeout left
+        # (the connection would stay open for as long as the client likes): drop it instead
+        stream.request_body = None  # type: ignore[union-attr]
+        stream.keep_alive = False  # type: ignore[union-attr]
+        return Problem(408, "the request body was not received in time")
+    if isinstance(exc, MethodNotAllowed) and not getattr(exc, "allowed_methods", None):
+        allowed = allowed_methods(request)
+        if allowed:
+            return Problem(
+                405, "method not allowed on this resource", headers={"Allow": ", ".join(allowed)}
+            )
+    return None
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app answers on ``request.path``."""
+    router = request.app.router
+    host = request.headers.getone("host", None)
+    found = []
+    for method in _METHODS:
+        try:
+            router.get(request.path, method, host)
+        except (NotFound, MethodNotAllowed):
+            continue
+        found.append(method)
+    return found
+
 
 async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
     """The app-wide error handler registered for ``Exception``."""
-    problem = to_problem(exc)
+    problem = protocol_problem(request, exc) or to_problem(exc)
     if problem.status_code >= 500 and problem.status_code != 503:
         log.error(
             "unhandled %s on %s %s",

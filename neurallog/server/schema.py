@@ -6,12 +6,10 @@ Each node checks a decoded JSON value and returns the normalised Python value, o
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neurallog.server.problems import Problem
@@ -55,6 +53,8 @@ class Str(Node):
             return None
         if not isinstance(value, str):
             raise _fail(path, "must be a string")
+        if not _unicode(value):
+            raise _fail(path, "must be valid Unicode (no lone surrogates)")
         if self.enum is not None and value not in self.enum:
             raise _fail(path, f"must be one of {', '.join(self.enum)}")
         if not self.min_len <= len(value) <= self.max_len:
@@ -78,7 +78,11 @@ class Str(Node):
 
 @dataclass
 class B64(Node):
-    """Standard base64 with padding, decoded size in ``min_bytes..max_bytes``."""
+    """Standard base64 with padding, decoded size in ``min_bytes..max_bytes``.
+
+    The check is exactly the documented pattern (groups of four, ``=``/``==`` padding only
+    at the end): ``b64decode(validate=True)`` alone also takes ``AAAA====``.
+    """
 
     min_bytes: int = 1
     max_bytes: int = 4096
@@ -87,22 +91,49 @@ class B64(Node):
     def check(self, value: Any, path: str) -> Any:
         if not isinstance(value, str):
             raise _fail(path, "must be a base64 string")
-        if len(value) > (self.max_bytes + 2) // 3 * 4:
-            raise _fail(path, f"must decode to {self.min_bytes}..{self.max_bytes} bytes")
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise _fail(path, "is not valid standard base64 with padding") from None
-        if not self.min_bytes <= len(raw) <= self.max_bytes:
+        if len(value) > (self.max_bytes + 2) // 3 * 4 or not _BASE64.fullmatch(value):
+            raise _fail(
+                path, f"must be standard base64 of {self.min_bytes}..{self.max_bytes} bytes"
+            )
+        size = len(value) // 4 * 3 - value[-2:].count("=")
+        if not self.min_bytes <= size <= self.max_bytes:
             raise _fail(path, f"must decode to {self.min_bytes}..{self.max_bytes} bytes")
         return value
 
     def openapi(self) -> dict[str, Any]:
-        return {
-            "type": "string",
-            "format": "byte",
-            "description": f"base64 of {self.min_bytes}..{self.max_bytes} opaque bytes",
-        }
+        return self._spec(
+            {
+                "type": "string",
+                "minLength": (self.min_bytes + 2) // 3 * 4,
+                "maxLength": (self.max_bytes + 2) // 3 * 4,
+                "pattern": f"^{b64_pattern(self.min_bytes, self.max_bytes)}$",
+                "description": f"standard base64 (with padding) of {self.min_bytes}.."
+                f"{self.max_bytes} opaque bytes",
+            }
+        )
+
+
+_B64_CHAR = "[A-Za-z0-9+/]"
+_COUNTED = 4096  # largest group count written out in a pattern
+_BASE64 = re.compile(f"(?:{_B64_CHAR}{{4}})*(?:{_B64_CHAR}{{2}}==|{_B64_CHAR}{{3}}=)?")
+
+
+def b64_pattern(low: int, high: int) -> str:
+    """The exact regular expression of base64 text that decodes to ``low..high`` bytes.
+
+    ``3g + r`` bytes are ``g`` groups of four, then ``xx==`` (r = 1) or ``xxx=`` (r = 2).
+    A large ``high`` that is a multiple of 3 leaves the upper bound to ``maxLength`` (exact
+    then): test generators give up on counted repeats in the hundreds of thousands.
+    """
+    open_top = high > 3 * _COUNTED and high % 3 == 0
+    assert high <= 3 * _COUNTED or open_top, "a large max_bytes must be a multiple of 3"
+    branches = []
+    for rest, tail in ((0, ""), (1, f"{_B64_CHAR}{{2}}=="), (2, f"{_B64_CHAR}{{3}}=")):
+        first, last = max(0, -(-(low - rest) // 3)), (high - rest) // 3
+        if first <= last:
+            top = "" if open_top else str(last)
+            branches.append(f"(?:{_B64_CHAR}{{4}}){{{first},{top}}}{tail}")
+    return "(?:" + "|".join(branches) + ")"
 
 
 @dataclass
@@ -135,9 +166,26 @@ class Bool(Node):
         return {"type": "boolean"}
 
 
+#: RFC 3339 ``date-time`` (section 5.6): full date, ``T``, full time, ``Z`` or a numeric offset
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?"
+    r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
+)
+TIME_TEXT = (
+    "an RFC 3339 date-time with Z or a numeric offset (at most 40 characters, no leap "
+    "second), whose UTC instant lies in 0001-01-01T00:00:00Z.."
+    "9999-12-31T23:59:59Z"
+)
+
+
 @dataclass
 class Time(Node):
-    """RFC 3339 with a zone; normalised to epoch seconds as a string (``""`` for null)."""
+    """RFC 3339 with a zone; normalised to epoch seconds as a string (``""`` for null).
+
+    Only RFC 3339 (``fromisoformat`` also reads ISO week dates and the basic format); a
+    moment outside what the server can store and render back (years 1..9999 in UTC) is a
+    422, never an ``OverflowError``.
+    """
 
     nullable: bool = True
 
@@ -146,21 +194,43 @@ class Time(Node):
             return ""
         if not isinstance(value, str) or len(value) > 40:
             raise _fail(path, "must be an RFC 3339 time like 2026-11-29T05:00:00Z")
+        found = _RFC3339.fullmatch(value)
+        if found is None:
+            raise _fail(path, "must be an RFC 3339 time like 2026-11-29T05:00:00Z")
+        year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
+        sign, off_h, off_m = found.group(8), found.group(9), found.group(10)
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise _fail(path, "must be an RFC 3339 time like 2026-11-29T05:00:00Z") from None
-        if moment.tzinfo is None:
-            raise _fail(path, "must carry a time zone (use Z for UTC)")
-        return str(int(moment.astimezone(UTC).timestamp()))
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            offset = timedelta(0)
+            if sign is not None:
+                if int(off_h) > 23 or int(off_m) > 59:
+                    raise ValueError("offset out of range")
+                offset = timedelta(hours=int(off_h), minutes=int(off_m))
+                offset = -offset if sign == "-" else offset
+            utc = moment - offset
+        except (ValueError, OverflowError):
+            raise _fail(path, f"must be {TIME_TEXT}") from None
+        return str(int(utc.timestamp()))
 
     def openapi(self) -> dict[str, Any]:
-        return self._spec({"type": "string", "format": "date-time"})
+        return self._spec(
+            {"type": "string", "format": "date-time", "maxLength": 40, "description": TIME_TEXT}
+        )
+
+
+#: the integers of a flat map (KDF parameters): unsigned 32-bit, which every KDF needs
+FLAT_INT_MAX = 2**32 - 1
+_FLAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 @dataclass
 class FlatMap(Node):
-    """A flat object of at most ``max_items`` string/number/bool values."""
+    """A flat object of at most ``max_items`` string, integer or boolean members.
+
+    Integers are in ``0..FLAT_INT_MAX``: an unbounded one was stored and then broke every
+    read of the tenant (the JSON encoder refuses integers over 64 bits). Fractions are
+    refused (no KDF takes one, and a float loses digits on the way back).
+    """
 
     max_items: int = 16
 
@@ -170,20 +240,33 @@ class FlatMap(Node):
         if len(value) > self.max_items:
             raise _fail(path, f"must have at most {self.max_items} members")
         for key, item in value.items():
-            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key):
-                raise _fail(f"{path}.{key}", "member names are 1..64 of A-Za-z0-9_.-")
-            if not isinstance(item, str | int | float | bool) or (
-                isinstance(item, str) and len(item) > 256
-            ):
-                raise _fail(f"{path}.{key}", "must be a string (<= 256), number or bool")
+            if not _FLAT_NAME.fullmatch(key):
+                shown = _join(path, key) if _FIELD_NAME.fullmatch(key) else path
+                raise _fail(shown, "member names are 1..64 of A-Za-z0-9_.-")
+            sub = _join(path, key)
+            if isinstance(item, bool):
+                continue
+            if isinstance(item, int):
+                if not 0 <= item <= FLAT_INT_MAX:
+                    raise _fail(sub, f"integers must be in 0..{FLAT_INT_MAX}")
+            elif isinstance(item, str):
+                if len(item) > 256 or not _unicode(item):
+                    raise _fail(sub, "strings must be valid Unicode of at most 256 characters")
+            else:
+                raise _fail(sub, f"must be a string, an integer in 0..{FLAT_INT_MAX} or a bool")
         return value
 
     def openapi(self) -> dict[str, Any]:
         return {
             "type": "object",
             "maxProperties": self.max_items,
+            "description": f"member names: 1..64 of A-Za-z0-9_.- (pattern ^{_FLAT_NAME.pattern}$)",
             "additionalProperties": {
-                "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+                "oneOf": [
+                    {"type": "string", "maxLength": 256},
+                    {"type": "integer", "minimum": 0, "maximum": FLAT_INT_MAX},
+                    {"type": "boolean"},
+                ]
             },
         }
 
@@ -193,21 +276,48 @@ class Arr(Node):
     item: Node
     min_items: int = 0
     max_items: int = 1000
+    unique: bool = False
 
     def check(self, value: Any, path: str) -> Any:
         if not isinstance(value, list):
             raise _fail(path, "must be an array")
         if not self.min_items <= len(value) <= self.max_items:
             raise _fail(path, f"must have {self.min_items}..{self.max_items} items")
-        return [self.item.check(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        out = [self.item.check(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if self.unique and len({_frozen(v) for v in out}) != len(out):
+            raise _fail(path, "items must be unique")
+        return out
 
     def openapi(self) -> dict[str, Any]:
-        return {
+        spec = {
             "type": "array",
             "items": self.item.openapi(),
             "minItems": self.min_items,
             "maxItems": self.max_items,
         }
+        if self.unique:
+            spec["uniqueItems"] = True
+        return spec
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a checked JSON value (for ``uniqueItems``)."""
+    if isinstance(value, dict):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _unicode(text: str) -> bool:
+    """True unless ``text`` holds a lone surrogate (JSON's ``\\ud800`` decodes to one)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass

@@ -137,7 +137,12 @@ async def query(
     actor: str | None = None,
     outcome: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, filtered; ``cursor`` is an exclusive seq. Scans in bounded chunks."""
+    """Newest first, filtered; ``cursor`` is an exclusive seq. Scans in bounded chunks.
+
+    Nothing is before ``0-0`` (and Redis refuses the exclusive range ``(0-0``).
+    """
+    if cursor == "0-0":
+        return [], None
     key = keyspace.audit(tenant_id)
     top = f"({cursor}" if cursor else "+"
     found: list[dict[str, Any]] = []

@@ -46,7 +46,12 @@ def _seq_time(seq: str) -> str:
 async def read(
     redis: AnyRedis, tenant_id: str, stream_id: str, *, limit: int, before: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; ``before`` is an exclusive seq. Returns (entries, next cursor)."""
+    """Newest first; ``before`` is an exclusive seq. Returns (entries, next cursor).
+
+    Nothing is before ``0-0`` (and Redis refuses the exclusive range ``(0-0``).
+    """
+    if before == "0-0":
+        return [], None
     top = f"({before}" if before else "+"
     rows = stream_rows(
         await redis.xrevrange(

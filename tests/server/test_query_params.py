@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from neurallog.server import models
 from tests.server.helpers import bootstrap_tenant, stream_id
 
 MAX = "18446744073709551615"  # 2**64 - 1, the largest half of a Redis stream id
@@ -29,7 +30,9 @@ async def test_limit_rejects_non_ascii_and_out_of_range(
         _problem(r, "limit")
 
 
-@pytest.mark.parametrize("bad", [f"{MAX}1-0", f"0-{int(MAX) + 1}", "0-0", "00-000"])
+@pytest.mark.parametrize(
+    "bad", [f"{MAX}1-0", f"0-{int(MAX) + 1}", f"0{MAX}-0", "1-", "-1", "1-1-1", "a-1", "+1-1"]
+)
 async def test_seq_cursors_beyond_redis_ids_are_422(
     http: httpx.AsyncClient, redis_url: str, bad: str
 ) -> None:
@@ -39,6 +42,50 @@ async def test_seq_cursors_beyond_redis_ids_are_422(
     )
     _problem(r, "before")
     _problem(await http.get("/api/audit", params={"cursor": bad}, headers=admin.headers), "cursor")
+
+
+@pytest.mark.parametrize("cursor", ["0-0", "00-000", f"{MAX}-0", f"0{int(MAX) // 10}-{MAX}"])
+async def test_every_documented_seq_cursor_is_accepted(
+    http: httpx.AsyncClient, redis_url: str, cursor: str
+) -> None:
+    """The document's pattern is exact: every cursor it allows is a 200 (0-0: empty page)."""
+    spec = (await http.get("/openapi.json")).json()
+    pattern = _params(spec, "/api/audit", "get")["cursor"]["schema"]["pattern"]
+    assert re.search(pattern, cursor)
+    admin = await bootstrap_tenant(http, redis_url)
+    r = await http.get(
+        f"/api/logs/{stream_id()}/entries", params={"before": cursor}, headers=admin.headers
+    )
+    assert r.status_code == 200 and r.json() == {"entries": [], "next": None}, r.text
+    r = await http.get("/api/audit", params={"cursor": cursor}, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    if int(cursor.split("-")[0]) == 0:
+        assert r.json() == {"records": [], "next": None}
+
+
+@pytest.mark.parametrize("name", ["limit", "before"])
+async def test_empty_or_repeated_log_parameters_are_422(
+    http: httpx.AsyncClient, redis_url: str, name: str
+) -> None:
+    admin = await bootstrap_tenant(http, redis_url)
+    path = f"/api/logs/{stream_id()}/entries"
+    _problem(await http.get(f"{path}?{name}=", headers=admin.headers), name)
+    good = "5" if name == "limit" else "1-1"
+    _problem(await http.get(f"{path}?{name}={good}&{name}={good}", headers=admin.headers), name)
+
+
+@pytest.mark.parametrize("name", ["limit", "cursor", "outcome", "action", "actor"])
+async def test_empty_or_repeated_audit_parameters_are_422(
+    http: httpx.AsyncClient, redis_url: str, name: str
+) -> None:
+    admin = await bootstrap_tenant(http, redis_url)
+    _problem(await http.get(f"/api/audit?{name}=", headers=admin.headers), name)
+    good = {"limit": "5", "cursor": "1-1", "outcome": "allowed"}.get(name, "root")
+    r = await http.get(f"/api/audit?{name}={good}&{name}={good}", headers=admin.headers)
+    _problem(r, name)
+    assert (await http.get(f"/api/audit?{name}={good}", headers=admin.headers)).status_code == 200
+    r = await http.get("/api/audit", params={name: "x" * 129}, headers=admin.headers)
+    _problem(r, name)
 
 
 async def test_largest_seq_cursor_is_accepted(http: httpx.AsyncClient, redis_url: str) -> None:
@@ -66,7 +113,7 @@ async def test_openapi_declares_query_and_path_parameters(http: httpx.AsyncClien
         "maximum": 1000,
         "default": 100,
     }
-    assert logs["before"]["schema"]["pattern"] == "^[0-9]{1,20}-[0-9]{1,20}$"
+    assert logs["before"]["schema"]["pattern"] == f"^{models.SEQ}$"
     assert logs["stream_id"]["schema"]["pattern"] == "^[A-Za-z0-9_-]{43}$"
     audit = _params(spec, "/api/audit", "get")
     assert set(audit) == {"action", "actor", "outcome", "limit", "cursor"}

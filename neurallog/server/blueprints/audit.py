@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import models
-from neurallog.server.blueprints import query_limit, query_seq
+from neurallog.server.blueprints import query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import audit
+
+#: the action and actor filters: any text of 1..128 characters (an empty value is a 422)
+FILTER_MAX = 128
+FILTER: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": FILTER_MAX}
 
 
 def blueprint() -> Blueprint:
@@ -30,8 +36,8 @@ def blueprint() -> Blueprint:
         },
         errors=(403, 422),
         params=(
-            query("action", {"type": "string"}, "only records of this action"),
-            query("actor", {"type": "string"}, "only records of this user id"),
+            query("action", FILTER, "only records of this action"),
+            query("actor", FILTER, "only records of this user id"),
             query("outcome", {"type": "string", "enum": ["allowed", "denied"]}),
             query(
                 "limit",
@@ -48,9 +54,11 @@ def blueprint() -> Blueprint:
     @guarded(Rule("audit.read", READERS_OF_AUDIT))
     async def records(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor. ``cursor`` is the ``next`` of the previous page."""
-        limit = query_limit(request.args.get("limit"))
-        cursor = query_seq("cursor", request.args.get("cursor"), models.SEQ)
-        outcome = request.args.get("outcome") or None
+        limit = query_limit(query_arg(request, "limit"))
+        cursor = query_seq("cursor", query_arg(request, "cursor"), models.SEQ)
+        action = query_arg(request, "action", FILTER_MAX)
+        actor = query_arg(request, "actor", FILTER_MAX)
+        outcome = query_arg(request, "outcome")
         if outcome is not None and outcome not in {"allowed", "denied"}:
             raise Problem(422, "outcome: must be allowed or denied", field="outcome")
         # this worker's pending reads and refusals first (other workers' arrive within
@@ -62,8 +70,8 @@ def blueprint() -> Blueprint:
             principal.tenant_id,
             limit=limit,
             cursor=cursor,
-            action=request.args.get("action") or None,
-            actor=request.args.get("actor") or None,
+            action=action,
+            actor=actor,
             outcome=outcome,
         )
         return json({"records": found, "next": following})

@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param, query_limit, query_seq
+from neurallog.server.blueprints import check_param, query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded
@@ -76,8 +76,8 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq."""
         check_param("stream_id", stream_id, models.STREAM_ID)
-        limit = query_limit(request.args.get("limit"))
-        before = query_seq("before", request.args.get("before"), models.SEQ)
+        limit = query_limit(query_arg(request, "limit"))
+        before = query_seq("before", query_arg(request, "before"), models.SEQ)
         entries, following = await logs.read(
             app_ctx(request).redis, principal.tenant_id, stream_id, limit=limit, before=before
         )

@@ -1,0 +1,108 @@
+"""The OpenAPI document states exactly what the server enforces: base64 members (length and
+padding), seq cursors, ``uniqueItems``, percent-encoded path ids."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurallog.server import models
+from neurallog.server.problems import Problem
+from neurallog.server.schema import B64
+from tests.server.helpers import (
+    Credential,
+    add_user,
+    bootstrap_tenant,
+    create_version,
+    new_user_body,
+    opaque,
+)
+
+BOUNDS = [(1, 4096), (32, 4096), (16, 64), (32, 32), (32, 2048), (1, models.ENVELOPE_MAX)]
+
+
+def _accepts(node: B64, value: str) -> bool:
+    try:
+        node.check(value, "x")
+    except Problem:
+        return False
+    return True
+
+
+def _documented(spec: dict[str, Any], value: str) -> bool:
+    return (
+        spec["minLength"] <= len(value) <= spec["maxLength"]
+        and re.search(spec["pattern"].removesuffix("$") + r"\Z", value) is not None
+    )
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=80), text=st.text(alphabet="AQgw+/=0aZ\n", max_size=60))
+def test_base64_check_is_the_documented_schema(low: int, high: int, raw: bytes, text: str) -> None:
+    node = B64(low, high)
+    spec = node.openapi()
+    for value in (base64.b64encode(raw).decode(), text, text + "=", "AAAA" + text):
+        assert _accepts(node, value) == _documented(spec, value), (value, spec)
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+def test_base64_edges(low: int, high: int) -> None:
+    node = B64(low, high)
+    spec = node.openapi()
+    for size in {0, low - 1, low, low + 1, high - 1, high, high + 1}:
+        if size < 0:
+            continue
+        value = base64.b64encode(b"\0" * size).decode()
+        assert _accepts(node, value) == (low <= size <= high) == _documented(spec, value)
+    for odd in ("AAAA====", "AA=A", "A===", "AAAA\n", "", "AAA"):
+        assert not _accepts(node, odd) and not _documented(spec, odd)
+
+
+async def test_empty_base64_members_are_invalid_in_the_document(http: httpx.AsyncClient) -> None:
+    schemas = (await http.get("/openapi.json")).json()["paths"]
+    body = schemas["/api/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    for spec in (
+        body["properties"]["public_key"],
+        body["properties"]["api_key"]["properties"]["slot"],
+    ):
+        assert spec["minLength"] >= 4 and not re.search(spec["pattern"], "")
+    logs = schemas["/api/logs/{stream_id}/entries"]["post"]["requestBody"]["content"]
+    envelope = logs["application/json"]["schema"]["properties"]["entries"]["items"]
+    assert envelope["properties"]["envelope"]["minLength"] == 4
+
+
+async def test_remove_users_must_be_unique(http: httpx.AsyncClient, redis_url: str) -> None:
+    admin = await bootstrap_tenant(http, redis_url)
+    await add_user(http, admin, "eve")
+    await create_version(http, admin, ["root", "eve"])
+    spec = (await http.get("/openapi.json")).json()["paths"]["/api/kek/rotate"]["post"]
+    schema = spec["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["remove_users"]["uniqueItems"] is True
+    body = {
+        "version_id": "11111111-1111-4111-8111-111111111111",
+        "remove_users": ["eve"] * 10_000,
+        "blobs": [{"user_id": "root", "blob": opaque(80)}],
+    }
+    r = await http.post("/api/kek/rotate", json=body, headers=admin.headers)
+    assert r.status_code == 422 and r.json()["field"] == "remove_users", r.text
+    body["remove_users"] = ["eve"]
+    assert (await http.post("/api/kek/rotate", json=body, headers=admin.headers)).status_code == 201
+
+
+async def test_percent_encoded_path_ids_are_decoded(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    admin = await bootstrap_tenant(http, redis_url)
+    body = new_user_body(Credential("acme"), "eve@example", "member")
+    assert (await http.post("/api/users", json=body, headers=admin.headers)).status_code == 201
+    r = await http.get("/api/users/eve%40example", headers=admin.headers)
+    assert r.status_code == 200 and r.json()["user_id"] == "eve@example", r.text
+    r = await http.get("/api/users/eve%2Fexample", headers=admin.headers)
+    assert r.status_code == 422
