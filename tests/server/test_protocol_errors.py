@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from neurallog.server.app import MAX_HEADER_FIELDS
-from tests.server.helpers import LiveServer, bootstrap_tenant, stream_id, version_id
+from tests.server.helpers import LiveServer, bootstrap_tenant, stream_id
 
 
 async def _exchange(
@@ -90,6 +90,11 @@ async def test_too_many_header_fields_are_431(live: LiveServer) -> None:
     assert (await live.http.get("/healthz", headers=dict(list(fields.items())[:50]))).is_success
 
 
+# Fixed ids: random ones would make the parameter ids differ between xdist workers.
+VERSION = "5d1e6b7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
+STREAM = "A" * 43
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
@@ -97,10 +102,10 @@ async def test_too_many_header_fields_are_431(live: LiveServer) -> None:
         ("DELETE", "/api/users/root/disable", "POST"),
         ("PUT", "/api/users/root/keys", "GET, POST"),
         ("GET", "/api/users/root/keys/" + "0" * 32, "DELETE"),
-        ("POST", "/api/kek/blobs/users/root/versions/" + version_id(), "DELETE, GET"),
-        ("DELETE", f"/api/logs/{stream_id()}/entries", "GET, POST"),
-        ("GET", f"/api/logs/{stream_id()}/retention", "PUT"),
-        ("POST", f"/api/logs/{stream_id()}", "DELETE"),
+        ("POST", "/api/kek/blobs/users/root/versions/" + VERSION, "DELETE, GET"),
+        ("DELETE", f"/api/logs/{STREAM}/entries", "GET, POST"),
+        ("GET", f"/api/logs/{STREAM}/retention", "PUT"),
+        ("POST", f"/api/logs/{STREAM}", "DELETE"),
         ("PATCH", "/api/users", "GET, POST"),
         ("GET", "/api/kek/rotate", "POST"),
     ],
