@@ -10,7 +10,6 @@ from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
-from neurallog_tui.widgets.secret import normalise_pasted
 from textual.widgets import Input, Static
 from tui_pilot import admin_app, notifications, paste, shows, store_secret, unlock, wait_until
 from tui_screen import screen_text
@@ -30,6 +29,8 @@ def numbered_lines(mnemonic: str, style: str = "{n}. {w}") -> str:
 
 
 def test_normalise_pasted_keeps_words_drops_numbering() -> None:
+    from neurallog_tui.widgets.secret import normalise_pasted
+
     words = " ".join(f"w{i}" for i in range(24))
     assert normalise_pasted(numbered_lines(words)) == words
     assert normalise_pasted(numbered_lines(words, "{n}) {w}")) == words
