@@ -25,6 +25,7 @@ from neurallog.errors import (
 T = TypeVar("T")
 
 _WORD_POSITION = re.compile(r"^word (\d+) ")
+_QUOTED = re.compile(r"'[^' ]+'|\"[^\" ]+\"")
 
 
 class Failed:
@@ -46,7 +47,7 @@ def describe_mnemonic_error(exc: InvalidMnemonicError) -> str:
     position = _WORD_POSITION.match(message)
     if position:
         return f"word {position.group(1)} is not in the BIP-39 word list (check its spelling)"
-    if "'" in message or '"' in message:  # an unknown shape that might quote a word
+    if _QUOTED.search(message):  # an unknown shape that quotes a word
         return "this is not a valid BIP-39 mnemonic"
     return message
 

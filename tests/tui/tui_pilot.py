@@ -64,7 +64,8 @@ async def cursor_to(pilot: Pilot[Any], table_id: str, key: str) -> None:
     grid = table(pilot, table_id)
     grid.focus()
     target = grid.get_row_index(key)
-    await pilot.press("home")
+    grid.move_cursor(row=0)  # the cursor stays where it was across refreshes
+    await pilot.pause()
     for _ in range(target):
         await pilot.press("down")
     assert grid.cursor_row == target

@@ -223,8 +223,9 @@ class AuditPane(Pane):
             return
         narrow = self.narrow
         broken = self.verdict.first_broken if self.verdict and not self.verdict.intact else None
-        columns = ["time", "actor", "action", "outcome", *(() if narrow else ("status",))]
-        columns.append("target")
+        # narrow: status and target move to the detail pane under the table
+        wide = ("status", "target")
+        columns = ["time", "actor", "action", "outcome", *(() if narrow else wide)]
 
         def cells(rec: AuditRow) -> list[str | Text]:
             when = short_time(rec.time)
@@ -236,8 +237,7 @@ class AuditPane(Pane):
                 rec.actor,
                 rec.action,
                 styled(rec.outcome),
-                *(() if narrow else (rec.status,)),
-                rec.target,
+                *(() if narrow else (rec.status, rec.target)),
             ]
 
         shown = self.rows
