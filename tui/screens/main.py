@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
@@ -58,7 +61,10 @@ class MainScreen(Screen[None]):
     def show_state(self, state: str, refreshed: str | None) -> None:
         """The header's second line: tenant, connection state, time of the last refresh."""
         when = f", refreshed {refreshed}" if refreshed else ""
-        self.sub_title = f"tenant {self.tenant_id} | {state}{when}"
+        if not self.is_attached or not self.query(Header):  # being popped by a lock
+            return
+        with suppress(NoMatches):  # the header is half torn down: nothing to show any more
+            self.sub_title = f"tenant {self.tenant_id} | {state}{when}"
 
     @property
     def active_tab(self) -> str:
