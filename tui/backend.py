@@ -90,10 +90,23 @@ class AuditRow:
     target: str
     outcome: str
     status: str
+    prev_hash: str = ""
+    hash: str = ""
 
     @classmethod
     def of(cls, obj: Any) -> AuditRow:
-        names = ("seq", "time", "actor", "role", "action", "target", "outcome", "status")
+        names = (
+            "seq",
+            "time",
+            "actor",
+            "role",
+            "action",
+            "target",
+            "outcome",
+            "status",
+            "prev_hash",
+            "hash",
+        )
         return cls(*(_text(_get(obj, name)) for name in names))
 
 
@@ -119,22 +132,26 @@ class LogRow:
     time: str
     version_id: str
     data: str
+    kind: str = "text"
+    """``json`` (``data`` is its compact JSON), ``text`` or ``bytes`` (decoded leniently)."""
 
     @classmethod
     def of(cls, obj: Any) -> LogRow:
         data = _get(obj, "data")
         if data is None and not isinstance(obj, Mapping):
             data = obj
+        kind = "text"
         if isinstance(data, bytes | bytearray):
-            data = bytes(data).decode("utf-8", errors="replace")
+            data, kind = bytes(data).decode("utf-8", errors="replace"), "bytes"
         elif not isinstance(data, str):
             import json
 
-            data = json.dumps(data, sort_keys=True, default=str)
+            data, kind = json.dumps(data, sort_keys=True, default=str), "json"
         return cls(
             time=_text(_get(obj, "time") or _get(obj, "timestamp")),
             version_id=_text(_get(obj, "version_id") or _get(obj, "kek_version")),
             data=data,
+            kind=kind,
         )
 
 
@@ -206,7 +223,7 @@ class Backend(Protocol):
     ) -> AuditPage: ...
     async def verify_audit(self) -> AuditVerdict: ...
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage: ...
-    async def write_log(self, name: str, data: str) -> None: ...
+    async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None: ...
 
 
 def fingerprint_of(api_key: str) -> str:

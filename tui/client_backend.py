@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from neurallog.client import AsyncNeuralLogClient, ShareCollector, WeakKdfWarning, weak_kdf_message
 from neurallog.client.logs import DeprecatedVersionWarning
@@ -181,7 +182,7 @@ class ClientBackend:
         notes = tuple(dict.fromkeys(str(w.message) for w in deprecated))
         return LogPage(tuple(LogRow.of(e) for e in page.entries), page.cursor, notes)
 
-    async def write_log(self, name: str, data: str) -> None:
+    async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None:
         await self.client.log(name, data)
 
 

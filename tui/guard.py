@@ -1,19 +1,31 @@
 """Run a backend call and turn any failure into a readable notification.
 
 Workers call :func:`attempt` so that an error from the server or the client appears as a
-toast naming what failed, never as a traceback that tears the screen down.
+toast naming what failed, never as a traceback that tears the screen down. A 401 locks
+the console (the session is over; more calls would only pile up the same error), and
+every call tells the app whether the server answered, for the header's state line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
 from textual.widget import Widget
 
-from neurallog.errors import ApiError, NeuralLogError
+from neurallog.errors import (
+    ApiError,
+    AuthenticationError,
+    InvalidMnemonicError,
+    NeuralLogError,
+    ServiceUnavailableError,
+)
 
 T = TypeVar("T")
+
+_WORD_POSITION = re.compile(r"^word (\d+) ")
+_QUOTED = re.compile(r"'[^' ]+'|\"[^\" ]+\"")
 
 
 class Failed:
@@ -25,8 +37,25 @@ class Failed:
 FAILED = Failed()
 
 
+def describe_mnemonic_error(exc: InvalidMnemonicError) -> str:
+    """The client's mnemonic error without the word itself (or a suggested one).
+
+    The crypto layer names the bad word, which is part of a secret; the screen names its
+    position only.
+    """
+    message = str(exc)
+    position = _WORD_POSITION.match(message)
+    if position:
+        return f"word {position.group(1)} is not in the BIP-39 word list (check its spelling)"
+    if _QUOTED.search(message):  # an unknown shape that quotes a word
+        return "this is not a valid BIP-39 mnemonic"
+    return message
+
+
 def describe(exc: BaseException) -> str:
-    """A one-line human message for ``exc`` (errors never carry secrets by design)."""
+    """A one-line human message for ``exc`` that never repeats a secret."""
+    if isinstance(exc, InvalidMnemonicError):
+        return describe_mnemonic_error(exc)
     if isinstance(exc, ApiError):
         return exc.detail or exc.title or str(exc)
     if isinstance(exc, NeuralLogError):
@@ -34,12 +63,27 @@ def describe(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
+def _record(node: Widget, ok: bool, exc: BaseException | None = None) -> bool:
+    """Tell the app how the call went; True when it was a 401 (the app locks)."""
+    app = node.app
+    record = getattr(app, "record_call", None)
+    if record is not None:
+        record(ok, offline=isinstance(exc, ServiceUnavailableError))
+    if isinstance(exc, AuthenticationError):
+        rejected = getattr(app, "credential_rejected", None)
+        if rejected is not None:
+            rejected(describe(exc))
+            return True
+    return False
+
+
 async def attempt(node: Widget, what: str, call: Awaitable[T]) -> T | Failed:
     """Await ``call``; on failure notify ``what failed: why`` and return :data:`FAILED`."""
     try:
-        return await call
-    except NeuralLogError as exc:
-        node.notify(describe(exc), title=f"{what} failed", severity="error", timeout=8)
-    except Exception as exc:  # a bug or a transport error: still no traceback on screen
-        node.notify(describe(exc), title=f"{what} failed", severity="error", timeout=8)
-    return FAILED
+        result = await call
+    except Exception as exc:  # NeuralLogError, or a bug or transport error: no traceback
+        if not _record(node, False, exc):
+            node.notify(describe(exc), title=f"{what} failed", severity="error", timeout=8)
+        return FAILED
+    _record(node, True)
+    return result

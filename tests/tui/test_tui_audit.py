@@ -47,15 +47,25 @@ async def test_audit_filters_and_verdict(
         await unlock(pilot, tenant.api_key, tenant.mnemonic)
         await pilot.press("3")
         text = await shows(pilot, "Chain intact")
-        await wait_until(pilot, lambda: table(pilot, "audit-table").row_count >= total, "rows")
-        grid = table(pilot, "audit-table")
-        seqs = [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)]
-        # newest first; the server also audits the console's own reads, so there may be more
+        # reads are hidden by default: only the real actions are listed
+        actions = [r.action for r in page.records if not r.action.startswith("reads:")]
+        await wait_until(
+            pilot, lambda: table(pilot, "audit-table").row_count >= len(actions), "rows"
+        )
+        seqs = keys(pilot)
+        assert not [a for a in column(pilot, "action") if a.startswith("reads:")]
+        # newest first; the server also audits the console's own actions
         assert seqs == sorted(seqs, key=lambda q: tuple(int(p) for p in q.split("-")))[::-1]
-        assert {r.seq for r in page.records} <= set(seqs)
-        assert "kek.version.create" in text
+        assert {r.seq for r in page.records if not r.action.startswith("reads:")} <= set(seqs)
+        assert "kek.version.create" in text and "reads hidden (h shows)" in text
 
-        # paging: 2 records a page of the member's (now fixed) records, "m" appends older
+        # "h" shows the server's records of reads, "h" again hides them
+        await pilot.press("h")
+        await wait_until(
+            pilot, lambda: any(a.startswith("reads:") for a in column(pilot, "action")), "reads"
+        )
+
+        # paging over the member's records (reads shown): 2 a page, "m" appends older
         monkeypatch.setattr(audit_pane, "PAGE", 2)
         app.screen.query_one("#filter-actor", Input).value = "ingest"
         await pilot.press("f5")
@@ -66,20 +76,13 @@ async def test_audit_filters_and_verdict(
             await wait_until(
                 pilot, lambda n=before: table(pilot, "audit-table").row_count > n, "more rows"
             )
-        grid = table(pilot, "audit-table")
-        assert [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)] == member_records
+        assert keys(pilot) == member_records
         await pilot.press("m")
         await wait_until(
             pilot, lambda: any("no older" in n[2] for n in notifications(app)), "the end"
         )
         monkeypatch.setattr(audit_pane, "PAGE", 50)
         app.screen.query_one("#filter-actor", Input).value = ""
-
-        # "h" hides the server's records of reads, "h" again shows them
-        await pilot.press("h")
-        grid = table(pilot, "audit-table")
-        shown = [str(grid.get_row_at(i)[3]) for i in range(grid.row_count)]
-        assert shown and not [a for a in shown if a.startswith("reads:")]
         await pilot.press("h")
 
         # filter: only denied records (the member's revoke attempt)
@@ -88,17 +91,31 @@ async def test_audit_filters_and_verdict(
         text = await shows(pilot, "kek.blob.delete")
         assert "ingest" in text and "denied" in text
 
-        # filter by action in the text box (Enter applies)
+        # filters match by prefix (Enter applies); no match says so
         app.screen.query_one("#filter-outcome", Select).clear()
         app.screen.query_one("#filter-action", Input).focus()
-        await pilot.press(*"kek.version.create", "enter")
+        await pilot.press(*"kek.version.", "enter")
         await wait_until(
             pilot,
-            lambda: table(pilot, "audit-table").row_count == 2,  # bootstrap + scheduled
+            lambda: table(pilot, "audit-table").row_count == 2,  # bootstrap's + scheduled
             "2 rows",
         )
+        app.screen.query_one("#filter-action", Input).value = ""
+        app.screen.query_one("#filter-action", Input).focus()
+        await pilot.press(*"nothing.like.this", "enter")
+        await shows(pilot, "No matches among all")
+        app.screen.query_one("#filter-action", Input).value = ""
+        app.screen.query_one("#filter-action", Input).focus()
+        await pilot.press("enter")
 
-        # delete a record behind the server's back: the verdict names the first broken one
+        # the detail pane names the highlighted record in full
+        grid = table(pilot, "audit-table")
+        grid.focus()
+        await pilot.press("home")
+        top = keys(pilot)[0]
+        await shows(pilot, f"record {top}")
+
+        # delete a record behind the server's back: "b" jumps to the first broken one
         redis = aioredis.from_url(tenant.redis_url)
         try:
             await redis.xdel(keyspace.audit("acme"), page.records[-2].seq)
@@ -108,4 +125,24 @@ async def test_audit_filters_and_verdict(
         assert not verdict.intact and verdict.first_broken
         await pilot.press("f5")
         text = await shows(pilot, "CHAIN BROKEN")
-        assert f"at record {verdict.first_broken}" in text
+        assert f"at record {verdict.first_broken}" in text and "b jumps to it" in text
+        await pilot.press("b")
+        await wait_until(
+            pilot,
+            lambda: keys(pilot)[table(pilot, "audit-table").cursor_row] == verdict.first_broken,
+            "the cursor on the broken record",
+        )
+        await shows(pilot, f"record {verdict.first_broken}")
+        assert "BROKEN" in column(pilot, "time")[table(pilot, "audit-table").cursor_row]
+
+
+def keys(pilot: object) -> list[str]:
+    """The seq of every row, top to bottom (rows are keyed by seq)."""
+    grid = table(pilot, "audit-table")  # type: ignore[arg-type]
+    return [str(row.key.value) for row in grid.ordered_rows]
+
+
+def column(pilot: object, label: str) -> list[str]:
+    grid = table(pilot, "audit-table")  # type: ignore[arg-type]
+    index = [str(c.label) for c in grid.ordered_columns].index(label)
+    return [str(grid.get_row_at(i)[index]) for i in range(grid.row_count)]

@@ -16,7 +16,7 @@ from thirdparty import (
     broken_plugin_installed,
     install_thirdparty_plugin,
 )
-from tui_pilot import admin_app, notifications, rows, shows, wait_until
+from tui_pilot import admin_app, notifications, rows, shows, store_secret, wait_until
 from tui_screen import screen_text
 from tui_world import new_bootstrap_token
 
@@ -56,7 +56,7 @@ async def test_phrase_bootstrap_with_thirdparty_plugins(live: object, redis_url:
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, SecretShownDialog), "admin key")
         api_key = app.screen._api_key  # type: ignore[attr-defined]
-        await pilot.press("enter")
+        await store_secret(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the console")
         await rows(pilot, "versions-table", 1)
 

@@ -7,7 +7,7 @@ from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Static
-from tui_pilot import admin_app, notifications, rows, shows, unlock, wait_until
+from tui_pilot import admin_app, notifications, rows, shows, store_secret, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant, new_bootstrap_token
 
@@ -28,7 +28,8 @@ async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         await unlock(pilot, tenant.api_key, tenant.mnemonic)
         await pilot.press("4")
-        await wait_until(pilot, lambda: app.focused is app.screen.query_one("#log-name"), "focus")
+        await wait_until(pilot, lambda: app.focused is app.screen.query_one("#logs-table"), "focus")
+        await pilot.press("slash")
         await pilot.press(*"payments", "enter")
         grid = await rows(pilot, "logs-table", 20)
         assert str(grid.get_row_at(0)[2]) == '{"n": 24}'  # newest first
@@ -120,7 +121,7 @@ async def test_bootstrap_with_quiz(live: object, redis_url: str) -> None:
         assert isinstance(dialog, SecretShownDialog)
         api_key = dialog._api_key
         assert api_key.startswith("nlk1.globex.")
-        await pilot.press("enter")
+        await store_secret(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the console")
         await rows(pilot, "versions-table", 1)
 

@@ -6,6 +6,7 @@ the SVGs under ``__snapshots__``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from neurallog_tui.app import AdminApp
@@ -16,7 +17,9 @@ from tui_fake import API_KEY, PHRASE, FakeConnector
 
 
 def fake_app() -> AdminApp:
-    return AdminApp(FakeConnector(), lock_after=None)
+    return AdminApp(
+        FakeConnector(), lock_after=None, wall_clock=lambda: datetime(2026, 11, 30, 12, 0, 0)
+    )
 
 
 def no_blink(app: Any) -> None:
@@ -60,6 +63,27 @@ def test_connect_screen(snap_compare: Any) -> None:
 
 def test_versions_screen_80x24(snap_compare: Any) -> None:
     assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then())
+
+
+def test_versions_screen_160x48(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=unlocked_then())
+
+
+def test_users_screen_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then("2"))
+
+
+def test_audit_screen_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then("3"))
+
+
+def test_audit_screen_160x48(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=unlocked_then("3"))
+
+
+def test_rotate_dialog_80x24(snap_compare: Any) -> None:
+    keys = ("r", *"quarterly", "enter", "down", "space")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then(*keys))
 
 
 def test_users_screen(snap_compare: Any) -> None:

@@ -7,7 +7,16 @@ from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
 from neurallog_tui.dialogs.prompt import ChoiceDialog
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Select
-from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
+from tui_pilot import (
+    admin_app,
+    cursor_to,
+    notifications,
+    rows,
+    shows,
+    store_secret,
+    unlock,
+    wait_until,
+)
 from tui_screen import screen_text
 from tui_world import Tenant
 
@@ -35,7 +44,7 @@ async def test_enroll_disable_provision_revoke(tenant: Tenant, admin: AsyncNeura
         text = screen_text(app)
         assert "shown ONCE" in text
         assert f"Signing-key fingerprint: {api_key.split('.')[-1]}" in text
-        await pilot.press("enter")
+        await store_secret(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
         await rows(pilot, "users-table", 3)
         async with AsyncNeuralLogClient(tenant.url) as carol:

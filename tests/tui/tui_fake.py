@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from neurallog_tui.backend import (
     AuditPage,
@@ -123,7 +124,7 @@ class FakeBackend:
         entries = tuple(LogRow(f"2026-11-29T05:{i:02d}:00Z", V3, f'{{"n": {i}}}') for i in range(3))
         return LogPage(entries, None)
 
-    async def write_log(self, name: str, data: str) -> None:
+    async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None:
         return None
 
 

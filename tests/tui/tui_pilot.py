@@ -75,3 +75,23 @@ async def cursor_to(pilot: Pilot[Any], table_id: str, key: str) -> None:
 def notifications(app: Any) -> list[tuple[str, str, str]]:
     """(severity, title, message) of every notification raised so far."""
     return [(n.severity, n.title, n.message) for n in app._notifications]
+
+
+async def store_secret(pilot: Pilot[Any]) -> None:
+    """Close a one-time secret dialog the only way it closes: "I have stored it"."""
+    from neurallog_tui.dialogs.enroll import SecretShownDialog
+
+    await pilot.click("#secret-done")
+    await wait_until(
+        pilot, lambda: not isinstance(pilot.app.screen, SecretShownDialog), "the dialog closed"
+    )
+
+
+async def paste(pilot: Pilot[Any], text: str) -> None:
+    """Paste ``text`` into the focused widget, as a terminal's bracketed paste does."""
+    from textual import events
+
+    focused = pilot.app.focused
+    assert focused is not None
+    focused.post_message(events.Paste(text))
+    await pilot.pause()

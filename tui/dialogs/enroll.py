@@ -49,12 +49,27 @@ class EnrollDialog(ModalScreen[tuple[str, str] | None]):
         self.dismiss(None)
 
 
-class SecretShownDialog(ModalScreen[None]):
-    """Shows an API key once, with the signing-key fingerprint the holder should check."""
+class OneTimeSecret:
+    """Marks a screen that shows a secret nobody can show again (an API key, a mnemonic).
+
+    While one is on screen the app asks before quitting and the idle lock waits.
+    """
+
+    @property
+    def holds_one_time_secret(self) -> bool:
+        return True
+
+
+class SecretShownDialog(OneTimeSecret, ModalScreen[None]):
+    """Shows an API key once, with the signing-key fingerprint the holder should check.
+
+    Only the "I have stored it" button closes it: Escape and Enter do not, so a reflex
+    key press cannot throw the key away.
+    """
 
     BINDINGS = [
         Binding("c", "copy", "Copy key", id="secret.copy"),
-        Binding("escape,enter", "close", "Done", id="secret.close"),
+        Binding("escape", "refuse_close", "Close?", show=False, id="secret.escape"),
     ]
 
     def __init__(self, title: str, api_key: str, fingerprint: str, note: str = "") -> None:
@@ -71,22 +86,37 @@ class SecretShownDialog(ModalScreen[None]):
             yield Label(self._title, classes="dialog-title")
             yield Static(
                 "This API key is shown ONCE. Copy it now (c copies via the terminal) and"
-                " hand it over safely; the server cannot show it again.",
+                " store it safely; the server cannot show it again.",
                 classes="warning",
             )
             yield Static(self._api_key, id="secret-value", classes="secret")
             yield Static(f"Signing-key fingerprint: {self._fingerprint}", id="secret-fpr")
             if self._note:
                 yield Static(self._note, classes="hint")
-            yield Button("Done (enter)", variant="primary", id="secret-done")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Copy (c)", variant="primary", id="secret-copy")
+                yield Button("I have stored it", variant="warning", id="secret-done")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#secret-copy", Button).focus()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_close()
+        event.stop()
+        if event.button.id == "secret-copy":
+            self.action_copy()
+        elif event.button.id == "secret-done":
+            self.action_close()
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self._api_key)
         self.notify("copied (if your terminal supports OSC 52)")
+
+    def action_refuse_close(self) -> None:
+        self.notify(
+            'The key cannot be shown again: press "I have stored it" once it is stored.',
+            severity="warning",
+        )
 
     def action_close(self) -> None:
         self._api_key = ""

@@ -18,15 +18,23 @@ class PromptDialog(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def __init__(
-        self, title: str, placeholder: str = "", *, required: bool = True, max_length: int = 500
+        self,
+        title: str,
+        placeholder: str = "",
+        *,
+        required: bool = True,
+        max_length: int = 500,
+        note: str = "",
     ) -> None:
         super().__init__()
-        self._title, self._placeholder = title, placeholder
+        self._title, self._placeholder, self._note = title, placeholder, note
         self._required, self._max_length = required, max_length
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self._title, classes="dialog-title")
+            if self._note:
+                yield Static(self._note, classes="hint", id="prompt-note")
             yield Input(placeholder=self._placeholder, max_length=self._max_length, id="prompt")
             yield Static("Enter to submit, Escape to cancel", classes="hint")
         yield Footer()

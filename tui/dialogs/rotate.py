@@ -5,11 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
+
+
+class CheckList(SelectionList[str]):
+    """A SelectionList drawing ``[x]`` / ``[ ]``: the state must not depend on colour."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        segments = list(line)
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return line
+        if len(segments) < 3:
+            return line
+        mark = "x" if selection.value in self.selected else " "
+        style = segments[3].style if len(segments) > 3 else None
+        glyphs = [Segment(c, style) for c in ("[", mark, "]")]
+        return Strip([*glyphs, *segments[3:]], line.cell_length)
 
 
 @dataclass(frozen=True)
@@ -34,8 +55,12 @@ class RotateDialog(ModalScreen[RotatePlan | None]):
         with Vertical(classes="dialog", id="rotate-dialog"):
             yield Label("Rotate the KEK", classes="dialog-title")
             yield Input(placeholder="reason (required)", max_length=500, id="rotate-reason")
-            yield Static("Users to remove (space toggles):", classes="hint")
-            yield SelectionList[str](*((u, u) for u in self._users), id="rotate-remove")
+            yield Static(
+                "Users to remove: [x] removed (blobs and API keys deleted), [ ] kept."
+                " Space toggles.",
+                classes="hint",
+            )
+            yield CheckList(*((u, u) for u in self._users), id="rotate-remove")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rotate (ctrl+s)", variant="warning", id="rotate-go")
                 yield Button("Cancel (esc)", id="rotate-cancel")

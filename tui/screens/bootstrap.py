@@ -156,7 +156,24 @@ class BootstrapScreen(Screen[None]):
             else:
                 self._check_quiz()
 
-    def action_back(self) -> None:
+    @property
+    def holds_one_time_secret(self) -> bool:
+        """The mnemonic (or the quiz about it) is on screen: leaving would lose it."""
+        return self.query_one(ContentSwitcher).current in ("step-words", "step-quiz")
+
+    @work(exclusive=True, group="bootstrap-back")
+    async def action_back(self) -> None:
+        if self.holds_one_time_secret:
+            from ..dialogs.confirm import ConfirmDialog
+
+            body = (
+                "The mnemonic was shown once and the token is not redeemed yet. Leaving"
+                " throws away the words (and any you typed); you would start over."
+            )
+            if not await self.app.push_screen_wait(
+                ConfirmDialog("Abandon this mnemonic?", body, "Abandon")
+            ):
+                return
         self._words = []
         self.dismiss(None)
 

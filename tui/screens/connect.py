@@ -26,9 +26,12 @@ class ConnectScreen(Screen[None]):
         Binding("ctrl+s", "shares", "Shares", id="connect.shares"),
     ]
 
-    def __init__(self, connector: Connector, *, tenant: str | None, locked: bool) -> None:
+    def __init__(
+        self, connector: Connector, *, tenant: str | None, locked: bool, notice: str = ""
+    ) -> None:
         super().__init__()
         self._connector, self._tenant, self._locked = connector, tenant, locked
+        self._notice = notice or "Locked after inactivity: keys were dropped."
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -37,7 +40,7 @@ class ConnectScreen(Screen[None]):
             target = f" (tenant {self._tenant})" if self._tenant else ""
             yield Static(f"Server: {self._connector.base_url}{target}", id="server")
             if self._locked:
-                yield Static("Locked after inactivity: keys were dropped.", classes="warning")
+                yield Static(self._notice, classes="warning")
             yield SecretField("API key (nlk1...)", id="api-key")
             yield SecretField("recovery phrase or 24-word mnemonic", id="secret")
             with Horizontal(classes="form-buttons"):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from ..commands import Command, help_text
+from ..dialogs.help import HelpDialog
 from ..messages import DataChanged
 from ..widgets.audit import AuditPane
 from ..widgets.drill import DrillPane
@@ -15,7 +20,7 @@ from ..widgets.pane import Pane
 from ..widgets.users import UsersPane
 from ..widgets.versions import VersionsPane
 
-FOCUS_INPUT_FIRST = ("logs", "drill")
+FOCUS_INPUT_FIRST = ("drill",)
 
 TABS = (
     ("versions", "1 Versions"),
@@ -33,6 +38,7 @@ class MainScreen(Screen[None]):
             for i, (tab, label) in enumerate(TABS, start=1)
         ),
         Binding("escape", "focus_table", "Leave input", show=False, id="main.escape"),
+        Binding("question_mark,f1", "tab_help", "Help", id="main.help", key_display="?"),
     ]
 
     def __init__(self, tenant_id: str, *, warning: str = "") -> None:
@@ -52,12 +58,35 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"tenant {self.tenant_id}"
+        self.show_state("connecting", None)
         self.focus_table("versions")
+
+    def show_state(self, state: str, refreshed: str | None) -> None:
+        """The header's second line: tenant, connection state, time of the last refresh."""
+        when = f", refreshed {refreshed}" if refreshed else ""
+        if not self.is_attached or not self.query(Header):  # being popped by a lock
+            return
+        with suppress(NoMatches):  # the header is half torn down: nothing to show any more
+            self.sub_title = f"tenant {self.tenant_id} | {state}{when}"
+
+    @property
+    def active_tab(self) -> str:
+        return str(self.query_one(TabbedContent).active)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.focus_table(tab)
+
+    def action_tab_help(self) -> None:
+        tab = self.active_tab
+        label = dict(TABS).get(tab, tab)
+        self.app.push_screen(HelpDialog(f"Help: {label[2:]}", help_text(tab)))
+
+    async def run_command(self, command: Command) -> None:
+        """Run a palette command: switch to its tab, then run the pane's action."""
+        self.action_show_tab(command.tab)
+        pane = self.query_one(f"#{command.tab}", TabPane).query_one(Pane)
+        await pane.run_action(command.action)
 
     def focus_table(self, tab: str) -> None:
         """Focus what the tab is for: its table, or its first input where typing comes first."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,16 +12,43 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Input, Static
 
+from ..backend import LogRow
+from ..dialogs.entry import EntryDialog
 from ..dialogs.prompt import PromptDialog
 from ..format import short_id, short_time
 from ..guard import Failed, attempt
-from ..widgets.pane import Pane
+from ..widgets.pane import Pane, refill
 
 PAGE = 20
+EMPTY_HINT = (
+    "no entries under this name for the versions you hold; log names are exact"
+    " (case, spaces and punctuation count)"
+)
+WRITE_RULE = (
+    "Text that starts with { or [ and is valid JSON is stored as JSON (an object or a"
+    " list); anything else is stored as a string."
+)
+
+
+def parse_entry(text: str) -> str | dict[str, Any] | list[Any]:
+    """What ``w`` writes: a JSON object or list when the text is one, else the text."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return text
+        if isinstance(value, dict | list):
+            return value
+    return text
 
 
 class LogsPane(Pane):
-    """Names never reach the server in clear, so they are typed (and remembered here)."""
+    """Names never reach the server in clear, so they are typed (and remembered here).
+
+    The table has the focus (so ``/``, ``w``, ``[`` and ``]`` work); ``/`` moves to the
+    name box, and Enter on an entry shows it in full.
+    """
 
     BINDINGS = [
         Binding("slash", "pick", "Log name", id="logs.pick", key_display="/"),
@@ -32,14 +62,15 @@ class LogsPane(Pane):
         self.names: list[str] = []
         self.cursors: list[str | None] = [None]
         self.next_cursor: str | None = None
+        self.entries: list[LogRow] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="logs-bar"):
-            yield Input(placeholder="log name, then Enter", id="log-name")
-        yield Static("Type a log name to read it.", id="logs-summary", classes="summary")
-        table: DataTable[object] = DataTable(id="logs-table", cursor_type="row")
-        table.add_columns("time", "version", "data")
-        yield table
+            yield Input(placeholder="log name (exact), then Enter", id="log-name")
+        yield Static(
+            "Press / and type a log name to read it.", id="logs-summary", classes="summary"
+        )
+        yield DataTable(id="logs-table", cursor_type="row")
 
     @property
     def log_name(self) -> str:
@@ -75,33 +106,65 @@ class LogsPane(Pane):
         if self.log_name:
             self._fetch()
 
+    def redraw(self) -> None:
+        narrow = self.narrow
+
+        def cells(entry: LogRow) -> list[str]:
+            when = short_time(entry.time)
+            return [when[5:] if narrow else when, short_id(entry.version_id), entry.data]
+
+        rows = ((str(i), cells(e)) for i, e in enumerate(self.entries))
+        refill(self.query_one(DataTable), ["time", "version", "data"], rows)
+
     @work(exclusive=True, group="logs-fetch")
     async def _fetch(self) -> None:
         name, cursor = self.log_name, self.cursors[-1]
         page = await attempt(self, f"Reading {name!r}", self.backend.logs(name, PAGE, cursor))
         if isinstance(page, Failed):
             return
-        table = self.query_one(DataTable)
-        table.clear()
-        for entry in page.entries:
-            table.add_row(short_time(entry.time), short_id(entry.version_id), entry.data)
+        self.entries = list(page.entries)
+        self.query_one(DataTable).clear()
+        self.redraw()
         self.next_cursor = page.next
         for note in page.warnings:
             self.notify(note, title="Warning", severity="warning", timeout=10)
+        summary = self.query_one("#logs-summary", Static)
+        if not page.entries and len(self.cursors) == 1:
+            summary.update(f"{name}: {EMPTY_HINT}")
+            return
         more = "  (] older)" if page.next else ""
-        self.query_one("#logs-summary", Static).update(
-            f"{name}: page {len(self.cursors)}, {len(page.entries)} entries{more}"
+        summary.update(
+            f"{name}: page {len(self.cursors)}, {len(page.entries)} entries; enter shows one{more}"
         )
+
+    def action_show(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.entries or not table.row_count:
+            return
+        self.app.push_screen(EntryDialog(self.log_name, self.entries[table.cursor_row]))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_show()
 
     @work(exclusive=True, group="logs-write")
     async def action_write(self) -> None:
         if not self.log_name:
-            self.notify("type a log name first", severity="warning")
+            self.notify("type a log name first (/)", severity="warning")
             return
-        text = await self.app.push_screen_wait(PromptDialog(f"Write to {self.log_name!r}", "text"))
+        text = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Write to {self.log_name!r}",
+                'text, or JSON such as {"user": "x"}',
+                note=WRITE_RULE,
+                max_length=10_000,
+            )
+        )
         if not text:
             return
-        done = await attempt(self, "Writing", self.backend.write_log(self.log_name, text))
+        data = parse_entry(text)
+        done = await attempt(self, "Writing", self.backend.write_log(self.log_name, data))
         if not isinstance(done, Failed):
+            self.notify(f"written as {'text' if isinstance(data, str) else 'JSON'}")
             self.cursors = [None]
             self._fetch()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +18,7 @@ from ..dialogs.enroll import EnrollDialog, SecretShownDialog
 from ..dialogs.prompt import ChoiceDialog
 from ..format import short_id, short_time, styled
 from ..guard import Failed, attempt
-from ..widgets.pane import Pane
+from ..widgets.pane import Pane, refill
 
 
 def held_text(held: list[str], shown: int = 3) -> str:
@@ -44,9 +45,7 @@ class UsersPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("Loading users...", id="users-summary", classes="summary")
-        table: DataTable[object] = DataTable(id="users-table", cursor_type="row")
-        table.add_columns("user", "role", "state", "versions held", "created")
-        yield table
+        yield DataTable(id="users-table", cursor_type="row")
 
     def action_reload(self) -> None:
         self.reload()
@@ -66,20 +65,30 @@ class UsersPane(Pane):
         users, versions = await asyncio.gather(self.backend.users(), self.backend.versions())
         return users, versions
 
+    def redraw(self) -> None:
+        self._show()
+
     def _show(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
+        """Your own row is marked; below 100 columns the creation time is dropped."""
+        narrow = self.narrow
         order = {v.id: i for i, v in enumerate(self.versions)}
-        for user in self.rows:
+        me = self.backend.user_id
+        columns = ["user", "role", "state", "versions held", *(() if narrow else ("created",))]
+
+        def cells(user: UserRow) -> list[str | Text]:
             held = sorted(user.versions, key=lambda v: order.get(v, -1), reverse=True)
-            table.add_row(
-                user.user_id,
+            name = Text(user.user_id)
+            if user.user_id == me:
+                name.append(" (you)", style="bold")
+            return [
+                name,
                 user.role,
                 styled(user.state),
-                held_text(held),
-                short_time(user.created_at),
-                key=user.user_id,
-            )
+                held_text(held, 2 if narrow else 3),
+                *(() if narrow else (short_time(user.created_at),)),
+            ]
+
+        refill(self.query_one(DataTable), columns, ((u.user_id, cells(u)) for u in self.rows))
         active = sum(1 for u in self.rows if u.state == "active")
         self.query_one("#users-summary", Static).update(
             f"{len(self.rows)} user(s), {active} active"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +20,7 @@ from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
 from ..format import TRANSITIONS, coverage, short_id, short_time, styled
 from ..guard import FAILED, Failed, attempt
-from ..widgets.pane import Pane
+from ..widgets.pane import Pane, refill
 
 
 def rotation_consequences(plan: RotatePlan, active: VersionRow | None, readers: list[str]) -> str:
@@ -58,9 +59,7 @@ class VersionsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("Loading versions...", id="versions-summary", classes="summary")
-        table: DataTable[object] = DataTable(id="versions-table", cursor_type="row")
-        table.add_columns("id", "status", "created", "by", "users", "reason")
-        yield table
+        yield DataTable(id="versions-table", cursor_type="row")
         yield Static("", id="versions-detail", classes="detail")
 
     def action_reload(self) -> None:
@@ -82,19 +81,26 @@ class VersionsPane(Pane):
         versions, users = await asyncio.gather(self.backend.versions(), self.backend.users())
         return versions, users
 
+    def redraw(self) -> None:
+        self._show()
+
     def _show(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for row in reversed(self.rows):  # newest first
-            table.add_row(
+        """Newest first; below 100 columns "by" moves to the detail line, dates lose times."""
+        narrow = self.narrow
+        columns = ["id", "status", "created", *(() if narrow else ("by",)), "users", "reason"]
+
+        def cells(row: VersionRow) -> list[str | Text]:
+            created = short_time(row.created_at)
+            return [
                 short_id(row.id),
                 styled(row.status),
-                short_time(row.created_at),
-                row.created_by,
+                created[:10] if narrow else created,
+                *(() if narrow else (row.created_by,)),
                 coverage(row.id, self.users),
                 row.reason,
-                key=row.id,
-            )
+            ]
+
+        refill(self.query_one(DataTable), columns, ((r.id, cells(r)) for r in reversed(self.rows)))
         active = self.active
         summary = f"{len(self.rows)} version(s); active: {active.id if active else 'none'}"
         self.query_one("#versions-summary", Static).update(summary)
@@ -114,7 +120,7 @@ class VersionsPane(Pane):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         row = self.selected
         if row is not None:
-            text = f"{row.id}  {row.status}  by {row.created_by}  blobs {row.blob_count}"
+            text = f"{row.id} {row.status} by {row.created_by}, {row.blob_count} blob(s)"
             self.query_one("#versions-detail", Static).update(text)
 
     @work(exclusive=True, group="versions-act")

@@ -1,0 +1,59 @@
+"""Logs pane against a live server: focus, the empty-name hint, the entry detail, and
+``w`` writing JSON as JSON."""
+
+from __future__ import annotations
+
+from neurallog_tui.dialogs.entry import EntryDialog
+from neurallog_tui.dialogs.prompt import PromptDialog
+from neurallog_tui.screens.main import MainScreen
+from textual.widgets import Input, Static
+from tui_pilot import admin_app, rows, shows, unlock, wait_until
+from tui_world import Tenant
+
+from neurallog.client import AsyncNeuralLogClient
+
+
+async def test_logs_focus_hint_detail_and_json_write(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    long = {"event": "payment", "note": "x" * 120, "amount": 42}
+    await admin.log("payments", long)
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("4")
+        name = app.screen.query_one("#log-name", Input)
+        await wait_until(pilot, lambda: app.focused is not name, "focus off the name box")
+        # "/" moves to the name box instead of being typed into it
+        await pilot.press("slash")
+        assert app.focused is name and name.value == ""
+        await pilot.press(*"Payments", "enter")
+        await shows(pilot, "no entries under this name for the versions you hold")
+        summary = app.screen.query_one("#logs-summary", Static)
+        assert "log names are exact" in str(summary.render())
+
+        await pilot.press("slash")
+        name.value = ""
+        await pilot.press(*"payments", "enter")
+        await rows(pilot, "logs-table", 1)
+        # the whole entry, pretty-printed, in a detail view
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, EntryDialog), "the detail")
+        text = await shows(pilot, '"amount": 42,')
+        assert '"amount": 42,' in text and '  "event": "payment",' in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+
+        # w: valid JSON object is stored as JSON, with the rule shown in the dialog
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog), "the prompt")
+        await shows(pilot, "valid JSON is stored as JSON")
+        await pilot.press(*'{"user": "x", "n": 1}', "enter")
+        await rows(pilot, "logs-table", 2)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog), "the prompt")
+        await pilot.press(*"{not json", "enter")
+        await rows(pilot, "logs-table", 3)
+
+    page = await admin.get_logs("payments", limit=10)
+    assert [e.data for e in page.entries][:2] == ["{not json", {"user": "x", "n": 1}]
