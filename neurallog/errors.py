@@ -45,7 +45,17 @@ class DecryptionError(CryptoError):
 
 
 class InvalidMnemonicError(CryptoError, ValueError):
-    """A BIP-39 mnemonic has a word outside the list, a wrong length or a bad checksum."""
+    """A BIP-39 mnemonic has a word outside the list, a wrong length or a bad checksum.
+
+    The message names a bad word by its position only: the word is part of a secret and
+    messages end up in logs. ``position`` and ``suggestion`` (a close list word, or "")
+    are there for an interactive prompt that chooses to offer the fix on screen.
+    """
+
+    def __init__(self, message: str, *, position: int = 0, suggestion: str = "") -> None:
+        super().__init__(message)
+        self.position = position
+        self.suggestion = suggestion
 
 
 class WrongRecoveryPhraseError(CryptoError):

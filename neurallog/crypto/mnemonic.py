@@ -89,10 +89,10 @@ def mnemonic_to_entropy(mnemonic: str) -> bytes:
     value = 0
     for position, word in enumerate(words, start=1):
         if word not in index:
-            hint = _suggest(word)
-            extra = f" (did you mean {hint!r}?)" if hint else ""
             raise InvalidMnemonicError(
-                f"word {position} {word!r} is not in the BIP-39 English word list{extra}"
+                f"word {position} is not in the BIP-39 English word list (check its spelling)",
+                position=position,
+                suggestion=_suggest(word),
             )
         value = (value << 11) | index[word]
     total_bits = len(words) * 11

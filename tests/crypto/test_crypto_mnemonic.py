@@ -29,15 +29,19 @@ def test_generate_default_is_24_words_and_random() -> None:
     assert generate_mnemonic() != generate_mnemonic()
 
 
-def test_bad_word_is_named_with_suggestion() -> None:
-    with pytest.raises(InvalidMnemonicError, match=r"word 3 'thnak'.*did you mean 'thank'"):
+def test_bad_word_is_named_by_position_with_a_suggestion_outside_the_message() -> None:
+    with pytest.raises(InvalidMnemonicError, match=r"word 3 is not in the BIP-39") as e:
         validate_mnemonic(VALID.replace("thank", "thnak", 1))
+    # The message goes to logs: it names no word of the secret, not even the suggestion.
+    assert "thnak" not in str(e.value) and "thank" not in str(e.value)
+    assert "thnak" not in repr(e.value) and "thank" not in repr(e.value)
+    assert (e.value.position, e.value.suggestion) == (3, "thank")
 
 
 def test_bad_word_without_close_match() -> None:
-    with pytest.raises(InvalidMnemonicError, match=r"word 1 'qqqqqq' is not in the BIP-39") as e:
+    with pytest.raises(InvalidMnemonicError, match=r"word 1 is not in the BIP-39") as e:
         validate_mnemonic("qqqqqq " + " ".join(VALID.split()[1:]))
-    assert "did you mean" not in str(e.value)
+    assert "qqqqqq" not in str(e.value) and e.value.suggestion == ""
 
 
 def test_wrong_word_count() -> None:
