@@ -115,6 +115,20 @@ class ClientBackend:
         await probe.close()
         return True, ""
 
+    async def check_shares(self, shares: ShareCollector, passphrase: str) -> tuple[bool, str]:
+        """The drill with shares: a throw-away client recombines them and checks the tenant."""
+        probe = AsyncNeuralLogClient(self._base_url)
+        try:
+            await probe.authenticate_with_api_key(self._api_key)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", WeakKdfWarning)
+                await probe.initialize_with_shares(shares, passphrase)
+        except WrongRecoveryPhraseError as exc:
+            return False, str(exc)
+        finally:
+            await probe.close()
+        return True, ""
+
     async def lock(self) -> None:
         client, self._client, self._api_key = self._client, None, ""
         if client is not None:

@@ -9,7 +9,7 @@ from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
 from neurallog_tui.screens.shares import ShareUnlockScreen
 from textual.widgets import Input
-from tui_pilot import admin_app, rows, shows, wait_until
+from tui_pilot import admin_app, rows, shows, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import new_bootstrap_token
 
@@ -93,3 +93,46 @@ async def test_wrong_passphrase_is_refused(live: Any, redis_url: str) -> None:
         app.screen.query_one("#shares-passphrase-input", Input).value = "vault"
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the console")
+
+
+async def test_recovery_drill_with_shares(live: Any, redis_url: str) -> None:
+    """The drill takes shares one holder after another and says whether they recover the
+    tenant; a set from another tenant fails; nothing of a share stays on screen."""
+    token = await new_bootstrap_token(redis_url, "acme")
+    async with AsyncNeuralLogClient(live.url) as client:
+        result = await client.bootstrap_tenant(token, share_scheme=ShareScheme(((2, 3),)))
+    other_token = await new_bootstrap_token(redis_url, "globex")
+    async with AsyncNeuralLogClient(live.url) as client:
+        other = await client.bootstrap_tenant(other_token, share_scheme=ShareScheme())
+    assert result.shares is not None and other.shares is not None
+    assert result.mnemonic is not None
+    (group,) = result.shares
+
+    async def drill_share(pilot: Any, share: str) -> None:
+        field = pilot.app.screen.query_one("#drill-share-input", Input)
+        field.focus()
+        field.value = share
+        await pilot.press("enter")
+        await pilot.pause()
+
+    app = admin_app(live.url)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock(pilot, result.api_key, result.mnemonic)
+        await pilot.press("5")
+        await drill_share(pilot, other.shares[0][0])
+        await drill_share(pilot, other.shares[0][1])
+        await shows(pilot, "Accepted: 2 of 2 shares. Enough")
+        app.screen.query_one("#drill-share-passphrase-input", Input).focus()
+        await pilot.press("enter")
+        await shows(pilot, "FAIL: these shares do not recover tenant acme")
+
+        await drill_share(pilot, group[1])
+        text = await shows(pilot, "Accepted: 1 of 2 shares. Next holder.")
+        assert app.screen.query_one("#drill-share-input", Input).value == ""
+        for share in group:
+            assert share.split()[5] not in text.split()
+        await drill_share(pilot, group[2])
+        app.screen.query_one("#drill-check-shares").focus()
+        await pilot.press("enter")
+        await shows(pilot, "PASS: these shares recover tenant acme's mnemonic")
+        assert "No shares entered yet." in screen_text(app)

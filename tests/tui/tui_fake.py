@@ -72,6 +72,9 @@ class FakeBackend:
             return True, ""
         return False, "recovery phrase does not match this tenant"
 
+    async def check_shares(self, shares: Any, passphrase: str) -> tuple[bool, str]:
+        return False, "the fake tenant was made with a phrase: no shares"
+
     async def lock(self) -> None:
         return None
 

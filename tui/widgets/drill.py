@@ -1,10 +1,17 @@
-"""Recovery drill: check a phrase or mnemonic against the tenant, changing nothing."""
+"""Recovery drill: check a phrase, a mnemonic or SLIP-39 shares against the tenant.
+
+Nothing changes on the server. Shares are typed one holder after another, each field
+emptied as soon as its share is accepted, as on the shares unlock screen.
+"""
 
 from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, Static
+
+from neurallog.client import ShareCollector
+from neurallog.errors import ShareError
 
 from ..guard import describe
 from ..widgets.pane import Pane
@@ -32,6 +39,15 @@ class DrillPane(Pane):
         yield Static("", id="drill-error", classes="error")
         yield Button("Check (enter)", variant="primary", id="drill-check")
         yield Static("", id="drill-result")
+        yield Label("Or with recovery shares (mnemonic tenants)", classes="form-title")
+        yield SecretField("share (SLIP-39 words), enter after each", id="drill-share")
+        yield Static("No shares entered yet.", id="drill-shares-progress")
+        yield SecretField("SLIP-39 passphrase (empty if none)", id="drill-share-passphrase")
+        yield Button("Check shares", id="drill-check-shares")
+        yield Static("", id="drill-shares-result")
+
+    def on_mount(self) -> None:
+        self._collector = ShareCollector()
 
     @property
     def kind(self) -> str:
@@ -41,12 +57,67 @@ class DrillPane(Pane):
     def reload(self) -> None:
         self.query_one("#drill-secret-input", Input).placeholder = f"the tenant's {self.kind}"
 
-    def on_input_submitted(self, event: object) -> None:
-        self._check()
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "drill-share-input":
+            self._add_share()
+        elif event.input.id == "drill-share-passphrase-input":
+            self._check_shares()
+        else:
+            self._check()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "drill-check":
             self._check()
+        elif event.button.id == "drill-check-shares":
+            self._check_shares()
+
+    def _add_share(self) -> None:
+        field = self.query_one("#drill-share", SecretField)
+        result = self.query_one("#drill-shares-result", Static)
+        if not field.value.strip():
+            return
+        try:
+            progress = self._collector.add(field.value)
+        except ShareError as exc:  # positions and numbers only, never words
+            result.set_classes("error")
+            result.update(f"Share refused: {exc}")
+            field.clear()
+            return
+        field.clear()
+        result.update("")
+        self.query_one("#drill-shares-progress", Static).update(
+            f"Accepted: {progress.describe()}."
+            + (" Enough: check them." if progress.complete else " Next holder.")
+        )
+        if progress.complete:
+            self.query_one("#drill-share-passphrase", SecretField).focus_input()
+
+    @work(exclusive=True, group="drill")
+    async def _check_shares(self) -> None:
+        result = self.query_one("#drill-shares-result", Static)
+        progress = self._collector.progress()
+        if not progress.complete:
+            result.set_classes("error")
+            result.update(f"Not enough shares yet: {progress.describe()}.")
+            return
+        passphrase_field = self.query_one("#drill-share-passphrase", SecretField)
+        result.set_classes("")
+        result.update("Combining the shares and checking them...")
+        try:
+            ok, why = await self.backend.check_shares(self._collector, passphrase_field.value)
+        except Exception as exc:
+            ok, why = False, describe(exc)
+        self._collector.clear()
+        passphrase_field.clear()
+        self.query_one("#drill-shares-progress", Static).update("No shares entered yet.")
+        result.set_class(not ok, "error")
+        result.set_class(ok, "ok")
+        tenant = self.backend.tenant_id
+        result.update(
+            f"PASS: these shares recover tenant {tenant}'s mnemonic."
+            if ok
+            else f"FAIL: these shares do not recover tenant {tenant}: {why}"
+        )
 
     def action_check(self) -> None:
         self._check()
