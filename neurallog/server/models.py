@@ -174,6 +174,8 @@ KEY = _doc(
     },
     "Key",
 )
+# Every member is always present except ``revoked_with``, which only a revocation answers.
+KEY["required"] = [name for name in KEY["properties"] if name != "revoked_with"]
 VERSION = _doc(
     {
         "id": _s(),
