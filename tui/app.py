@@ -7,7 +7,6 @@ back to the unlock screen; a 401 from the server does the same at once.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -158,16 +157,16 @@ class AdminApp(App[None]):
         self.exit()
 
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-
-
 def run(
     url: str | None = None, *, tenant: str | None = None, lock_after: float | None = None
 ) -> None:
-    """Run the console against ``url`` (else ``NEURALLOG_URL``, else the local default)."""
+    """Run the console against ``url`` (else ``NEURALLOG_URL``, else the local server's
+    address from ``NEURALLOG_HOST``/``NEURALLOG_PORT``, as ``neurallog serve`` uses them)."""
+    from neurallog.client import default_server_url
+
     from .client_backend import ClientConnector
 
-    base_url = url or os.environ.get("NEURALLOG_URL") or DEFAULT_URL
+    base_url = url or default_server_url()
     app = AdminApp(
         ClientConnector(base_url),
         tenant=tenant,

@@ -11,7 +11,13 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from neurallog.client import AsyncNeuralLogClient, ShareCollector, WeakKdfWarning, weak_kdf_message
+from neurallog.client import (
+    AsyncNeuralLogClient,
+    ShareCollector,
+    WeakKdfWarning,
+    bootstrap_token_tenant,
+    weak_kdf_message,
+)
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
 from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
@@ -222,6 +228,16 @@ class ClientConnector:
             await client.close()
             raise
         return ClientBackend(self.base_url, client, api_key, "mnemonic")
+
+    async def check_server(self, token: str) -> str:
+        """The token's tenant, after ``/readyz`` answered (nothing is sent but the ping)."""
+        tenant = bootstrap_token_tenant(token)
+        client = AsyncNeuralLogClient(self.base_url)
+        try:
+            await client.check_server()
+        finally:
+            await client.close()
+        return tenant
 
     def algorithms(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Installed KDFs and ciphers as ``(name, "name (origin)")``, third-party included."""

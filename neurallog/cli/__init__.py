@@ -52,6 +52,11 @@ environment:
   NEURALLOG_HOST, NEURALLOG_PORT, NEURALLOG_WORKERS   defaults for `serve`
 See docs/operations.md for every setting."""
 
+URL_HELP = (
+    "server base URL (default: NEURALLOG_URL, else the address `serve` uses:"
+    " NEURALLOG_HOST and NEURALLOG_PORT, 127.0.0.1:8000)"
+)
+
 
 def tenant_id(value: str) -> str:
     """argparse type: a tenant id as the API defines it."""
@@ -205,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     console.add_argument(
-        "--url", help="server base URL (default: NEURALLOG_URL or http://127.0.0.1:8000)"
+        "--url",
+        help=URL_HELP,
     )
     console.add_argument(
         "--tenant", type=tenant_id, help="refuse API keys of any other tenant than this one"
@@ -234,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_recovery_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     """``recovery split|check`` and ``custody enable|check|disable`` (docs/recovery.md)."""
-    url_help = "server base URL (default: NEURALLOG_URL or http://127.0.0.1:8000)"
+    url_help = URL_HELP
     secrets_note = (
         "Secrets (API key, words, shares, passphrase) are read without echo from the "
         "terminal, or one per line from stdin when it is not a terminal; never from flags."

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import os
 import sys
 from collections.abc import Callable
 
@@ -18,7 +17,6 @@ from neurallog.crypto.shares import ShareCollector, ShareScheme
 
 __all__ = ["parse_groups", "run_custody", "run_recovery_check", "run_recovery_split"]
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 Ask = Callable[[str], str]
 
 
@@ -42,7 +40,9 @@ def parse_groups(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def _url(url: str | None) -> str:
-    return url or os.environ.get("NEURALLOG_URL") or DEFAULT_URL
+    from neurallog.client import default_server_url
+
+    return url or default_server_url()
 
 
 def _say(text: str) -> None:

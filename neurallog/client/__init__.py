@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from neurallog.client.client import AsyncNeuralLogClient
 from neurallog.client.legacy import LegacyReader, read_legacy_entries
+from neurallog.client.locate import bootstrap_token_tenant, default_server_url
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import (
     AuditPage,
@@ -53,6 +54,8 @@ __all__ = [
     "User",
     "Version",
     "WeakKdfWarning",
+    "bootstrap_token_tenant",
+    "default_server_url",
     "generate_mnemonic",
     "read_legacy_entries",
     "weak_kdf_message",

@@ -25,6 +25,14 @@ class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, LogsMixin):
     to manage versions, users and rotation. Keys never leave this object.
     """
 
+    async def check_server(self) -> None:
+        """Ask ``/readyz`` whether the server and its Redis answer; raise if they do not.
+
+        A console or script calls it before anything irreversible (showing a new mnemonic,
+        spending a bootstrap token), so a wrong or dead URL is found first.
+        """
+        await self._transport.get("/readyz")
+
     async def get_audit(
         self,
         *,

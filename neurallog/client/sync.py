@@ -174,6 +174,10 @@ class NeuralLogClient:
             )
         )
 
+    def check_server(self) -> None:
+        """Ask ``/readyz`` whether the server and its Redis answer; raise if they do not."""
+        return self._run(self._client.check_server())
+
     def create_api_key(self, *, label: str = "", expires_at: datetime | None = None) -> str:
         """A new API key for the current user (a new slot for the same private key)."""
         return self._run(self._client.create_api_key(label=label, expires_at=expires_at))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from neurallog_tui.dialogs.enroll import SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.connect import ConnectScreen
@@ -158,3 +160,38 @@ async def test_idle_lock_drops_keys(tenant: Tenant) -> None:
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), "manual lock")
         assert app.backend is None
+
+
+async def test_bootstrap_checks_the_server_before_showing_words(
+    live: object, redis_url: str
+) -> None:
+    """A dead URL is found before a mnemonic is shown or the token is sent; a live one is
+    named with the token's tenant above the words."""
+    token = await new_bootstrap_token(redis_url, "initech")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = admin_app(dead)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, BootstrapScreen), "bootstrap")
+        screen = app.screen
+        assert f"Server: {dead}" in screen_text(app)
+        screen.query_one("#token-input", Input).value = token
+        await pilot.press("ctrl+g")
+        text = await shows(pilot, f"Cannot use {dead}")
+        assert "the token is unspent" in text
+        assert not list(screen.query(".word"))  # no mnemonic was generated or shown
+        assert await unredeemed(redis_url, "initech")
+
+    url = live.url  # type: ignore[attr-defined]
+    app = admin_app(url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, BootstrapScreen), "bootstrap")
+        app.screen.query_one("#token-input", Input).value = token
+        await pilot.press("ctrl+g")
+        await shows(pilot, "24.")
+        assert f"(tenant initech at {url})" in screen_text(app)

@@ -154,6 +154,9 @@ class FakeConnector:
     def new_mnemonic(self) -> str:
         return " ".join(["abandon"] * 23 + ["art"])
 
+    async def check_server(self, token: str) -> str:
+        return "acme"
+
     async def bootstrap(
         self, token: str, secret: str, kind: str, kdf: str, cipher: str
     ) -> tuple[Backend, BootstrapResult]:

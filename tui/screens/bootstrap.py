@@ -17,7 +17,6 @@ from textual.widgets import (
     Button,
     ContentSwitcher,
     Footer,
-    Header,
     Input,
     Label,
     RadioButton,
@@ -30,6 +29,7 @@ from ..backend import Backend, Connector
 from ..dialogs.enroll import SecretShownDialog
 from ..guard import describe
 from ..messages import SessionOpened
+from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 
 QUIZ_SIZE = 3
@@ -67,10 +67,15 @@ class BootstrapScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         kdfs, ciphers = self._algorithms
-        yield Header()
+        yield ConsoleHeader()
         with ContentSwitcher(initial="step-form", id="steps"):
             with VerticalScroll(id="step-form", classes="form"):
                 yield Label("New tenant: redeem the bootstrap token", classes="form-title")
+                yield Static(
+                    f"Server: {self._connector.base_url} (checked before anything is shown"
+                    " or sent)",
+                    id="bootstrap-server",
+                )
                 yield SecretField("bootstrap token (nlb1...)", id="token")
                 with RadioSet(id="new-kind"):
                     yield RadioButton("Generate a 24-word mnemonic", value=True, id="new-mnemonic")
@@ -88,7 +93,9 @@ class BootstrapScreen(Screen[None]):
                 yield Button("Continue (ctrl+g)", variant="primary", id="generate")
                 yield Static("", id="form-status", classes="error")
             with Vertical(id="step-words", classes="form"):
-                yield Label("Write these 24 words down, in order", classes="form-title")
+                yield Label(
+                    "Write these 24 words down, in order", classes="form-title", id="words-title"
+                )
                 yield Static(
                     "They are shown ONCE. Anyone holding them can read every log.",
                     classes="warning",
@@ -190,10 +197,36 @@ class BootstrapScreen(Screen[None]):
             if phrase != self.query_one("#phrase2", SecretField).value:
                 status.update("The two phrases differ.")
                 return
-            status.update("")
-            self._create(phrase, "phrase")
+        self._check_server_then_continue()
+
+    @work(exclusive=True, group="bootstrap")
+    async def _check_server_then_continue(self) -> None:
+        """Ping the server and read the token's tenant before words are shown or sent.
+
+        A wrong or dead URL is found while nothing is lost: no mnemonic was shown yet and
+        the token is not spent.
+        """
+        status = self.query_one("#form-status", Static)
+        url = self._connector.base_url
+        status.update(f"Checking {url} ...")
+        token = self.query_one("#token", SecretField).value
+        try:
+            tenant = await self._connector.check_server(token)
+        except Exception as exc:  # shown on the form, never raised
+            status.update(
+                f"Cannot use {url}: {describe(exc)}. Nothing was generated or sent; the token"
+                " is unspent. Check the server (neurallog admin --url URL)."
+            )
             return
+        where = f"tenant {tenant} at {url}"
+        self.query_one("#bootstrap-server", Static).update(f"Server: {url} answers; {where}")
         status.update("")
+        if self.kind == "phrase":
+            self._create(self.query_one("#phrase", SecretField).value, "phrase")
+            return
+        self.query_one("#words-title", Label).update(
+            f"Write these 24 words down, in order ({where})"
+        )
         self._words = self._connector.new_mnemonic().split()
         grid = self.query_one("#words", Grid)
         grid.remove_children()

@@ -7,13 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from neurallog.errors import NeuralLogError, WrongRecoveryPhraseError
 
 from ..backend import Connector
 from ..guard import describe
 from ..messages import SessionOpened
+from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 
 
@@ -34,7 +35,7 @@ class ConnectScreen(Screen[None]):
         self._notice = notice or "Locked after inactivity: keys were dropped."
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with Vertical(id="connect", classes="form"):
             yield Label("Unlock a tenant", classes="form-title")
             target = f" (tenant {self._tenant})" if self._tenant else ""

@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ..commands import Command, help_text
 from ..dialogs.help import HelpDialog
 from ..messages import DataChanged
 from ..widgets.audit import AuditPane
 from ..widgets.drill import DrillPane
+from ..widgets.header import ConsoleHeader
 from ..widgets.logs import LogsPane
 from ..widgets.pane import Pane
 from ..widgets.users import UsersPane
@@ -47,7 +48,7 @@ class MainScreen(Screen[None]):
         self.warning = warning
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         if self.warning:  # stays for the whole session: the tenant cannot be fixed in place
             yield Static(f"Warning: {self.warning}", id="weak-kdf", classes="warning banner")
         with TabbedContent(initial="versions", id="tabs"):
@@ -64,7 +65,7 @@ class MainScreen(Screen[None]):
     def show_state(self, state: str, refreshed: str | None) -> None:
         """The header's second line: tenant, connection state, time of the last refresh."""
         when = f", refreshed {refreshed}" if refreshed else ""
-        if not self.is_attached or not self.query(Header):  # being popped by a lock
+        if not self.is_attached or not self.query(ConsoleHeader):  # being popped by a lock
             return
         with suppress(NoMatches):  # the header is half torn down: nothing to show any more
             self.sub_title = f"tenant {self.tenant_id} | {state}{when}"

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from neurallog.client import ShareCollector
 from neurallog.errors import NeuralLogError, ShareError
@@ -20,6 +20,7 @@ from neurallog.errors import NeuralLogError, ShareError
 from ..backend import Connector
 from ..guard import describe
 from ..messages import SessionOpened
+from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 
 
@@ -37,7 +38,7 @@ class ShareUnlockScreen(Screen[None]):
         self._collector = ShareCollector()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with Vertical(id="shares", classes="form"):
             yield Label("Unlock with recovery shares", classes="form-title")
             yield Static(f"Server: {self._connector.base_url}", id="server")
