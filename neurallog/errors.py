@@ -256,3 +256,7 @@ class RejectedInputError(StorageError):
 
 class AuditContentionError(StorageError):
     """The audit chain head kept moving; the record could not be appended."""
+
+
+class AuditUnavailableError(AuditContentionError):
+    """The audit chain's keys cannot take a record (wrong type); the write was not made."""

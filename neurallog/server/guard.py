@@ -3,6 +3,10 @@
 Every API handler is declared with :func:`guarded`; the :class:`Rule` it carries is also
 what the authorisation-matrix test reads from the route table. Order of checks: credential
 (401/429), role (403, audited), content type (415), JSON (400), schema (422), handler.
+
+An audited write's record is appended by the write's own script: the handler passes
+:func:`write_record` to the storage call. A refused or failed write (no write made) is
+recorded here after the handler, as are reads.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from neurallog.server.context import Principal, app_ctx
 from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
 from neurallog.storage import audit
+from neurallog.storage.audit import WriteRecord
 
 ADMIN = frozenset({"admin"})
 ANY = frozenset({"admin", "member", "auditor"})
@@ -87,14 +92,20 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
                 if not now and (not read_audited or mode == "off"):
                     return await handler(request, principal, body, **params)
                 now = now or mode == "each"
+                record = None
+                if rule.audit:
+                    record = request.ctx.write_record = _write_record(
+                        request, principal, rule.action
+                    )
                 try:
                     response = await handler(request, principal, body, **params)
                 except Exception as exc:
                     status = to_problem(exc).status_code
-                    if status < 500:
+                    if status < 500 and not (record and record.written):
                         await _allowed(request, principal, rule, status, now)
                     raise
-                await _allowed(request, principal, rule, response.status, now)
+                if not (record and record.written):
+                    await _allowed(request, principal, rule, response.status, now)
                 return response
             finally:
                 reads.in_flight -= 1
@@ -108,6 +119,30 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
         return route
 
     return decorate
+
+
+def _write_record(request: Request, principal: Principal, action: str) -> WriteRecord:
+    reads = app_ctx(request).reads
+    tenant = principal.tenant_id
+    return WriteRecord(
+        actor=principal.user_id,
+        role=principal.role,
+        action=action,
+        target=request.path,
+        status=200,
+        take=lambda: reads.take(tenant),
+        restore=lambda records: reads.restore(tenant, records),
+    )
+
+
+def write_record(request: Request, status: int = 200) -> WriteRecord:
+    """The audit record of the route's write, for the storage call that makes the write
+    (its script appends it): ``status`` is the answer on success, the target is
+    ``request.ctx.audit_target`` (set before this call) or the path."""
+    record: WriteRecord = request.ctx.write_record
+    record.target = getattr(request.ctx, "audit_target", None) or request.path
+    record.status = status
+    return record
 
 
 async def _allowed(

@@ -7,8 +7,9 @@ one record per (actor, role, action, status) with the count and the distinct tar
 one compare-and-append script. A flush starts when the worker has no request in flight
 (so a quiet server records a read right after answering it), at ``MAX_EVENTS`` pending
 events, or ``INTERVAL`` seconds after the first pending one, whichever comes first; one
-flush runs at a time. Records that must be immediate (denials, writes) first take the
-tenant's pending reads into the same script, so the chain keeps the worker's order.
+flush runs at a time. Records that must be immediate (denials, and writes, whose script
+appends their record) first take the tenant's pending reads into the same script, so the
+chain keeps the worker's order.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class ReadAuditor:
         try:
             await audit.append_many(self._redis(), tenant_id, [*pending, *records])
         except BaseException:
-            self._restore(tenant_id, pending)
+            self.restore(tenant_id, pending)
             raise
 
     async def flush(self, tenant_id: str | None = None) -> None:
@@ -121,7 +122,7 @@ class ReadAuditor:
             try:
                 await audit.append_many(self._redis(), tenant, records)
             except BaseException:
-                self._restore(tenant, records)
+                self.restore(tenant, records)
                 raise
 
     async def close(self) -> None:
@@ -135,7 +136,7 @@ class ReadAuditor:
                 await running
         await self.flush()
 
-    def _restore(self, tenant_id: str, records: list[dict[str, str]]) -> None:
+    def restore(self, tenant_id: str, records: list[dict[str, str]]) -> None:
         """Put records back after a failed write, so the next flush retries them."""
         for record in records:
             count, _, shown = record["target"].partition("x ")

@@ -6,6 +6,11 @@ computed here and a compare-and-append script writes the record only if the chai
 still the one hashed against (one round trip per attempt, bounded retries). A per-process
 ``asyncio.Lock`` per tenant removes contention between the tasks of one worker. The head
 key also detects deletion of the newest records.
+
+A write's record is appended by the write's own script (:func:`chained_write`, Lua side
+``lua/audit_chain.lua``): a write never exists without its record, and a record that
+cannot be appended means the write was not made. Records of refusals and reads, which go
+with no write, use :func:`append_many`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import hashlib
 import json
 import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neurallog.errors import AuditContentionError
-from neurallog.storage import keyspace
+from neurallog.storage import keyspace, scripts
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import Status, status
+from neurallog.storage.scripts import Script
 from neurallog.storage.store import iso, now, run, stream_rows, text
 
 GENESIS = "0" * 64
@@ -71,6 +79,110 @@ def entry(
     }
 
 
+def _chain(head: str, records: list[dict[str, str]]) -> tuple[list[str], str]:
+    """The records chained after ``head`` as flat field/value pairs, and the last hash."""
+    flat: list[str] = []
+    previous = head or GENESIS
+    for record in records:
+        fields = {**record, "prev_hash": previous}
+        previous = record_hash(fields)
+        for name in FIELDS:
+            flat.extend((name, fields[name]))
+        flat.extend(("hash", previous))
+    return flat, previous
+
+
+def _no_records() -> list[dict[str, str]]:
+    return []
+
+
+def _drop(records: list[dict[str, str]]) -> None:
+    return None
+
+
+@dataclass
+class WriteRecord:
+    """The audit record of one write, appended by the write's script (:func:`chained_write`).
+
+    ``vary`` gives (target, status) for an outcome only the script knows (a blob created
+    or replaced, the descendants a revocation takes along); without it ``target`` and
+    ``status`` hold. ``take`` hands over records to chain first (the worker's pending
+    reads, so the chain keeps its order) and ``restore`` takes them back when nothing was
+    written. ``written`` tells the caller the record is in the chain.
+    """
+
+    actor: str
+    role: str
+    action: str
+    target: str
+    status: int
+    vary: Callable[[str], tuple[str, int]] | None = None
+    take: Callable[[], list[dict[str, str]]] = _no_records
+    restore: Callable[[list[dict[str, str]]], None] = _drop
+    written: bool = False
+
+    def fields(self, outcome: str) -> dict[str, str]:
+        target, code = self.vary(outcome) if self.vary else (self.target, self.status)
+        return entry(
+            actor=self.actor,
+            role=self.role,
+            action=self.action,
+            target=target,
+            outcome="allowed",
+            status=code,
+        )
+
+
+async def chained_write(
+    redis: AnyRedis,
+    tenant_id: str,
+    script: Script,
+    keys: list[str],
+    args: list[Any],
+    record: WriteRecord | None,
+    *,
+    guess: str = "",
+) -> Any:
+    """Run an audited write ``script`` with ``record`` appended by the same script.
+
+    The script checks its own rules, then the chain (compare-and-append on the head, and
+    that its outcome is ``guess``, the one the record was made for), appends the record
+    and writes. A moved head or another outcome is retried with the record rebuilt; a
+    chain that cannot take the record refuses the write (``audit-broken``). Returns the
+    script's reply (``ok`` or its refusal, for :func:`neurallog.storage.replies.check`).
+    ``record`` None (tooling, tests) writes without a record.
+    """
+    if record is None:
+        return await run(redis, script, keys, [*args, 0])
+    keys = [*keys, keyspace.audit(tenant_id), keyspace.audit_head(tenant_id)]
+    state = _state(redis)
+    async with state.locks[tenant_id]:
+        earlier = record.take()
+        written = False
+        try:
+            head = state.heads.get(tenant_id, "")
+            outcome = guess
+            for _attempt in range(MAX_ATTEMPTS):
+                flat, last = _chain(head, [*earlier, record.fields(outcome)])
+                audit_args = [head, outcome, last, *flat]
+                reply = await run(redis, script, keys, [*args, *audit_args, len(audit_args)])
+                found = status(reply)
+                if found is Status.AUDIT_HEAD:
+                    head = text(reply[1])
+                elif found is Status.AUDIT_OUTCOME:
+                    outcome = text(reply[1])
+                else:
+                    if found is Status.OK:
+                        state.heads[tenant_id] = last
+                        record.written = written = True
+                    return reply
+            state.heads.pop(tenant_id, None)
+        finally:
+            if not written:
+                record.restore(earlier)
+    raise AuditContentionError("audit chain head kept moving; nothing was written")
+
+
 async def append(
     redis: AnyRedis,
     tenant_id: str,
@@ -102,15 +214,8 @@ async def append_many(redis: AnyRedis, tenant_id: str, records: list[dict[str, s
     async with state.locks[tenant_id]:
         head = state.heads.get(tenant_id, "")
         for _attempt in range(MAX_ATTEMPTS):
-            flat: list[str] = []
-            previous = head or GENESIS
-            for record in records:
-                fields = {**record, "prev_hash": previous}
-                previous = record_hash(fields)
-                for name in FIELDS:
-                    flat.extend((name, fields[name]))
-                flat.extend(("hash", previous))
-            reply = await run(redis, "audit_append", keys, [head, previous, *flat])
+            flat, previous = _chain(head, records)
+            reply = await run(redis, scripts.AUDIT_APPEND, keys, [head, previous, *flat])
             if int(reply[0]) == 1:
                 state.heads[tenant_id] = previous
                 return [text(seq) for seq in reply[1:]]
@@ -197,7 +302,7 @@ async def _probe(redis: AnyRedis, tenant_id: str) -> _Probe:
         keyspace.audit_head(tenant_id),
         keyspace.audit_checkpoint(tenant_id),
     ]
-    reply = await run(redis, "audit_probe", keys, [])
+    reply = await run(redis, scripts.AUDIT_PROBE, keys, [])
     head, length, newest, cp_seq, cp_hash, cp_count = (text(v) for v in reply[:6])
     checkpoint = None
     flat = reply[6] or []

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from neurallog.storage import keyspace
+from neurallog.storage import keyspace, scripts
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import Status
 from neurallog.storage.store import run, text
 
 # Reasons are a fixed set (they land in audit records and detail messages).
@@ -69,14 +70,14 @@ async def authenticate(
     """
     reply = await run(
         redis,
-        "authenticate",
+        scripts.AUTHENTICATE,
         [keyspace.api_key(tenant_id, key_id), keyspace.tenant(tenant_id)],
         [keyspace.prefix(tenant_id), fused],
     )
     status = text(reply[0])
-    if status == "no-tenant":
+    if status == Status.NO_TENANT:
         return AuthResult(AuthOutcome.NO_TENANT)
-    if status == "no-key":
+    if status == Status.NO_KEY:
         return AuthResult(AuthOutcome.FAILED, reason=UNKNOWN_KEY)
     user_id, stored, expires, revoked, role, state = (text(v) for v in reply[1:7])
     reason = ""
@@ -116,7 +117,7 @@ async def count_failure(
     else:
         keys = [keyspace.auth_fail_addr(tenant_id, address), keyspace.auth_fail_tenant(tenant_id)]
         args = [limits.window, limits.per_address, limits.per_tenant]
-    reply = await run(redis, "count_failure", keys, args)
+    reply = await run(redis, scripts.COUNT_FAILURE, keys, args)
     if int(reply[0]) != 1:
         return 0
     return max(1, int(reply[1]))

@@ -3,7 +3,8 @@
 All keys of a tenant share the hash tag ``{<tenant>}`` so that one tenant's multi-key Lua
 scripts run on one Redis Cluster slot. Nothing else in the code base writes a key string.
 Lua scripts that must reach keys only known at run time (a user's blob hash, a version's
-hash) receive :func:`prefix` and append the same suffixes documented here.
+hash) receive :func:`prefix` in ARGV and call the builders of :func:`lua_table`, which are
+generated from the functions below: the layout is written here only, never in a script.
 """
 
 from __future__ import annotations
@@ -109,3 +110,37 @@ def auth_fail_tenant(t: str) -> str:
 def auth_fail_global_addr(address: str) -> str:
     """Counter of failed authentications from one address naming no known tenant."""
     return f"{ROOT}:authfail:addr:{address}"
+
+
+# Builders of tenant keys a Lua script needs at run time: name -> function(tenant, id).
+_LUA_BUILDERS = {
+    "user": user,
+    "user_keys": user_keys,
+    "user_blobs": user_blobs,
+    "api_key": api_key,
+    "version": version,
+    "version_blobs": version_blobs,
+}
+_LUA_FIXED = {"active_version": active_version, "users": users, "versions": versions}
+_T = "\x00t"
+_ID = "\x00id"
+
+
+def _lua_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def lua_table() -> str:
+    """Lua source of a table ``K`` of key builders, derived from the functions above:
+    ``K.user(p, id)`` is ``p .. <the suffix user() appends> ..``, ``p`` being
+    :func:`prefix` (every built key keeps the tenant's hash tag). Prepended to every
+    script by the loader."""
+    lines = ["local K = {}"]
+    start = len(prefix(_T))
+    for name, build in _LUA_BUILDERS.items():
+        before, _, after = build(_T, _ID)[start:].partition(_ID)
+        tail = f" .. {_lua_string(after)}" if after else ""
+        lines.append(f"function K.{name}(p, id) return p .. {_lua_string(before)} .. id{tail} end")
+    for name, fixed in _LUA_FIXED.items():
+        lines.append(f"function K.{name}(p) return p .. {_lua_string(fixed(_T)[start:])} end")
+    return "\n".join(lines) + "\n"

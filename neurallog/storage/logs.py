@@ -6,9 +6,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from neurallog.errors import StateConflictError
-from neurallog.storage import keyspace
+from neurallog.storage import keyspace, scripts
+from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import check
 from neurallog.storage.store import iso, run, stream_rows, text
 
 
@@ -21,7 +22,7 @@ async def append(
         args.extend((entry["id"], entry["version_id"], entry["envelope"]))
     reply = await run(
         redis,
-        "append_entries",
+        scripts.APPEND_ENTRIES,
         [
             keyspace.log_stream(tenant_id, stream_id),
             keyspace.log_ids(tenant_id, stream_id),
@@ -30,11 +31,7 @@ async def append(
         ],
         args,
     )
-    if text(reply[0]) == "inactive":
-        raise StateConflictError(
-            f"version {text(reply[1])} is not the active version; entries are written "
-            "under the active version only"
-        )
+    check(reply)
     return [text(s) for s in reply[2]], int(reply[1])
 
 
@@ -74,18 +71,23 @@ async def read(
     return entries, following
 
 
-async def delete_stream(redis: AnyRedis, tenant_id: str, stream_id: str) -> None:
-    """Delete the stream, its idempotency set and its retention settings."""
-    await run(
+async def delete_stream(
+    redis: AnyRedis, tenant_id: str, stream_id: str, audit: WriteRecord | None = None
+) -> None:
+    """Delete the stream, its idempotency set and its retention settings (and record it)."""
+    reply = await chained_write(
         redis,
-        "delete_keys",
+        tenant_id,
+        scripts.DELETE_STREAM,
         [
             keyspace.log_stream(tenant_id, stream_id),
             keyspace.log_ids(tenant_id, stream_id),
             keyspace.log_retention(tenant_id, stream_id),
         ],
         [],
+        audit,
     )
+    check(reply)
 
 
 async def set_retention(
@@ -94,13 +96,18 @@ async def set_retention(
     stream_id: str,
     max_entries: int | None,
     max_age_seconds: int | None,
+    audit: WriteRecord | None = None,
 ) -> None:
-    await run(
+    """Set (or, with None, remove) the stream's limits, with the audit record."""
+    reply = await chained_write(
         redis,
-        "set_retention",
+        tenant_id,
+        scripts.SET_RETENTION,
         [keyspace.log_retention(tenant_id, stream_id)],
         [
             "" if max_entries is None else max_entries,
             "" if max_age_seconds is None else max_age_seconds,
         ],
+        audit,
     )
+    check(reply)

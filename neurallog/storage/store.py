@@ -11,23 +11,24 @@ from redis.exceptions import NoScriptError
 
 from neurallog.storage import scripts
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.scripts import Script
 
 _REGISTRY: weakref.WeakKeyDictionary[Any, dict[str, AsyncScript]] = weakref.WeakKeyDictionary()
 
 
-def script(redis: AnyRedis, name: str) -> AsyncScript:
-    """The registered script ``name`` for this client (registered once per client)."""
+def script(redis: AnyRedis, which: Script) -> AsyncScript:
+    """The registered ``which`` for this client (every script registered once per client)."""
     table = _REGISTRY.get(redis)
     if table is None:
-        table = {key: redis.register_script(src) for key, src in scripts.ALL.items()}
+        table = {s.name: redis.register_script(s.source) for s in scripts.ALL}
         _REGISTRY[redis] = table
-    return table[name]
+    return table[which.name]
 
 
-async def run(redis: AnyRedis, name: str, keys: list[str], args: list[Any]) -> Any:
-    """Run script ``name``: EVALSHA straight through ``execute_command`` (the hot path of
-    every request; ``AsyncScript.__call__`` adds two layers), loading it on NOSCRIPT."""
-    found = script(redis, name)
+async def run(redis: AnyRedis, which: Script, keys: list[str], args: list[Any]) -> Any:
+    """Run ``which``: EVALSHA straight through ``execute_command`` (the hot path of every
+    request; ``AsyncScript.__call__`` adds two layers), loading it on NOSCRIPT."""
+    found = script(redis, which)
     try:
         return await redis.execute_command("EVALSHA", found.sha, len(keys), *keys, *args)
     except NoScriptError:

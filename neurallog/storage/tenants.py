@@ -9,9 +9,10 @@ import re
 import secrets
 from typing import Any
 
-from neurallog.errors import StateConflictError, TenantExistsError
-from neurallog.storage import keyspace
+from neurallog.storage import keyspace, scripts
+from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import Status, check, status
 from neurallog.storage.store import iso, now, run, text
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
@@ -42,14 +43,13 @@ async def create_tenant(redis: AnyRedis, tenant_id: str) -> str:
     check_tenant_id(tenant_id)
     raw = secrets.token_bytes(32)
     secret = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    created = await run(
+    reply = await run(
         redis,
-        "create_tenant",
+        scripts.CREATE_TENANT,
         [keyspace.tenant(tenant_id)],
         [tenant_id, iso(now()), token_hash(raw)],
     )
-    if int(created) != 1:
-        raise TenantExistsError(f"tenant {tenant_id!r} already exists")
+    check(reply, tenant_id=tenant_id)
     return f"nlb1.{tenant_id}.{secret}"
 
 
@@ -65,16 +65,19 @@ async def bootstrap(
     presented_hash: str,
     profile: dict[str, Any],
     admin: dict[str, Any],
+    audit: WriteRecord | None = None,
 ) -> bool:
-    """Consume the bootstrap token and register profile + first admin, atomically.
+    """Consume the bootstrap token and register profile + first admin, atomically, with
+    the audit record.
 
     ``admin`` has user_id, role, public_key and api_key (key_id, token_hash, slot, label,
     expires_at as epoch string or ""). Returns False when the token is wrong or used.
     """
     key = admin["api_key"]
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "bootstrap",
+        tenant_id,
+        scripts.BOOTSTRAP,
         _user_keys(tenant_id, admin["user_id"], key["key_id"]),
         [
             admin["user_id"],
@@ -89,12 +92,11 @@ async def bootstrap(
             presented_hash,
             json.dumps(profile, sort_keys=True, separators=(",", ":")),
         ],
+        audit,
     )
-    status = text(reply[0])
-    if status == "bad-token":
+    if status(reply) is Status.BAD_TOKEN:
         return False
-    if status != "ok":
-        raise StateConflictError(f"bootstrap refused: {status}")
+    check(reply, user_id=admin["user_id"], key_id=key["key_id"])
     return True
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurallog.errors import LockoutConflictError, RecordNotFoundError, StateConflictError
-from neurallog.storage import keyspace
+from neurallog.errors import RecordNotFoundError
+from neurallog.storage import keyspace, scripts
+from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import check
 from neurallog.storage.store import iso, iso_from_epoch, now, run, text
 
 
@@ -23,7 +25,9 @@ def _user_row(row: list[Any]) -> dict[str, Any]:
 
 async def list_users(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
     """Every user of the tenant, oldest first, in one round trip."""
-    rows = await run(redis, "read_users", [keyspace.users(tenant_id)], [keyspace.prefix(tenant_id)])
+    rows = await run(
+        redis, scripts.READ_USERS, [keyspace.users(tenant_id)], [keyspace.prefix(tenant_id)]
+    )
     users = [_user_row(r) for r in rows]
     users.sort(key=lambda u: (u["created_at"], u["user_id"]))
     return users
@@ -33,7 +37,7 @@ async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, A
     """One user or :class:`RecordNotFoundError`."""
     rows = await run(
         redis,
-        "read_users",
+        scripts.READ_USERS,
         [keyspace.users(tenant_id)],
         [keyspace.prefix(tenant_id), user_id],
     )
@@ -42,12 +46,16 @@ async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, A
     return _user_row(rows[0])
 
 
-async def create_user(redis: AnyRedis, tenant_id: str, new: dict[str, Any]) -> dict[str, Any]:
-    """Create a user with its first API key (``new`` as validated ``NewUser``)."""
+async def create_user(
+    redis: AnyRedis, tenant_id: str, new: dict[str, Any], audit: WriteRecord | None = None
+) -> dict[str, Any]:
+    """Create a user with its first API key (``new`` as validated ``NewUser``) and the
+    audit record."""
     key = new["api_key"]
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "create_user",
+        tenant_id,
+        scripts.CREATE_USER,
         [
             keyspace.users(tenant_id),
             keyspace.user(tenant_id, new["user_id"]),
@@ -66,50 +74,38 @@ async def create_user(redis: AnyRedis, tenant_id: str, new: dict[str, Any]) -> d
             key["label"],
             key["expires_at"],
         ],
+        audit,
     )
-    status = text(reply[0])
-    if status == "user-exists":
-        raise StateConflictError(f"user {new['user_id']!r} already exists")
-    if status == "key-exists":
-        raise StateConflictError(f"key id {key['key_id']!r} already exists")
-    if status != "ok":
-        raise RecordNotFoundError("tenant not found")
+    check(reply, user_id=new["user_id"], key_id=key["key_id"])
     return await get_user(redis, tenant_id, new["user_id"])
 
 
-async def disable_user(redis: AnyRedis, tenant_id: str, user_id: str, *, by: str) -> dict[str, Any]:
-    """Disable a user: every key of theirs stops authenticating at once.
+async def disable_user(
+    redis: AnyRedis,
+    tenant_id: str,
+    user_id: str,
+    *,
+    by: str,
+    audit: WriteRecord | None = None,
+) -> dict[str, Any]:
+    """Disable a user (with the audit record): every key of theirs stops authenticating
+    at once.
 
     ``by`` is the caller: it may not disable itself, nor the tenant's last active admin.
     """
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "disable_user",
+        tenant_id,
+        scripts.DISABLE_USER,
         [
             keyspace.user(tenant_id, user_id),
             keyspace.users(tenant_id),
             keyspace.user(tenant_id, by),
         ],
         [iso(now()), keyspace.prefix(tenant_id), user_id, by],
+        audit,
     )
-    status = text(reply[0])
-    if status == "not-found":
-        raise RecordNotFoundError(f"user {user_id!r} not found")
-    if status == "removed":
-        raise StateConflictError(f"user {user_id!r} was removed; it cannot be disabled")
-    if status == "self":
-        raise LockoutConflictError(
-            "an admin cannot disable itself; another admin must do it", reason="self"
-        )
-    if status == "caller-inactive":
-        raise LockoutConflictError(
-            f"the caller {by!r} was disabled meanwhile; nothing was changed", reason="caller"
-        )
-    if status == "last-admin":
-        raise LockoutConflictError(
-            f"user {user_id!r} is the tenant's last active admin; enrol another admin first",
-            reason="last-admin",
-        )
+    check(reply, user_id=user_id, by=by)
     return await get_user(redis, tenant_id, user_id)
 
 
@@ -129,7 +125,7 @@ async def list_keys(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[
     """The keys of one user (never their token hashes), oldest first."""
     rows = await run(
         redis,
-        "read_keys",
+        scripts.READ_KEYS,
         [keyspace.user(tenant_id, user_id), keyspace.user_keys(tenant_id, user_id)],
         [keyspace.prefix(tenant_id)],
     )
@@ -141,9 +137,15 @@ async def list_keys(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[
 
 
 async def add_key(
-    redis: AnyRedis, tenant_id: str, user_id: str, key: dict[str, Any], *, parent: str = ""
+    redis: AnyRedis,
+    tenant_id: str,
+    user_id: str,
+    key: dict[str, Any],
+    *,
+    parent: str = "",
+    audit: WriteRecord | None = None,
 ) -> dict[str, Any]:
-    """Add an API key (with its slot) to an active user.
+    """Add an API key (with its slot) to an active user, with the audit record.
 
     ``parent`` is the id of the user's own key that mints this one ("" for a key an admin
     adds for someone else): revoking the parent revokes this key too.
@@ -156,9 +158,10 @@ async def add_key(
     ]
     if parent:
         keys.append(keyspace.api_key(tenant_id, parent))
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "add_key",
+        tenant_id,
+        scripts.ADD_KEY,
         keys,
         [
             key["key_id"],
@@ -170,18 +173,9 @@ async def add_key(
             key["expires_at"],
             parent,
         ],
+        audit,
     )
-    status = text(reply[0])
-    if status == "not-found":
-        raise RecordNotFoundError(f"user {user_id!r} not found")
-    if status == "inactive":
-        raise StateConflictError(f"user {user_id!r} is {text(reply[1])}")
-    if status == "key-exists":
-        raise StateConflictError(f"key id {key['key_id']!r} already exists")
-    if status == "parent-revoked":
-        raise StateConflictError(
-            "the API key minting this one was revoked meanwhile; no key was added"
-        )
+    check(reply, user_id=user_id, key_id=key["key_id"])
     return {
         "key_id": key["key_id"],
         "user_id": user_id,
@@ -193,20 +187,28 @@ async def add_key(
     }
 
 
-async def revoke_key(redis: AnyRedis, tenant_id: str, user_id: str, key_id: str) -> dict[str, Any]:
-    """Revoke a key of ``user_id`` and every key descending from it, atomically.
+async def revoke_key(
+    redis: AnyRedis,
+    tenant_id: str,
+    user_id: str,
+    key_id: str,
+    audit: WriteRecord | None = None,
+) -> dict[str, Any]:
+    """Revoke a key of ``user_id`` and every key descending from it, atomically, with the
+    audit record (its outcome: the comma-joined sorted ids of those descendants).
 
     They fail authentication from now on; ``revoked_with`` lists the descendants that this
     call revoked (those revoked before are not repeated).
     """
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "revoke_key",
+        tenant_id,
+        scripts.REVOKE_KEY,
         [keyspace.api_key(tenant_id, key_id), keyspace.user_keys(tenant_id, user_id)],
         [user_id, iso(now()), keyspace.prefix(tenant_id), key_id],
+        audit,
     )
-    if text(reply[0]) != "ok":
-        raise RecordNotFoundError(f"key {key_id!r} of user {user_id!r} not found")
+    check(reply, user_id=user_id, key_id=key_id)
     return {
         "key_id": key_id,
         "user_id": user_id,

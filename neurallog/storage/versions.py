@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurallog.errors import (
-    InvalidTransitionError,
-    LockoutConflictError,
-    RecordNotFoundError,
-    RejectedInputError,
-    StateConflictError,
-)
-from neurallog.storage import keyspace
+from neurallog.errors import RecordNotFoundError
+from neurallog.storage import keyspace, scripts
+from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.connection import AnyRedis
+from neurallog.storage.replies import check
 from neurallog.storage.store import iso, now, run, text
 
 STATUSES = ("active", "decrypt-only", "deprecated")
@@ -33,7 +29,7 @@ def version_row(row: list[Any]) -> dict[str, Any]:
 async def list_versions(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
     """Every version, oldest first, in one round trip."""
     rows = await run(
-        redis, "read_versions", [keyspace.versions(tenant_id)], [keyspace.prefix(tenant_id)]
+        redis, scripts.READ_VERSIONS, [keyspace.versions(tenant_id)], [keyspace.prefix(tenant_id)]
     )
     return [version_row(r) for r in rows]
 
@@ -44,7 +40,7 @@ async def get_version(
     """One version, or the active one when ``version_id`` is empty; None if absent."""
     row = await run(
         redis,
-        "read_version",
+        scripts.READ_VERSION,
         [keyspace.active_version(tenant_id)],
         [keyspace.prefix(tenant_id), version_id],
     )
@@ -60,8 +56,10 @@ async def create_version(
     reason: str,
     blobs: list[tuple[str, str]],
     remove_users: list[str] | None = None,
+    audit: WriteRecord | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Create (or, with ``remove_users``, rotate to) a new active version atomically.
+    """Create (or, with ``remove_users``, rotate to) a new active version atomically,
+    with its audit record.
 
     Returns the new version and the previously active id ("" if none).
     """
@@ -77,9 +75,10 @@ async def create_version(
     ]
     for user_id, blob in blobs:
         args.extend((user_id, blob))
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "create_version",
+        tenant_id,
+        scripts.CREATE_VERSION,
         [
             keyspace.versions(tenant_id),
             keyspace.active_version(tenant_id),
@@ -88,68 +87,31 @@ async def create_version(
             keyspace.version_blobs(tenant_id, version_id),
         ],
         args,
+        audit,
     )
-    status = text(reply[0])
-    if status == "exists":
-        raise StateConflictError(f"version id {version_id} was used before")
-    if status == "bad-remove":
-        raise RejectedInputError(
-            f"remove_users: user {text(reply[1])!r} does not exist or is already removed",
-            field="remove_users",
-        )
-    if status == "remove-self":
-        raise LockoutConflictError(
-            f"remove_users: an admin cannot remove itself ({created_by!r}); another admin "
-            "must do it",
-            reason="self",
-        )
-    if status == "last-admin":
-        raise LockoutConflictError(
-            "remove_users: the rotation would leave the tenant without an active admin; "
-            "enrol another admin first",
-            reason="last-admin",
-        )
-    if status == "blob-unknown-user":
-        raise RejectedInputError(f"blobs: user {text(reply[1])!r} does not exist", field="blobs")
-    if status == "blob-inactive-user":
-        raise RejectedInputError(
-            f"blobs: user {text(reply[1])!r} is {text(reply[2])}", field="blobs"
-        )
-    if status == "blob-auditor":
-        raise RejectedInputError(
-            f"blobs: user {text(reply[1])!r} is an auditor; auditors read no logs and hold "
-            "no Operational KEK",
-            field="blobs",
-        )
-    if status == "missing":
-        missing = sorted(text(v) for v in reply[1:])
-        raise StateConflictError(
-            "the blobs do not cover every active admin and member", missing_users=missing
-        )
+    check(reply, version_id=version_id, created_by=created_by)
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version, text(reply[1])
 
 
 async def set_status(
-    redis: AnyRedis, tenant_id: str, version_id: str, status: str
+    redis: AnyRedis,
+    tenant_id: str,
+    version_id: str,
+    status: str,
+    audit: WriteRecord | None = None,
 ) -> dict[str, Any]:
-    """Apply a checked status transition (one atomic Lua step)."""
-    reply = await run(
-        redis, "set_version_status", [keyspace.version(tenant_id, version_id)], [status]
+    """Apply a checked status transition (one atomic Lua step, with its audit record)."""
+    reply = await chained_write(
+        redis,
+        tenant_id,
+        scripts.SET_VERSION_STATUS,
+        [keyspace.version(tenant_id, version_id)],
+        [status],
+        audit,
     )
-    code = text(reply[0])
-    if code == "not-found":
-        raise RecordNotFoundError(f"version {version_id} not found")
-    if code == "invalid":
-        current = text(reply[1])
-        allowed = [text(v) for v in reply[2:]]
-        hint = ", ".join(allowed) if allowed else "none (it changes only by create or rotate)"
-        raise InvalidTransitionError(
-            f"cannot move version from {current} to {status}; allowed: {hint}",
-            allowed=allowed,
-            current=current,
-        )
+    check(reply, version_id=version_id, status=status)
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version
@@ -161,13 +123,20 @@ def _blob(user_id: str, version_id: str, stored: str) -> dict[str, Any]:
 
 
 async def put_blob(
-    redis: AnyRedis, tenant_id: str, user_id: str, version_id: str, blob: str
+    redis: AnyRedis,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    blob: str,
+    audit: WriteRecord | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Store a blob; returns it and True when created (False when replaced)."""
+    """Store a blob (with its audit record, whose outcome is "created" or "replaced");
+    returns it and True when created (False when replaced)."""
     created_at = iso(now())
-    reply = await run(
+    reply = await chained_write(
         redis,
-        "put_blob",
+        tenant_id,
+        scripts.PUT_BLOB,
         [
             keyspace.version(tenant_id, version_id),
             keyspace.user(tenant_id, user_id),
@@ -175,21 +144,10 @@ async def put_blob(
             keyspace.version_blobs(tenant_id, version_id),
         ],
         [version_id, user_id, created_at, blob],
+        audit,
+        guess="created",
     )
-    code = text(reply[0])
-    if code == "no-version":
-        raise RecordNotFoundError(f"version {version_id} not found")
-    if code == "no-user":
-        raise RecordNotFoundError(f"user {user_id!r} not found")
-    if code == "auditor":
-        raise RejectedInputError(
-            f"user {user_id!r} is an auditor; auditors read no logs and hold no Operational KEK",
-            field="user_id",
-        )
-    if code == "deprecated":
-        raise StateConflictError(f"version {version_id} is deprecated and takes no new blobs")
-    if code == "inactive-user":
-        raise StateConflictError(f"user {user_id!r} is {text(reply[1])}")
+    check(reply, version_id=version_id, user_id=user_id)
     stored = f"{created_at}|{blob}"
     return _blob(user_id, version_id, stored), int(reply[1]) == 1
 
@@ -221,12 +179,20 @@ def blobs_from_hash(user_id: str, raw: Any) -> list[dict[str, Any]]:
     return blobs
 
 
-async def delete_blob(redis: AnyRedis, tenant_id: str, user_id: str, version_id: str) -> None:
-    deleted = await run(
+async def delete_blob(
+    redis: AnyRedis,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    audit: WriteRecord | None = None,
+) -> None:
+    """Delete one blob, with its audit record."""
+    reply = await chained_write(
         redis,
-        "delete_blob",
+        tenant_id,
+        scripts.DELETE_BLOB,
         [keyspace.user_blobs(tenant_id, user_id), keyspace.version_blobs(tenant_id, version_id)],
         [version_id, user_id],
+        audit,
     )
-    if int(deleted) == 0:
-        raise RecordNotFoundError(f"no blob of user {user_id!r} for version {version_id}")
+    check(reply, version_id=version_id, user_id=user_id)

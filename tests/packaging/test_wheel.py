@@ -94,8 +94,11 @@ def test_wheel_holds_the_three_packages_with_data_and_no_tests(built: tuple[Path
     data = _expected_data_files()
     assert {"neurallog/py.typed", "neurallog_plugins/py.typed", "neurallog_tui/py.typed"} <= data
     assert any(name.endswith(".tcss") for name in data)
-    # .lua files ship when a package has any (package-data "*.lua"); today the storage keeps
-    # its Lua scripts as constants in neurallog/storage/scripts.py, so none may exist.
+    # the storage layer's Lua scripts are package data, loaded with importlib.resources
+    lua = {name for name in data if name.startswith("neurallog/storage/lua/")}
+    assert "neurallog/storage/lua/authenticate.lua" in lua
+    assert "neurallog/storage/lua/audit_chain.lua" in lua
+    assert len(lua) >= 20
     missing = data - names
     assert not missing, f"data files missing from the wheel: {sorted(missing)}"
     assert "neurallog = neurallog.cli:main" in entry_text

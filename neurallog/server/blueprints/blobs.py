@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import versions
 
@@ -79,12 +79,15 @@ def blueprint() -> Blueprint:
         """Admin. 201 created, 200 replaced; 409 deprecated version or inactive user; 422
         for an auditor (auditors read no logs and hold no Operational KEK)."""
         request.ctx.audit_target = f"blob:{body['user_id']}/{body['version_id']}"
+        record = write_record(request, 201)
+        record.vary = lambda outcome: (record.target, 201 if outcome == "created" else 200)
         blob, created = await versions.put_blob(
             app_ctx(request).redis,
             principal.tenant_id,
             body["user_id"],
             body["version_id"],
             body["blob"],
+            record,
         )
         return json(blob, status=201 if created else 200)
 
@@ -97,7 +100,13 @@ def blueprint() -> Blueprint:
         """Admin; 404 if absent."""
         check_param("user_id", user_id, models.USER_ID)
         check_param("version_id", version_id, models.VERSION_ID)
-        await versions.delete_blob(app_ctx(request).redis, principal.tenant_id, user_id, version_id)
+        await versions.delete_blob(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            user_id,
+            version_id,
+            write_record(request, 204),
+        )
         return empty(status=204)
 
     return bp

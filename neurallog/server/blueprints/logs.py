@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param, query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, documented, query
-from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded
+from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import logs
 
@@ -93,7 +93,9 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin only: destroying entries is not a writer's right (a member's 403 is audited)."""
         check_param("stream_id", stream_id, models.STREAM_ID)
-        await logs.delete_stream(app_ctx(request).redis, principal.tenant_id, stream_id)
+        await logs.delete_stream(
+            app_ctx(request).redis, principal.tenant_id, stream_id, write_record(request, 204)
+        )
         return empty(status=204)
 
     @bp.put("/<stream_id:str>/retention")
@@ -116,6 +118,7 @@ def blueprint() -> Blueprint:
             stream_id,
             body["max_entries"],
             body["max_age_seconds"],
+            write_record(request),
         )
         return json(body)
 

@@ -23,7 +23,8 @@ from neurallog.server.docs import documented
 from neurallog.server.guard import ANY, Rule, guarded, parse_json
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
-from neurallog.storage import audit, tenants, users
+from neurallog.storage import tenants, users
+from neurallog.storage.audit import WriteRecord
 
 TENANT_DOC = {
     "type": "object",
@@ -74,18 +75,17 @@ def blueprint() -> Blueprint:
         admin: dict[str, Any] = body["admin"]
         if admin["role"] != "admin":
             raise Problem(422, "admin.role: the first user must be an admin", field="admin.role")
-        if not await tenants.bootstrap(ctx.redis, tenant_id, presented, body["profile"], admin):
-            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
-        await audit.append(
-            ctx.redis,
-            tenant_id,
+        record = WriteRecord(
             actor=admin["user_id"],
             role="admin",
             action="tenant.bootstrap",
             target=f"user:{admin['user_id']}",
-            outcome="allowed",
             status=201,
         )
+        if not await tenants.bootstrap(
+            ctx.redis, tenant_id, presented, body["profile"], admin, record
+        ):
+            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
         user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
         return json({"tenant_id": tenant_id, "user": user}, status=201)
 

@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import users
 
@@ -50,7 +50,9 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin: 409 when the user id (or the key id) exists."""
         request.ctx.audit_target = f"user:{body['user_id']}"
-        user = await users.create_user(app_ctx(request).redis, principal.tenant_id, body)
+        user = await users.create_user(
+            app_ctx(request).redis, principal.tenant_id, body, write_record(request, 201)
+        )
         return json(user, status=201)
 
     @bp.get("/users/me")
@@ -88,7 +90,11 @@ def blueprint() -> Blueprint:
         check_param("user_id", user_id, models.USER_ID)
         return json(
             await users.disable_user(
-                app_ctx(request).redis, principal.tenant_id, user_id, by=principal.user_id
+                app_ctx(request).redis,
+                principal.tenant_id,
+                user_id,
+                by=principal.user_id,
+                audit=write_record(request),
             )
         )
 
@@ -131,7 +137,12 @@ def blueprint() -> Blueprint:
             f" parent:{parent}" if parent else ""
         )
         key = await users.add_key(
-            app_ctx(request).redis, principal.tenant_id, user_id, body, parent=parent
+            app_ctx(request).redis,
+            principal.tenant_id,
+            user_id,
+            body,
+            parent=parent,
+            audit=write_record(request, 201),
         )
         return json(key, status=201)
 
@@ -149,11 +160,15 @@ def blueprint() -> Blueprint:
         """
         check_param("user_id", user_id, models.USER_ID)
         check_param("key_id", key_id, models.KEY_ID)
-        key = await users.revoke_key(app_ctx(request).redis, principal.tenant_id, user_id, key_id)
-        if key["revoked_with"]:
-            request.ctx.audit_target = (
-                f"key:{user_id}/{key_id} with:{','.join(key['revoked_with'])}"
-            )[:512]
+        record = write_record(request)
+        # the script tells which descendants it revokes (the outcome): they are in the target
+        record.vary = lambda with_: (
+            f"key:{user_id}/{key_id} with:{with_}"[:512] if with_ else request.path,
+            200,
+        )
+        key = await users.revoke_key(
+            app_ctx(request).redis, principal.tenant_id, user_id, key_id, record
+        )
         return json(key)
 
     @bp.get("/keys/me")

@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded
+from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import versions
@@ -76,6 +76,7 @@ def blueprint() -> Blueprint:
             created_by=principal.user_id,
             reason=body["reason"],
             blobs=_blob_pairs(body["blobs"]),
+            audit=write_record(request, 201),
         )
         return json(version, status=201)
 
@@ -96,7 +97,11 @@ def blueprint() -> Blueprint:
         request.ctx.audit_target = f"version:{version_id}:{body['status']}"
         return json(
             await versions.set_status(
-                app_ctx(request).redis, principal.tenant_id, version_id, body["status"]
+                app_ctx(request).redis,
+                principal.tenant_id,
+                version_id,
+                body["status"],
+                write_record(request),
             )
         )
 
@@ -127,6 +132,7 @@ def blueprint() -> Blueprint:
             reason=body["reason"],
             blobs=_blob_pairs(body["blobs"]),
             remove_users=remove,
+            audit=write_record(request, 201),
         )
         return json({"version": version, "removed_users": remove}, status=201)
 

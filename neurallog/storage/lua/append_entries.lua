@@ -1,0 +1,39 @@
+-- KEYS[1] stream, KEYS[2] entry-id zset, KEYS[3] retention hash, KEYS[4] active version.
+-- ARGV[1] now (ms), ARGV[2] n, then n triples (entry id, version id, envelope).
+-- -> {'ok', duplicates, {seq...}} | {'version-inactive', version id}
+local active = redis.call('GET', KEYS[4])
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do
+  local v = ARGV[4 + i * 3]
+  if v ~= active then return {'version-inactive', v} end
+end
+local seqs = {}
+local dups = 0
+for i = 0, n - 1 do
+  local id = ARGV[3 + i * 3]
+  if redis.call('ZSCORE', KEYS[2], id) then
+    dups = dups + 1
+  else
+    local seq = redis.call('XADD', KEYS[1], '*', 'id', id, 'v', ARGV[4 + i * 3],
+                           'e', ARGV[5 + i * 3])
+    redis.call('ZADD', KEYS[2], string.match(seq, '^(%d+)'), id)
+    seqs[#seqs + 1] = seq
+  end
+end
+local r = redis.call('HMGET', KEYS[3], 'max_entries', 'max_age_seconds')
+if r[1] then redis.call('XTRIM', KEYS[1], 'MAXLEN', r[1]) end
+if r[2] then
+  local minid = tonumber(ARGV[1]) - tonumber(r[2]) * 1000
+  if minid < 0 then minid = 0 end
+  redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', minid))
+end
+if r[1] or r[2] then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if #first == 0 then
+    redis.call('DEL', KEYS[2])
+  else
+    local ms = string.match(first[1][1], '^(%d+)')
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ms)
+  end
+end
+return {'ok', dups, seqs}
