@@ -14,6 +14,7 @@ from textual.css.query import NoMatches
 from textual.dom import NoScreen
 from textual.errors import NoWidget
 from textual.events import Mount
+from textual.widget import Widget
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
 
@@ -21,7 +22,12 @@ from textual.widgets._header import HeaderTitle
 class ConsoleHeader(Header):
     """A :class:`Header` whose title updates skip a header that is going away."""
 
-    def _on_mount(self, _: Mount) -> None:
+    def _on_mount(self, event: Mount) -> None:
+        # Textual calls the handlers of every class in the MRO: stop before Header's own,
+        # which would register the unguarded watchers, and run Widget's ourselves.
+        event.prevent_default()
+        Widget._on_mount(self, event)
+
         async def set_title() -> None:
             with suppress(NoMatches, NoScreen, NoWidget):
                 if self.is_attached:
