@@ -2,7 +2,9 @@
 
 The embedded ``redis-server`` is started here, once, in the main process, before Sanic
 spawns its workers; its URL travels to the workers inside the pickled config, and it is
-stopped after Sanic has stopped every worker (SIGINT/SIGTERM).
+stopped after Sanic has stopped every worker (SIGINT/SIGTERM). The run's metrics directory
+(``PROMETHEUS_MULTIPROC_DIR``, where every worker writes its counters so that any one of
+them can answer a scrape with the sum) is made here too, and removed on the same paths.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from neurallog.server import runner
     from neurallog.server.embedded import EmbeddedRedis
+    from neurallog.server.metrics_dir import multiprocess_dir
 
     with ExitStack() as stack:
 
@@ -55,6 +58,8 @@ def run_serve(args: argparse.Namespace) -> int:
             os._exit(0)
 
         signal.signal(signal.SIGTERM, stop_before_serving)
+        if config.metrics:
+            stack.enter_context(multiprocess_dir())  # the spawned workers inherit it
         if not os.environ.get("NEURALLOG_REDIS_URL"):
             embedded = EmbeddedRedis()
             embedded.start()

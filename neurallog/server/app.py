@@ -81,7 +81,7 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
 
         @app.get("/metrics", name="metrics")
         @documented(
-            "Prometheus metrics of the worker that answers (route names and counts only); "
+            "Prometheus metrics summed over all workers (route names and counts only); "
             "Bearer NEURALLOG_METRICS_TOKEN when set, else loopback clients only",
             response={"type": "string", "description": "Prometheus text format 0.0.4"},
             errors=(401, 403),
@@ -109,6 +109,7 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
     @app.after_server_stop
     async def close_redis(app: Sanic[Config, AppCtx]) -> None:
         await _flush_reads(app.ctx)  # reads answered while the connections drained
+        app.ctx.metrics.close()
         client, app.ctx.redis_client = app.ctx.redis_client, None
         if client is not None:
             await client.aclose()

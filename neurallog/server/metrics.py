@@ -1,22 +1,33 @@
-"""Per-worker request metrics rendered in the Prometheus text format at ``GET /metrics``.
+"""Request metrics on ``prometheus_client``, rendered at ``GET /metrics``.
 
-A tiny registry instead of ``prometheus_client``: one dict increment and one bisect per
-request, nothing shared between workers. With several Sanic workers each scrape is answered
-by one of them, so every series carries the worker's ``worker`` label (its pid) and
-``neurallog_worker_start_time_seconds`` tells a restarted worker apart (docs/operations.md).
-Labels are route names and status codes only: never tenant ids, users, paths or keys.
+Under ``neurallog serve`` every worker writes its values to memory-mapped files in the
+server run's ``PROMETHEUS_MULTIPROC_DIR`` (``neurallog.server.metrics_dir``) and a scrape,
+whichever worker answers it, sums the files of all workers (``MultiProcessCollector``);
+without that directory (an app built in-process, as the tests and embedders do) the
+values live in a private registry. Labels are route names and status codes only: never
+tenant ids, users, paths or keys.
 """
 
 from __future__ import annotations
 
-import bisect
+import contextlib
+import glob
 import os
 import time
-from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-__all__ = ["BUCKETS", "CONTENT_TYPE", "Metrics"]
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+__all__ = ["BUCKETS", "CONTENT_TYPE", "MULTIPROC_ENV", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # seconds; Prometheus' usual latency buckets, finer at the low end where the API lives
 BUCKETS: tuple[float, ...] = (
@@ -39,91 +50,121 @@ BUCKETS: tuple[float, ...] = (
 ROTATE_ROUTE = "kek_versions.rotate"  # the route name of POST /api/kek/rotate
 
 
-class _Histogram:
-    """Per-bucket counts (the last slot is +Inf), their sum and count."""
+class _WithoutCreated(Collector):
+    """A registry's metrics without the ``_created`` samples.
 
-    __slots__ = ("counts", "total")
+    The multiprocess collector has none, and the format never had them; filtering here
+    (instead of ``disable_created_metrics()``) leaves an embedding process's own
+    metrics alone.
+    """
 
-    def __init__(self) -> None:
-        self.counts = [0] * (len(BUCKETS) + 1)
-        self.total = 0.0
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
 
-    def observe(self, seconds: float) -> None:
-        self.counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.total += seconds
+    def collect(self) -> Iterable[Metric]:
+        for metric in self._registry.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric
 
 
 class Metrics:
-    """Counters of one worker; :meth:`observe` is the whole per-request cost."""
+    """The metrics of one worker; :meth:`observe` is the whole per-request cost."""
 
     def __init__(self) -> None:
         self.started = time.time()
         self.worker = str(os.getpid())
-        self.requests: defaultdict[tuple[str, int], int] = defaultdict(int)
-        self.latency: defaultdict[str, _Histogram] = defaultdict(_Histogram)
-        self.rotations = 0
-        self.auth_failures = 0
-        self.rate_limited = 0
+        # where prometheus_client writes: decided when it was first imported in this process
+        multiprocess = getattr(values.ValueClass, "_multiprocess", False)
+        self.directory = os.environ.get(MULTIPROC_ENV) if multiprocess else None
+        registry = CollectorRegistry(auto_describe=True)
+        self._registry = registry
+        self._requests = Counter(
+            "neurallog_http_requests",
+            "Requests answered, by route name and status.",
+            ("route", "status"),
+            registry=registry,
+        )
+        self._latency = Histogram(
+            "neurallog_http_request_duration_seconds",
+            "Time from request to response.",
+            ("route",),
+            buckets=BUCKETS,
+            registry=registry,
+        )
+        self._rotations = Counter(
+            "neurallog_kek_rotations", "Successful KEK rotations (201).", registry=registry
+        )
+        self._auth_failures = Counter(
+            "neurallog_auth_failures",
+            "Requests refused with 401 (missing, bad, revoked or expired credential).",
+            registry=registry,
+        )
+        self._rate_limited = Counter(
+            "neurallog_auth_rate_limited",
+            "Requests refused with 429 (too many authentication failures).",
+            registry=registry,
+        )
+        # one sample per live worker: a dead worker's file is removed by mark_process_dead
+        Gauge(
+            "neurallog_worker_start_time_seconds",
+            "Start of each live worker (Unix time).",
+            ("worker",),
+            multiprocess_mode="livemax",
+            registry=registry,
+        ).labels(self.worker).set(self.started)
+        # label children by key: labels() takes a lock and builds a tuple on every call
+        self._request_children: dict[tuple[str, int], Counter] = {}
+        self._latency_children: dict[str, Histogram] = {}
 
     def observe(self, route: str, status: int, seconds: float | None) -> None:
         """Record one answered request (``seconds`` None: counted, not timed)."""
-        self.requests[(route, status)] += 1
+        child = self._request_children.get((route, status))
+        if child is None:
+            child = self._requests.labels(route, str(status))
+            self._request_children[(route, status)] = child
+        child.inc()
         if seconds is not None:
-            self.latency[route].observe(seconds)
+            hist = self._latency_children.get(route)
+            if hist is None:
+                hist = self._latency_children[route] = self._latency.labels(route)
+            hist.observe(seconds)
         if status == 401:
-            self.auth_failures += 1
+            self._auth_failures.inc()
         elif status == 429:
-            self.rate_limited += 1
+            self._rate_limited.inc()
         elif status == 201 and route == ROTATE_ROUTE:
-            self.rotations += 1
+            self._rotations.inc()
 
     def render(self) -> str:
-        """The whole registry in the Prometheus text exposition format 0.0.4."""
-        worker = f'worker="{self.worker}"'
-        out: list[str] = [
-            "# HELP neurallog_http_requests_total Requests answered, by route name and status.",
-            "# TYPE neurallog_http_requests_total counter",
-        ]
-        for (route, status), count in sorted(self.requests.items()):
-            out.append(
-                f'neurallog_http_requests_total{{{worker},route="{route}",status="{status}"}}'
-                f" {count}"
-            )
-        out += [
-            "# HELP neurallog_http_request_duration_seconds Time from request to response.",
-            "# TYPE neurallog_http_request_duration_seconds histogram",
-        ]
-        name = "neurallog_http_request_duration_seconds"
-        for route, hist in sorted(self.latency.items()):
-            labels = f'{worker},route="{route}"'
-            running = 0
-            for bound, count in zip((*BUCKETS, None), hist.counts, strict=True):
-                running += count
-                le = "+Inf" if bound is None else repr(bound)
-                out.append(f'{name}_bucket{{{labels},le="{le}"}} {running}')
-            out.append(f"{name}_sum{{{labels}}} {hist.total!r}")
-            out.append(f"{name}_count{{{labels}}} {running}")
-        for metric, help_text, value in (
-            ("neurallog_kek_rotations_total", "Successful KEK rotations (201).", self.rotations),
-            (
-                "neurallog_auth_failures_total",
-                "Requests refused with 401 (missing, bad, revoked or expired credential).",
-                self.auth_failures,
-            ),
-            (
-                "neurallog_auth_rate_limited_total",
-                "Requests refused with 429 (too many authentication failures).",
-                self.rate_limited,
-            ),
-        ):
-            out += [
-                f"# HELP {metric} {help_text}",
-                f"# TYPE {metric} counter",
-                f"{metric}{{{worker}}} {value}",
-            ]
-        out += [
-            "# HELP neurallog_worker_start_time_seconds Start of this worker (Unix time).",
-            "# TYPE neurallog_worker_start_time_seconds gauge",
-            f"neurallog_worker_start_time_seconds{{{worker}}} {self.started!r}",
-        ]
-        return "\n".join(out) + "\n"
+        """Every worker's metrics (one process's without a multiprocess directory)."""
+        if self.directory is None:
+            return generate_latest(_WithoutCreated(self._registry)).decode()
+        _forget_dead_workers(self.directory)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.directory)  # type: ignore[no-untyped-call]
+        return generate_latest(registry).decode()
+
+    def close(self) -> None:
+        """At worker stop: drop this worker's live gauge (its counters keep counting)."""
+        if self.directory is not None:
+            mark_process_dead(os.getpid(), self.directory)  # type: ignore[no-untyped-call]
+
+
+def _forget_dead_workers(directory: str) -> None:
+    """``mark_process_dead`` for workers that died without stopping (SIGKILL, OOM)."""
+    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
+        pid = os.path.basename(path)[: -len(".db")].rpartition("_")[2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):  # a concurrent scrape was first
+            mark_process_dead(int(pid), directory)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from serving import Serve, bootstrap, clean_env, cli
 
 from neurallog.server.config import ServerConfig
-from neurallog.server.metrics import BUCKETS, Metrics
+from neurallog.server.metrics import BUCKETS, MULTIPROC_ENV, Metrics
+from neurallog.server.metrics_dir import multiprocess_dir
 from tests.server.helpers import (
     add_user,
     bootstrap_tenant,
@@ -213,3 +215,58 @@ def test_metrics_token_from_the_environment() -> None:
     assert ServerConfig.from_env({}).metrics_token == ""
     with pytest.raises(ValueError, match="NEURALLOG_METRICS_TOKEN"):
         ServerConfig.from_env({"NEURALLOG_METRICS_TOKEN": "short"})
+
+
+def _answered_by(log: str, route: str) -> list[str]:
+    """Worker pids of the access-log lines of ``route`` (request ids are ``<pid>-<n>``)."""
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [r["request_id"].split("-")[0] for r in records if r["route"] == route]
+
+
+def test_one_scrape_sums_every_worker(redis_url: str, tmp_path: Path) -> None:
+    env = clean_env(NEURALLOG_REDIS_URL=redis_url, NEURALLOG_ACCESS_LOG="1")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the default: a private directory per run
+    server = Serve(env=env, log_path=tmp_path / "serve.log", workers=2).start()
+    route = "health.healthz"
+    try:
+        sent = 0
+        # fresh connections until both workers have answered some of the requests
+        while len(set(_answered_by(server.log(), route))) < 2 and sent < 400:
+            for _ in range(20):
+                assert httpx.get(server.base + "/healthz", timeout=10).status_code == 200
+                sent += 1
+        assert len(set(_answered_by(server.log(), route))) == 2, "one worker took every request"
+        scrapes: list[dict[Any, float]] = []
+        while len(set(_answered_by(server.log(), "metrics"))) < 2 and len(scrapes) < 60:
+            answer = httpx.get(server.base + "/metrics", timeout=10)
+            assert answer.status_code == 200, answer.text
+            scrapes.append(parse(answer.text))
+    finally:
+        assert server.terminate() == 0
+    assert len(set(_answered_by(server.log(), "metrics"))) == 2, "one worker took every scrape"
+    assert len(scrapes) >= 2
+    for samples in scrapes:  # whichever worker answered, the sum over both
+        assert value(samples, "neurallog_http_requests_total", route=route, status="200") == sent
+        assert value(samples, "neurallog_http_request_duration_seconds_count", route=route) == sent
+        starts = [ls for (n, ls) in samples if n == "neurallog_worker_start_time_seconds"]
+        assert len(starts) == 2, "one start-time sample per live worker"
+
+
+def test_the_run_directory_starts_empty_and_is_tidied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    with multiprocess_dir() as private:
+        assert os.environ[MULTIPROC_ENV] == str(private) and private.is_dir()
+        (private / "counter_1.db").write_bytes(b"")
+    assert not private.exists() and MULTIPROC_ENV not in os.environ
+
+    given = tmp_path / "prom"
+    given.mkdir()
+    (given / "counter_999999.db").write_bytes(b"stale counts of an earlier run")
+    (given / "keep.txt").write_text("not ours")
+    monkeypatch.setenv(MULTIPROC_ENV, str(given))
+    with multiprocess_dir() as path:
+        assert path == given and not list(given.glob("*.db"))
+        (given / "counter_2.db").write_bytes(b"")
+    assert sorted(p.name for p in given.iterdir()) == ["keep.txt"]
