@@ -77,7 +77,7 @@ async def test_incremental_verify_walks_only_the_new_records(
     }
     again = await _verify(http, admin)
     assert again["intact"] and again["checked"] == 0
-    full = await _verify(http, admin, "?full=1")
+    full = await _verify(http, admin, "?full=true")
     assert full["intact"] and full["since"] is None and full["checked"] == full["records"]
     r = await http.get("/api/audit/verify?full=maybe", headers=admin.headers)
     assert r.status_code == 422 and r.json()["field"] == "full"
@@ -127,7 +127,7 @@ async def test_the_server_answers_while_a_long_verify_runs(
     admin = await bootstrap_tenant(http, redis_url)
     await _fill(redis, 20_000)
     verify = asyncio.create_task(
-        http.get("/api/audit/verify?full=1", headers=admin.headers, timeout=120)
+        http.get("/api/audit/verify?full=true", headers=admin.headers, timeout=120)
     )
     started = time.perf_counter()
     latencies: list[float] = []

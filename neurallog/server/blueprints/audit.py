@@ -122,12 +122,12 @@ def blueprint() -> Blueprint:
 
 
 def _flag(name: str, raw: str | None) -> bool:
-    """A boolean query parameter: ``1``/``true`` or ``0``/``false`` (absent: false)."""
-    if raw is None or raw == "":
+    """A boolean query parameter, exactly ``true`` or ``false`` as documented (absent: false).
+
+    Anything else, the empty value included, is a 422: the document says boolean.
+    """
+    if raw is None:
         return False
-    value = raw.lower()
-    if value in {"1", "true"}:
-        return True
-    if value in {"0", "false"}:
-        return False
-    raise Problem(422, f"{name}: must be true, false, 1 or 0", field=name)
+    if raw in {"true", "false"}:
+        return raw == "true"
+    raise Problem(422, f"{name}: must be true or false", field=name)
