@@ -6,6 +6,11 @@ tenant signing key over ``neurallog/v1/user-public-key || field(tenant) || field
 field(public key)``. The admin's client writes it at enrolment and checks it before it
 seals any Operational KEK to that key, so a server that swaps a user's public key for its
 own learns nothing: sealing fails closed with :class:`SignatureError`.
+
+A verified certificate is remembered (bounded LRU) under everything its check reads: the
+certified record (public key *and* signature), the signing key, the tenant and the user.
+A record that differs in one byte, or the same record under another user, is a miss and
+is verified again; only a success is remembered.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -32,6 +38,9 @@ from neurallog.errors import DecryptionError, FormatError, SignatureError
 CERT_CONTEXT = b"neurallog/v1/user-public-key"
 SIGNATURE_SIZE = 64
 _PUBLIC_SIZES = {1: 33, 2: 1217}
+#: Verified certificates remembered: above the 10,000 blobs one rotation may carry, so a
+#: rotation of that size still finds every user's key again the next time.
+CERT_CACHE_SIZE = 16_384
 
 
 def parse_api_key(text: str) -> ApiKey:
@@ -145,8 +154,18 @@ def certify_public_key(
 def verified_public_key(
     record: bytes, signing_public_key: bytes, *, tenant_id: str, user_id: str
 ) -> UserPublicKey:
-    """Parse a certified public key; :class:`SignatureError` unless the tenant signed it."""
-    data = bytes(record)
+    """Parse a certified public key; :class:`SignatureError` unless the tenant signed it.
+
+    Verified once per (record, signing key, tenant, user): see the module docstring.
+    """
+    return _verified(bytes(record), bytes(signing_public_key), tenant_id, user_id)
+
+
+@lru_cache(maxsize=CERT_CACHE_SIZE)
+def _verified(
+    data: bytes, signing_public_key: bytes, tenant_id: str, user_id: str
+) -> UserPublicKey:
+    """The check itself; ``lru_cache`` keeps returns only, so a refusal is never cached."""
     size = _PUBLIC_SIZES.get(data[0]) if data else None
     if size is None or len(data) != size + SIGNATURE_SIZE:
         raise SignatureError(

@@ -397,18 +397,28 @@ class AdminMixin(ClientBase):
             user_id=user.user_id,
         )
 
-    def _seal(self, user_id: str, version_id: str, recipient: UserPublicKey) -> bytes:
+    def _sealer(self, version_id: str) -> Callable[[str, UserPublicKey], bytes]:
+        """``seal(user_id, recipient)`` for one version: the Operational KEK and the signing
+        key are derived once here, not once per blob. Every blob is still signed on its own
+        (signing once per rotation needs a signed tenant chain the format does not have)."""
         hierarchy = self._need_hierarchy("sealing a KEK blob")
         session = self._need_session()
-        return _keys.seal_blob(
-            hierarchy.operational_kek(version_id),
-            hierarchy.signing_key,
-            recipient,
-            tenant_id=session.tenant_id,
-            user_id=user_id,
-            version_id=version_id,
-            cipher=session.profile.cipher,
-        )
+        op_kek = hierarchy.operational_kek(version_id)
+        signing_key = hierarchy.signing_key
+        tenant_id, cipher = session.tenant_id, session.profile.cipher
+
+        def seal(user_id: str, recipient: UserPublicKey) -> bytes:
+            return _keys.seal_blob(
+                op_kek,
+                signing_key,
+                recipient,
+                tenant_id=tenant_id,
+                user_id=user_id,
+                version_id=version_id,
+                cipher=cipher,
+            )
+
+        return seal
 
     async def _seal_for(
         self, version_id: str, users: list[User], progress: Progress | None
@@ -418,16 +428,17 @@ class AdminMixin(ClientBase):
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
+        seal = self._sealer(version_id)
         out: list[dict[str, str]] = []
         for done, (user_id, public) in enumerate(recipients, start=1):
-            out.append({"user_id": user_id, "blob": b64e(self._seal(user_id, version_id, public))})
+            out.append({"user_id": user_id, "blob": b64e(seal(user_id, public))})
             if progress is not None:
                 progress(done, len(recipients))
                 await asyncio.sleep(0)
         return out
 
     async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
-        blob = self._seal(user_id, version_id, recipient)
+        blob = self._sealer(version_id)(user_id, recipient)
         body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
         # Storing a blob again replaces it (200): safe to retry.
         return Blob.from_json(await self._transport.post("/api/kek/blobs", body, idempotent=True))

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import warnings
+from binascii import b2a_base64
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from neurallog.client.base import ClientBase, list_field, seg
 from neurallog.client.framing import (
@@ -24,8 +27,8 @@ from neurallog.client.framing import (
     encode_data,
     seq_key,
 )
-from neurallog.client.models import Entry, LogData, LogEntry, LogPage, Version, b64e
-from neurallog.crypto.working import new_entry_id
+from neurallog.client.models import Entry, LogData, LogEntry, LogPage, Version
+from neurallog.crypto.working import new_entry_ids
 from neurallog.errors import (
     ConflictError,
     DecryptionError,
@@ -91,14 +94,23 @@ class LogsMixin(ClientBase):
             version = await self._write_version()
             stream = session.working_keys(version.id).stream_id(log_name)
             sealer = session.sealer(version.id)
-            ids = [new_entry_id() for _ in payloads]
+            ids = new_entry_ids(len(payloads))
+            seal, vid = sealer.seal, version.id
             entries = [
-                {"id": i, "version_id": version.id, "envelope": b64e(sealer.seal(stream, i, p))}
+                {
+                    "id": i,
+                    "version_id": vid,
+                    "envelope": b2a_base64(seal(stream, i, p), newline=False).decode("ascii"),
+                }
                 for i, p in zip(ids, payloads, strict=True)
             ]
             try:
-                await self._transport.post(
-                    f"/api/logs/{seg(stream)}/entries", {"entries": entries}, idempotent=True
+                # Only strings: orjson writes the same UTF-8 JSON as httpx's json module,
+                # several times faster (that encoding was a sixth of the client's time).
+                await self._transport.post_encoded(
+                    f"/api/logs/{seg(stream)}/entries",
+                    orjson.dumps({"entries": entries}),
+                    idempotent=True,
                 )
                 return ids
             except ConflictError:

@@ -138,9 +138,12 @@ class Transport:
         params: Mapping[str, str | int] | None = None,
         bearer: str | None = None,
         idempotent: bool = False,
+        encoded_json: bytes | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (``None`` for 204/empty).
 
+        ``encoded_json`` is a body already encoded as UTF-8 JSON (the append hot path
+        encodes with orjson); it replaces ``json_body``.
         ``bearer`` overrides the stored credential (the bootstrap token). Raises a subclass
         of :class:`ApiError` for any non-2xx answer, or :class:`ServiceUnavailableError`
         when the server cannot be reached after the allowed retries.
@@ -154,6 +157,8 @@ class Transport:
         credential = bearer or self._credential
         if credential:
             headers["Authorization"] = f"Bearer {credential}"
+        if encoded_json is not None:
+            headers["Content-Type"] = "application/json"
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
@@ -161,6 +166,7 @@ class Transport:
                     method,
                     self.base_url + path,
                     json=json_body,
+                    content=encoded_json,
                     params=dict(params) if params else None,
                     headers=headers,
                 )
@@ -196,6 +202,10 @@ class Transport:
 
     async def post(self, path: str, body: Any, *, idempotent: bool = False) -> Any:
         return await self.request("POST", path, json_body=body, idempotent=idempotent)
+
+    async def post_encoded(self, path: str, body: bytes, *, idempotent: bool = False) -> Any:
+        """POST a body already encoded as UTF-8 JSON."""
+        return await self.request("POST", path, encoded_json=body, idempotent=idempotent)
 
     async def put(self, path: str, body: Any) -> Any:
         return await self.request("PUT", path, json_body=body)

@@ -13,6 +13,8 @@ swaps blobs, users, versions or public keys is caught before any decryption.
 
 from __future__ import annotations
 
+from functools import cache
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -38,6 +40,7 @@ _HPKE_AEAD = {
 _KEM_BY_ID = {v: k for k, v in KEM_IDS.items()}
 
 
+@cache
 def _suite(kem: str, aead: str) -> hpke.Suite:
     return hpke.Suite(_HPKE_KEM[kem], hpke.KDF.HKDF_SHA256, _HPKE_AEAD[aead])
 

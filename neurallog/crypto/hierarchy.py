@@ -70,7 +70,15 @@ def legacy_operational_kek(master_kek: bytes, version_id: str) -> bytes:
 class KeyHierarchy:
     """A tenant's Master KEK and everything derived from it. Build with a ``from_*`` method."""
 
-    __slots__ = ("_master_kek", "kdf", "kdf_params", "scheme", "secret_kind", "tenant_id")
+    __slots__ = (
+        "_master_kek",
+        "_signing",
+        "kdf",
+        "kdf_params",
+        "scheme",
+        "secret_kind",
+        "tenant_id",
+    )
 
     def __init__(
         self,
@@ -92,6 +100,7 @@ class KeyHierarchy:
         self.kdf_params = dict(kdf_params)
         self.secret_kind = secret_kind
         self.scheme = scheme
+        self._signing: tuple[Ed25519PrivateKey, bytes] | None = None
 
     # --- construction ---------------------------------------------------------------------
 
@@ -199,16 +208,25 @@ class KeyHierarchy:
         if not hmac.compare_digest(self.key_check, bytes(expected)):
             raise WrongRecoveryPhraseError("recovery phrase does not match this tenant")
 
+    def _signing_pair(self) -> tuple[Ed25519PrivateKey, bytes]:
+        """Derived once per hierarchy: a rotation signs one blob per user with it."""
+        if self._signing is None:
+            seed = hkdf_sha256(
+                self._master_kek, salt=None, info=L.label(L.SIGNING_KEY, self.tenant_id)
+            )
+            key = Ed25519PrivateKey.from_private_bytes(seed)
+            self._signing = (key, key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        return self._signing
+
     @property
     def signing_key(self) -> Ed25519PrivateKey:
         """The tenant's Ed25519 signing key (signs KEK blobs)."""
-        seed = hkdf_sha256(self._master_kek, salt=None, info=L.label(L.SIGNING_KEY, self.tenant_id))
-        return Ed25519PrivateKey.from_private_bytes(seed)
+        return self._signing_pair()[0]
 
     @property
     def signing_public_key(self) -> bytes:
         """Raw 32-byte Ed25519 public key that members pin."""
-        return self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return self._signing_pair()[1]
 
     @property
     def signing_fingerprint(self) -> str:

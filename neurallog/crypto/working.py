@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import unicodedata
+from binascii import b2a_base64
 
 from neurallog.crypto import labels as L
 from neurallog.crypto._util import b64url, hkdf_sha256
@@ -36,6 +37,19 @@ def stream_id(log_index_key: bytes, name: str) -> str:
 def new_entry_id() -> str:
     """16 random bytes, base64url: 22 characters."""
     return b64url(os.urandom(16))
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def new_entry_ids(count: int) -> list[str]:
+    """``count`` ids like :func:`new_entry_id`, from one read of the system's randomness
+    (one ``urandom`` per id was a seventh of a batch's time on the client)."""
+    raw = os.urandom(16 * count)
+    return [
+        b2a_base64(raw[i : i + 16], newline=False)[:22].translate(_URLSAFE).decode("ascii")
+        for i in range(0, 16 * count, 16)
+    ]
 
 
 class WorkingKeys:

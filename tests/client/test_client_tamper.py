@@ -138,6 +138,40 @@ async def test_replaced_public_key_gets_nothing_sealed(
     assert len(await world.admin.get_kek_versions()) == versions_before
 
 
+async def test_cached_users_changed_key_or_certificate_is_verified_again(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    """Certificates are verified once and remembered: a changed record is still refused."""
+    await world.admin.rotate_kek("caches alice's and bob's certified keys")
+    versions_before = len(await world.admin.get_kek_versions())
+    user = keyspace.user(TENANT, "bob")
+    bob = base64.b64decode(raw_redis.hget(user, "public_key"))  # type: ignore[arg-type]
+    alice = base64.b64decode(
+        raw_redis.hget(keyspace.user(TENANT, "alice"), "public_key")  # type: ignore[arg-type]
+    )
+    attacker = UserKeyPair.generate()
+    size = len(attacker.public.raw)
+    other = KeyHierarchy.from_recovery_phrase("evil-corp", "x y z", kdf="argon2id", params=FAST_KDF)
+    flipped = bytearray(bob)
+    flipped[-1] ^= 1
+    forged = certify_public_key(other.signing_key, attacker.public, tenant_id=TENANT, user_id="bob")
+    fakes = (
+        attacker.public.raw + bob[size:],  # another public key under bob's certificate
+        bytes(flipped),  # bob's public key under a changed certificate
+        bob[:size] + forged[size:],  # bob's public key under another tenant's signature
+        alice,  # alice's valid, cached record given to bob
+    )
+    for fake in fakes:
+        raw_redis.hset(user, "public_key", base64.b64encode(fake))
+        with pytest.raises(SignatureError, match="public key of user 'bob'"):
+            await world.admin.rotate_kek("rotate with a changed key")
+        with pytest.raises(SignatureError, match="public key of user 'bob'"):
+            await world.admin.provision_kek_for_user("bob", world.v1)
+    assert len(await world.admin.get_kek_versions()) == versions_before
+    raw_redis.hset(user, "public_key", base64.b64encode(bob))
+    await world.admin.rotate_kek("bob's own key again")  # the cache holds no refusal
+
+
 async def test_replaced_signing_key_is_caught_by_the_pin(
     world: World, raw_redis: redis.Redis[Any]
 ) -> None:

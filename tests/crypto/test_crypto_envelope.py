@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
+import re
 import threading
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from neurallog.crypto._aead import keyed
 from neurallog.crypto.envelope import EnvelopeOpener, EnvelopeSealer, parse_envelope
-from neurallog.crypto.working import WorkingKeys, new_entry_id, stream_id
+from neurallog.crypto.working import WorkingKeys, new_entry_id, new_entry_ids, stream_id
 from neurallog.errors import CryptoError, DecryptionError, FormatError, NoAccessToVersionError
 
 T, V1, V2 = "acme", "6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b", "9b2e7c10-5d3f-4a61-b8c2-7e9f0a1b2c3d"
@@ -195,3 +197,13 @@ def test_threads_racing_past_rotation_never_reuse_a_nonce() -> None:
         t.join()
     assert len(seen) == 1800 == len(set(seen))
     assert all(int.from_bytes(nonce, "big") < 5 for _, nonce in seen)
+
+
+def test_entry_ids_of_a_batch_are_like_single_ids() -> None:
+    """One read of randomness per batch gives 22-character base64url ids, all distinct."""
+    ids = new_entry_ids(2000)
+    assert len(ids) == len(set(ids)) == 2000
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", i) for i in ids)
+    assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids[:50])
+    assert {len(i) for i in (new_entry_id(), *new_entry_ids(1))} == {22}
+    assert new_entry_ids(0) == []

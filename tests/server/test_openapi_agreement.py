@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from neurallog.server import models
 from neurallog.server.problems import Problem
-from neurallog.server.schema import B64
+from neurallog.server.schema import B64, is_base64
 from tests.server.helpers import (
     Credential,
     add_user,
@@ -106,3 +106,14 @@ async def test_percent_encoded_path_ids_are_decoded(
     assert r.status_code == 200 and r.json()["user_id"] == "eve@example", r.text
     r = await http.get("/api/users/eve%2Fexample", headers=admin.headers)
     assert r.status_code == 422
+
+
+_GROUPS = re.compile("(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(alphabet="AQgw+/=0aZ-_ \n\x00\xe9\u20ac", max_size=24))
+def test_base64_fast_check_is_the_group_pattern(text: str) -> None:
+    """The translate-based check accepts exactly what the groups-of-four pattern does."""
+    for value in (text, text + "=", text + "==", "AAAA" + text, text.replace("-", "=")):
+        assert is_base64(value) == (_GROUPS.fullmatch(value) is not None), value

@@ -15,7 +15,10 @@ from neurallog.storage.tenants import create_tenant
 from tests.server.helpers import (
     Credential,
     bootstrap_tenant,
+    create_version,
+    entry_id,
     new_user_body,
+    opaque,
     profile_body,
     stream_id,
 )
@@ -217,3 +220,37 @@ async def test_only_rfc3339_times(http: httpx.AsyncClient, redis_url: str, value
 async def test_rfc3339_times_accepted(http: httpx.AsyncClient, redis_url: str, value: str) -> None:
     for answer in await _time_fields(http, redis_url, value):
         assert answer.status_code == 201, answer.text
+
+
+async def test_append_names_the_bad_entry_and_checks_every_entry(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """The entries array is checked without a path per item; a refusal still names the
+    item, and a version id or entry id seen valid before does not vouch for a near one."""
+    admin = await bootstrap_tenant(http, redis_url)
+    vid = await create_version(http, admin, ["root"])
+    url = f"/api/logs/{stream_id()}/entries"
+
+    def entries(n: int) -> list[dict[str, str]]:
+        return [{"id": entry_id(), "version_id": vid, "envelope": opaque(300)} for _ in range(n)]
+
+    ok = await http.post(url, json={"entries": entries(5)}, headers=admin.headers)
+    assert ok.status_code == 201, ok.text
+    near = vid[:-1] + ("0" if vid[-1] != "0" else "1")
+    cases = [
+        ("version_id", vid.upper(), "entries[3].version_id"),
+        ("version_id", vid + "\n", "entries[3].version_id"),
+        ("id", "A" * 21 + "=", "entries[3].id"),
+        ("envelope", "AAAA====", "entries[3].envelope"),
+        ("envelope", opaque(30) + "\n", "entries[3].envelope"),
+        ("envelope", "\u00e9" * 4, "entries[3].envelope"),
+    ]
+    for member, value, where in cases:
+        body = entries(5)
+        body[3][member] = value
+        r = await http.post(url, json={"entries": body}, headers=admin.headers)
+        assert _problem(r, 422)["field"] == where, (member, value)
+    body = entries(5)
+    body[4]["version_id"] = near  # well formed, not the active version: all refused
+    r = await http.post(url, json={"entries": body}, headers=admin.headers)
+    assert r.status_code == 409, r.text
