@@ -148,3 +148,25 @@ async def test_only_admins_trim_or_delete_streams(http: httpx.AsyncClient, redis
     assert r.status_code == 200
     assert (await http.delete(f"/api/logs/{s}", headers=admin.headers)).status_code == 204
     assert (await http.get(path, headers=admin.headers)).json()["entries"] == []
+
+
+async def test_an_id_repeated_inside_one_batch_is_stored_once(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """Idempotence holds inside a batch too: the second copy counts as a duplicate."""
+    admin = await bootstrap_tenant(http, redis_url)
+    v1 = await create_version(http, admin, ["root"])
+    path = f"/api/logs/{stream_id()}/entries"
+    first, second = entry_id(), entry_id()
+    entries = [
+        {"id": first, "version_id": v1, "envelope": opaque(40)},
+        {"id": second, "version_id": v1, "envelope": opaque(40)},
+        {"id": first, "version_id": v1, "envelope": opaque(40)},
+    ]
+    r = await http.post(path, json={"entries": entries}, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    assert len(r.json()["accepted"]) == 2 and r.json()["duplicates"] == 1
+    page = (await http.get(path, headers=admin.headers)).json()
+    assert sorted(e["id"] for e in page["entries"]) == sorted([first, second])
+    r = await http.post(path, json={"entries": entries}, headers=admin.headers)
+    assert r.json() == {"accepted": [], "duplicates": 3}

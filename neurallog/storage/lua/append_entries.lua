@@ -7,19 +7,29 @@ for i = 0, n - 1 do
   local v = ARGV[4 + i * 3]
   if v ~= active then return {'version-inactive', v} end
 end
+-- One ZMSCORE for the known ids and one variadic ZADD at the end (not a round of ZSCORE
+-- and ZADD per entry); ``seen`` catches an id repeated inside this batch.
+local ids = {}
+for i = 0, n - 1 do ids[i + 1] = ARGV[3 + i * 3] end
+local known = redis.call('ZMSCORE', KEYS[2], unpack(ids))
+local seen = {}
+local added = {}
 local seqs = {}
 local dups = 0
 for i = 0, n - 1 do
-  local id = ARGV[3 + i * 3]
-  if redis.call('ZSCORE', KEYS[2], id) then
+  local id = ids[i + 1]
+  if known[i + 1] or seen[id] then
     dups = dups + 1
   else
+    seen[id] = true
     local seq = redis.call('XADD', KEYS[1], '*', 'id', id, 'v', ARGV[4 + i * 3],
                            'e', ARGV[5 + i * 3])
-    redis.call('ZADD', KEYS[2], string.match(seq, '^(%d+)'), id)
+    added[#added + 1] = string.match(seq, '^(%d+)')
+    added[#added + 1] = id
     seqs[#seqs + 1] = seq
   end
 end
+if #added > 0 then redis.call('ZADD', KEYS[2], unpack(added)) end
 local r = redis.call('HMGET', KEYS[3], 'max_entries', 'max_age_seconds')
 if r[1] then redis.call('XTRIM', KEYS[1], 'MAXLEN', r[1]) end
 if r[2] then
