@@ -94,8 +94,10 @@ def blueprint() -> Blueprint:
         params=(
             query(
                 "full",
-                {"type": "boolean", "default": False},
-                "walk every record instead of starting at the checkpoint",
+                # A string enum, not a boolean: a query string carries text, and a fuzzer's
+                # "string instead of boolean" would otherwise be the text "false" itself.
+                {"type": "string", "enum": ["true", "false"], "default": "false"},
+                "true: walk every record instead of starting at the checkpoint",
             ),
         ),
     )
