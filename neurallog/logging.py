@@ -16,13 +16,14 @@ structlog's stdlib integration works as it is: event dicts passed as ``extra``
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from neurallog import _fork
 
 if TYPE_CHECKING:
     from neurallog.client import NeuralLogClient
@@ -115,7 +116,7 @@ class NeuralLogHandler(logging.Handler):
         self._start()
 
     def _start(self) -> None:
-        self._pid = os.getpid()
+        self._pid = _fork.pid()
         # unfinished_tasks counts records queued and not yet settled (sent or given up).
         self._queue: queue.Queue[Any] = queue.Queue(self._max_queue)
         self._thread = threading.Thread(
@@ -128,7 +129,7 @@ class NeuralLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record; drop and count it when the queue is full."""
         try:
-            if os.getpid() != self._pid:
+            if _fork.pid() != self._pid:  # cheap: no system call (neurallog._fork)
                 self._after_fork()
             entry = self.to_entry(record)
         except Exception:
@@ -250,7 +251,7 @@ class NeuralLogHandler(logging.Handler):
 
     def wait_sent(self, timeout: float | None = None) -> bool:
         """Wait until every record queued so far was sent (or given up); True if so."""
-        if not self._thread.is_alive() or os.getpid() != self._pid:
+        if not self._thread.is_alive() or _fork.pid() != self._pid:
             return self._queue.unfinished_tasks == 0
         deadline = time.monotonic() + (self._close_timeout if timeout is None else timeout)
         try:
@@ -267,7 +268,7 @@ class NeuralLogHandler(logging.Handler):
     def close(self) -> None:
         """Flush what is queued (within ``close_timeout``), stop the thread, then close."""
         try:
-            if self._thread.is_alive() and os.getpid() == self._pid:
+            if self._thread.is_alive() and _fork.pid() == self._pid:
                 self._put_stop()
                 self._thread.join(self._close_timeout)
         finally:

@@ -8,7 +8,6 @@ every call tells the app whether the server answered, for the header's state lin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -24,9 +23,6 @@ from neurallog.errors import (
 
 T = TypeVar("T")
 
-_WORD_POSITION = re.compile(r"^word (\d+) ")
-_QUOTED = re.compile(r"'[^' ]+'|\"[^\" ]+\"")
-
 
 class Failed:
     """Marker returned by :func:`attempt` when the call raised (already reported)."""
@@ -38,18 +34,14 @@ FAILED = Failed()
 
 
 def describe_mnemonic_error(exc: InvalidMnemonicError) -> str:
-    """The client's mnemonic error without the word itself (or a suggested one).
+    """The mnemonic error as the screen says it: a bad word by its position only.
 
-    The crypto layer names the bad word, which is part of a secret; the screen names its
-    position only.
+    The crypto layer's message already names no word; the suggestion it carries
+    (``exc.suggestion``) is part of a secret and is not shown either.
     """
-    message = str(exc)
-    position = _WORD_POSITION.match(message)
-    if position:
-        return f"word {position.group(1)} is not in the BIP-39 word list (check its spelling)"
-    if _QUOTED.search(message):  # an unknown shape that quotes a word
-        return "this is not a valid BIP-39 mnemonic"
-    return message
+    if exc.position:
+        return f"word {exc.position} is not in the BIP-39 word list (check its spelling)"
+    return str(exc)
 
 
 def describe(exc: BaseException) -> str:
