@@ -27,7 +27,7 @@ from neurallog.client.models import (
 )
 from neurallog.client.sync import NeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
-from neurallog.crypto.shares import ShareCollector, ShareScheme
+from neurallog.crypto.shares import ShareCollector, ShareProgress, ShareScheme
 from neurallog.crypto.strength import WeakKdfWarning, weak_kdf_message
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "Profile",
     "RotationResult",
     "ShareCollector",
+    "ShareProgress",
     "ShareScheme",
     "Tenant",
     "User",

@@ -15,13 +15,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
 from neurallog.client import ShareCollector
-from neurallog.errors import NeuralLogError, ShareError
+from neurallog.errors import NeuralLogError
 
 from ..backend import Connector
 from ..guard import describe
 from ..messages import SessionOpened
 from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
+from ..widgets.share_entry import take_share
 
 
 class ShareUnlockScreen(Screen[None]):
@@ -82,16 +83,12 @@ class ShareUnlockScreen(Screen[None]):
         field = self.query_one("#share", SecretField)
         if not field.value.strip():
             return
-        try:
-            progress = self._collector.add(field.value)
-        except ShareError as exc:
-            field.clear()  # nothing of a refused share stays on screen either
-            self._status(f"Share refused: {exc}", "error")
+        progress, message = take_share(self._collector, field)
+        if progress is None:
+            self._status(message, "error")
             return
-        field.clear()
         self.query_one("#shares-progress", Static).update(
-            f"Accepted: {progress.describe()}."
-            + (" Enough shares: unlock (ctrl+o)." if progress.complete else " Next holder.")
+            message + (" Enough shares: unlock (ctrl+o)." if progress.complete else " Next holder.")
         )
         self._status("")
         if progress.complete:

@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, Label, Static
 
 from neurallog.client import ShareCollector
-from neurallog.errors import ShareError
 
 from ..guard import describe
 from ..widgets.pane import Pane
 from ..widgets.secret import SecretField
+from ..widgets.share_entry import take_share
 
 
 class DrillPane(Pane):
@@ -76,18 +76,14 @@ class DrillPane(Pane):
         result = self.query_one("#drill-shares-result", Static)
         if not field.value.strip():
             return
-        try:
-            progress = self._collector.add(field.value)
-        except ShareError as exc:  # positions and numbers only, never words
+        progress, message = take_share(self._collector, field)
+        if progress is None:
             result.set_classes("error")
-            result.update(f"Share refused: {exc}")
-            field.clear()
+            result.update(message)
             return
-        field.clear()
         result.update("")
         self.query_one("#drill-shares-progress", Static).update(
-            f"Accepted: {progress.describe()}."
-            + (" Enough: check them." if progress.complete else " Next holder.")
+            message + (" Enough: check them." if progress.complete else " Next holder.")
         )
         if progress.complete:
             self.query_one("#drill-share-passphrase", SecretField).focus_input()
