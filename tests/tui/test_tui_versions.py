@@ -80,6 +80,9 @@ async def test_create_status_and_rotate(tenant: Tenant, admin: AsyncNeuralLogCli
             assert "sealed and uploaded for 2 user(s)" in text
             await pilot.press("y")
             await rows(pilot, "versions-table", 3)
+            # the cursor stays where it was; move it to the rotated-in version to read it
+            rotated = (await admin.get_kek_versions())[-1].id
+            await cursor_to(pilot, "versions-table", rotated)
             await shows(pilot, "bob left")
     finally:
         ProgressDialog.advance = original  # type: ignore[method-assign]
