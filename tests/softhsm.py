@@ -4,7 +4,7 @@
 (``SOFTHSM2_CONF`` points at a config naming it: SoftHSM reads it once, when the library
 is first loaded, so the token is shared by every test of the process) and sets the
 ``NEURALLOG_PKCS11_*`` variables the plugin reads. ``install_pkcs11_plugin()`` builds
-``plugins/neurallog_custody_pkcs11`` with pip into a temporary target, like the
+``contrib/neurallog_custody_pkcs11`` with pip into a temporary target, like the
 third-party test plugin. Where SoftHSM2 is missing the tests are skipped with the reason,
 except in CI (``CI`` or ``NEURALLOG_REQUIRE_SOFTHSM`` set), where a missing SoftHSM2 is a
 failure: ``.ci/run`` installs it.
@@ -24,7 +24,7 @@ import pytest
 from thirdparty import _activate, pip_install
 
 REPO = Path(__file__).resolve().parents[1]
-PKCS11_DIST = REPO / "plugins" / "neurallog_custody_pkcs11"
+PKCS11_DIST = REPO / "contrib" / "neurallog_custody_pkcs11"
 MODULE_CANDIDATES = (
     "/usr/lib/softhsm/libsofthsm2.so",
     "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",

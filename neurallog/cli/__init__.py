@@ -328,10 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"neurallog {__version__}")
             return EXIT_OK
         if args.command == "plugins":
-            from neurallog.cli.plugins import run_plugins
+            from neurallog.cli.plugin_list import run_plugins
 
             return run_plugins(args.json)
-        if args.command == "admin":  # the console lives in neurallog_tui (folder tui/)
+        if args.command == "admin":  # the console lives in neurallog_tui
             import importlib
 
             console = importlib.import_module("neurallog_tui.app")

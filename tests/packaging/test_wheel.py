@@ -29,7 +29,14 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCE_ENTRIES = ("pyproject.toml", "setup.py", "README.md", "neurallog", "plugins", "tui", "tests")
+SOURCE_ENTRIES = (
+    "pyproject.toml",
+    "README.md",
+    "neurallog",
+    "neurallog_plugins",
+    "neurallog_tui",
+    "tests",
+)
 IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache", ".hypothesis"
 )
@@ -69,12 +76,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _expected_data_files() -> set[str]:
     """Every py.typed, .tcss and .lua file of the three packages, as wheel paths."""
     found: set[str] = set()
-    for import_name, folder in (
-        ("neurallog", "neurallog"),
-        ("neurallog_plugins", "plugins"),
-        ("neurallog_tui", "tui"),
-    ):
-        base = REPO / folder
+    for import_name in ("neurallog", "neurallog_plugins", "neurallog_tui"):
+        base = REPO / import_name
         for pattern in ("py.typed", "*.tcss", "*.lua"):
             for path in base.rglob(pattern):
                 found.add(f"{import_name}/{path.relative_to(base).as_posix()}")
@@ -107,15 +110,13 @@ def test_wheel_holds_the_three_packages_with_data_and_no_tests(built: tuple[Path
 
 
 def test_sdist_can_rebuild_everything(built: tuple[Path, Path]) -> None:
-    """The wheel was built from the sdist; it must also carry the data files and setup.py."""
+    """The wheel was built from the sdist; it must also carry the data files."""
     sdist, _ = built
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"pyproject.toml", "setup.py", "README.md"} <= names
-    folders = {"neurallog": "neurallog", "neurallog_plugins": "plugins", "neurallog_tui": "tui"}
+    assert {"pyproject.toml", "README.md"} <= names
     for wheel_path in _expected_data_files():
-        import_name, rest = wheel_path.split("/", 1)
-        assert f"{folders[import_name]}/{rest}" in names
+        assert wheel_path in names  # folder names are import names
 
 
 def _fresh_venv(root: Path, wheel: Path) -> Path:

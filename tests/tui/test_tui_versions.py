@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.confirm import ConfirmDialog
-from neurallog_tui.dialogs.progress import ProgressDialog
-from neurallog_tui.dialogs.prompt import ChoiceDialog
-from neurallog_tui.dialogs.rotate import RotateDialog
 from textual.widgets import SelectionList
 from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.confirm import ConfirmDialog
+from neurallog_tui.dialogs.progress import ProgressDialog
+from neurallog_tui.dialogs.prompt import ChoiceDialog
+from neurallog_tui.dialogs.rotate import RotateDialog
 
 
 async def test_create_status_and_rotate(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:

@@ -18,8 +18,8 @@ from neurallog.client import ShareCollector
 from neurallog.errors import NeuralLogError
 
 from ..backend import Connector
-from ..guard import describe
 from ..messages import SessionOpened
+from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 from ..widgets.share_entry import take_share

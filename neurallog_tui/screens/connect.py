@@ -12,8 +12,8 @@ from textual.widgets import Button, Footer, Label, Static
 from neurallog.errors import NeuralLogError, WrongRecoveryPhraseError
 
 from ..backend import Connector
-from ..guard import describe
 from ..messages import SessionOpened
+from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 

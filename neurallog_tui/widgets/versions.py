@@ -19,7 +19,7 @@ from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
 from ..format import TRANSITIONS, coverage, short_id, short_time, styled
-from ..guard import FAILED, Failed, attempt
+from ..safe_call import FAILED, Failed, attempt
 from ..widgets.pane import Pane, refill
 
 

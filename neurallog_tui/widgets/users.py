@@ -17,7 +17,7 @@ from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.enroll import EnrollDialog, SecretShownDialog
 from ..dialogs.prompt import ChoiceDialog
 from ..format import short_id, short_time, styled
-from ..guard import Failed, attempt
+from ..safe_call import Failed, attempt
 from ..widgets.pane import Pane, refill
 
 

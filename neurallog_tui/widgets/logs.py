@@ -16,7 +16,7 @@ from ..backend import LogRow
 from ..dialogs.entry import EntryDialog
 from ..dialogs.prompt import PromptDialog
 from ..format import short_id, short_time
-from ..guard import Failed, attempt
+from ..safe_call import Failed, attempt
 from ..widgets.pane import Pane, refill
 
 PAGE = 20

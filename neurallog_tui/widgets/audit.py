@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from ..backend import AuditRow, AuditVerdict
 from ..format import short_time, styled
-from ..guard import Failed, attempt
+from ..safe_call import Failed, attempt
 from ..widgets.pane import Pane, refill
 
 PAGE = 50

@@ -27,8 +27,8 @@ from textual.widgets import (
 
 from ..backend import Backend, Connector
 from ..dialogs.enroll import SecretShownDialog
-from ..guard import describe
 from ..messages import SessionOpened
+from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
 

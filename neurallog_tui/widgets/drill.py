@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from neurallog.client import ShareCollector
 
-from ..guard import describe
+from ..safe_call import describe
 from ..widgets.pane import Pane
 from ..widgets.secret import SecretField
 from ..widgets.share_entry import take_share
