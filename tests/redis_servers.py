@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+
+from tests.support.ports import free_port
 
 
 def find_redis_server() -> str:
@@ -31,13 +32,6 @@ def find_redis_server() -> str:
     if bundled.exists():
         return str(bundled)
     raise RuntimeError("no redis-server binary found; set NEURALLOG_TEST_REDIS_SERVER")
-
-
-def free_port() -> int:
-    """Ask the kernel for a free loopback TCP port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

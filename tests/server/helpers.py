@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from neurallog.server.app import create_app
 from neurallog.server.config import ServerConfig
 from neurallog.storage.connection import connect
 from neurallog.storage.tenants import create_tenant
+from tests.support.ports import free_port
 
 
 def b64(raw: bytes) -> str:
@@ -109,12 +109,6 @@ def stream_id() -> str:
 
 def entry_id() -> str:
     return b64url(secrets.token_bytes(16))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The shared test harness: helpers every test tree imports instead of copying."""
