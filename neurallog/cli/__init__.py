@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from neurallog import __version__
 from neurallog.errors import NeuralLogError
+from neurallog.wire.ids import TENANT_ID_RULE, is_tenant_id
 
 __all__ = [
     "EXIT_FAILED",
@@ -29,8 +29,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
-
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 
 REDIS_HELP = """\
 Redis: NEURALLOG_REDIS_URL if set (redis://, rediss://, unix:// or redis+cluster://host:port
@@ -60,11 +58,8 @@ URL_HELP = (
 
 def tenant_id(value: str) -> str:
     """argparse type: a tenant id as the API defines it."""
-    if not TENANT_ID.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"invalid tenant id {value!r}: 3-63 characters of a-z, 0-9 and '-', "
-            "starting with a letter or digit"
-        )
+    if not is_tenant_id(value):
+        raise argparse.ArgumentTypeError(f"invalid tenant id {value!r}: {TENANT_ID_RULE}")
     return value
 
 

@@ -43,13 +43,10 @@ from neurallog.errors import (
     NotFoundError,
     VersionDeprecatedError,
 )
+from neurallog.wire.vocab import READER_ROLES, ROLES  # readers get a blob at enrolment
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` while blobs are sealed."""
-
-ROLES = ("admin", "member", "auditor")
-#: Roles that get a blob of the active version at enrolment (auditors read no logs).
-READER_ROLES = ("admin", "member")
 
 
 def _rows(users: Iterable[User]) -> list[tuple[str, str, str]]:

@@ -13,11 +13,11 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from neurallog.errors import FormatError
+from neurallog.wire.vocab import STATUSES, VersionStatus
 
-VersionStatus = Literal["active", "decrypt-only", "deprecated"]
 LogData = dict[str, Any] | list[Any] | str | bytes | int | float | bool | None
 """What ``log`` takes and ``get_logs`` gives back: str, bytes, or any JSON value."""
 
@@ -116,11 +116,11 @@ class Version:
     @guarded("Version")
     def from_json(cls, doc: Mapping[str, Any]) -> Version:
         status = _str(doc, "status", "Version")
-        if status not in ("active", "decrypt-only", "deprecated"):
+        if status not in STATUSES:
             raise FormatError(f"Version: unknown status {status!r}")
         return cls(
             id=_str(doc, "id", "Version"),
-            status=status,  # type: ignore[arg-type]
+            status=status,
             created_at=parse_time(_field(doc, "created_at", "Version")),
             created_by=str(doc.get("created_by") or ""),
             reason=str(doc.get("reason") or ""),

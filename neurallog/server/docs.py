@@ -19,8 +19,9 @@ from sanic_ext.extensions.openapi.definitions import (
 )
 from sanic_ext.extensions.openapi.types import Definition
 
-from neurallog.server.models import KEY_ID, PROBLEM, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
+from neurallog.server.models import PROBLEM
 from neurallog.server.schema import Obj
+from neurallog.wire.ids import KEY_ID, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
 
 T = TypeVar("T")
 D = TypeVar("D", bound=Definition)

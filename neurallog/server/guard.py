@@ -25,10 +25,11 @@ from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
+from neurallog.wire.vocab import READER_ROLES, ROLES
 
 ADMIN = frozenset({"admin"})
-ANY = frozenset({"admin", "member", "auditor"})
-WRITERS = frozenset({"admin", "member"})
+ANY = frozenset(ROLES)
+WRITERS = frozenset(READER_ROLES)
 READERS_OF_AUDIT = frozenset({"admin", "auditor"})
 # Reads of these domains are audited (NEURALLOG_AUDIT_READS); log entries (the data plane)
 # and the audit log itself are not: see docs/server.md.

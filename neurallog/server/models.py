@@ -15,14 +15,14 @@ from neurallog.server.schema import (
     Str,
     Time,
 )
-
-TENANT_ID = r"[a-z0-9][a-z0-9-]{2,62}"
-USER_ID = r"[A-Za-z0-9][A-Za-z0-9_@-]{0,63}"
-VERSION_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-KEY_ID = r"[0-9a-f]{32}"
-STREAM_ID = r"[A-Za-z0-9_-]{43}"
-ENTRY_ID = r"[A-Za-z0-9_-]{22}"
-ALGORITHM = r"[a-z0-9][a-z0-9._-]{0,63}"
+from neurallog.wire.ids import (
+    ALGORITHM,
+    ENTRY_ID,
+    KEY_ID,
+    USER_ID,
+    VERSION_ID,
+)
+from neurallog.wire.vocab import ROLES, STATUSES, USER_STATES
 
 
 def _at_most(bound: str) -> str:
@@ -44,8 +44,6 @@ U64_DECIMAL = _at_most(str(2**64 - 1))
 #: a Redis stream id ``ms-n`` with 64-bit halves: the seq cursors of the paged reads
 SEQ = f"{U64_DECIMAL}-{U64_DECIMAL}"
 ENVELOPE_MAX = 3 * 349_526  # 1,048,578 bytes
-ROLES = ("admin", "member", "auditor")
-STATUSES = ("active", "decrypt-only", "deprecated")
 
 user_id = Str(USER_ID, max_len=64)
 version_id = Str(VERSION_ID, max_len=36)
@@ -146,7 +144,7 @@ USER = _doc(
     {
         "user_id": _s(),
         "role": {"type": "string", "enum": list(ROLES)},
-        "state": {"type": "string", "enum": ["active", "disabled", "removed"]},
+        "state": {"type": "string", "enum": list(USER_STATES)},
         "public_key": _s(),
         "created_at": _t(),
         "versions": {"type": "array", "items": _s()},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import secrets
 from typing import Any
 
@@ -14,17 +13,13 @@ from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import Status, check, status
 from neurallog.storage.store import iso, now, run, text
-
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
+from neurallog.wire.ids import TENANT_ID_RULE, is_tenant_id
 
 
 def check_tenant_id(tenant_id: str) -> str:
     """Return ``tenant_id`` or raise ``ValueError`` naming the rule."""
-    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
-        raise ValueError(
-            "tenant id must be 3..63 characters of a-z, 0-9 and '-', starting with a "
-            "letter or digit"
-        )
+    if not is_tenant_id(tenant_id):
+        raise ValueError(f"tenant id must be {TENANT_ID_RULE}")
     return tenant_id
 
 

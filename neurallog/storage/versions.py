@@ -11,8 +11,6 @@ from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
 from neurallog.storage.store import iso, now, run, text
 
-STATUSES = ("active", "decrypt-only", "deprecated")
-
 
 def version_row(row: list[Any]) -> dict[str, Any]:
     """A Lua version row as the wire ``Version``."""

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-ROLES = ("member", "auditor", "admin")
+from neurallog.wire.vocab import ROLES
 
 
 class EnrollDialog(ModalScreen[tuple[str, str] | None]):

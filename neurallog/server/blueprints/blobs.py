@@ -14,6 +14,7 @@ from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import versions
+from neurallog.wire import ids
 
 
 def blueprint() -> Blueprint:
@@ -28,8 +29,8 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, models.USER_ID)
-        check_param("version_id", version_id, models.VERSION_ID)
+        check_param("user_id", user_id, ids.USER_ID)
+        check_param("version_id", version_id, ids.VERSION_ID)
         return json(
             await versions.get_blob(
                 app_ctx(request).redis, principal.tenant_id, user_id, version_id
@@ -48,7 +49,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, models.USER_ID)
+        check_param("user_id", user_id, ids.USER_ID)
         return json(
             {
                 "blobs": await versions.list_blobs(
@@ -98,8 +99,8 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
     ) -> HTTPResponse:
         """Admin; 404 if absent."""
-        check_param("user_id", user_id, models.USER_ID)
-        check_param("version_id", version_id, models.VERSION_ID)
+        check_param("user_id", user_id, ids.USER_ID)
+        check_param("version_id", version_id, ids.VERSION_ID)
         await versions.delete_blob(
             app_ctx(request).redis,
             principal.tenant_id,

@@ -14,6 +14,7 @@ from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import logs
+from neurallog.wire import ids
 
 LIMIT = query(
     "limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"
@@ -43,7 +44,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: dict[str, Any], stream_id: str
     ) -> HTTPResponse:
         """Admin, member. Every entry's version must be the active one (409 otherwise)."""
-        check_param("stream_id", stream_id, models.STREAM_ID)
+        check_param("stream_id", stream_id, ids.STREAM_ID)
         accepted, duplicates = await logs.append(
             app_ctx(request).redis, principal.tenant_id, stream_id, body["entries"]
         )
@@ -75,7 +76,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
         """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq."""
-        check_param("stream_id", stream_id, models.STREAM_ID)
+        check_param("stream_id", stream_id, ids.STREAM_ID)
         limit = query_limit(query_arg(request, "limit"))
         before = query_seq("before", query_arg(request, "before"), models.SEQ)
         entries, following = await logs.read(
@@ -92,7 +93,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
         """Admin only: destroying entries is not a writer's right (a member's 403 is audited)."""
-        check_param("stream_id", stream_id, models.STREAM_ID)
+        check_param("stream_id", stream_id, ids.STREAM_ID)
         await logs.delete_stream(
             app_ctx(request).redis, principal.tenant_id, stream_id, write_record(request, 204)
         )
@@ -111,7 +112,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: dict[str, Any], stream_id: str
     ) -> HTTPResponse:
         """Admin only (retention trims entries). ``null`` removes a limit."""
-        check_param("stream_id", stream_id, models.STREAM_ID)
+        check_param("stream_id", stream_id, ids.STREAM_ID)
         await logs.set_retention(
             app_ctx(request).redis,
             principal.tenant_id,

@@ -14,6 +14,7 @@ from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import users
+from neurallog.wire import ids
 
 SLOT_DOC = {
     "type": "object",
@@ -71,7 +72,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin."""
-        check_param("user_id", user_id, models.USER_ID)
+        check_param("user_id", user_id, ids.USER_ID)
         return json(await users.get_user(app_ctx(request).redis, principal.tenant_id, user_id))
 
     @bp.post("/users/<user_id:str>/disable")
@@ -87,7 +88,7 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
         ``admin-lockout`` for the caller itself or the tenant's last active admin."""
-        check_param("user_id", user_id, models.USER_ID)
+        check_param("user_id", user_id, ids.USER_ID)
         return json(
             await users.disable_user(
                 app_ctx(request).redis,
@@ -110,7 +111,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, models.USER_ID)
+        check_param("user_id", user_id, ids.USER_ID)
         return json(
             {"keys": await users.list_keys(app_ctx(request).redis, principal.tenant_id, user_id)}
         )
@@ -131,7 +132,7 @@ def blueprint() -> Blueprint:
         """Admin, or the user itself. A key a user mints for itself descends from the
         caller's key (``parent``): revoking that key revokes this one too, so a stolen key
         cannot leave live offspring behind (docs/decisions.md)."""
-        check_param("user_id", user_id, models.USER_ID)
+        check_param("user_id", user_id, ids.USER_ID)
         parent = principal.key_id if principal.user_id == user_id else ""
         request.ctx.audit_target = f"key:{user_id}/{body['key_id']}" + (
             f" parent:{parent}" if parent else ""
@@ -158,8 +159,8 @@ def blueprint() -> Blueprint:
 
         Takes effect on the next request, on every worker.
         """
-        check_param("user_id", user_id, models.USER_ID)
-        check_param("key_id", key_id, models.KEY_ID)
+        check_param("user_id", user_id, ids.USER_ID)
+        check_param("key_id", key_id, ids.KEY_ID)
         record = write_record(request)
         # the script tells which descendants it revokes (the outcome): they are in the target
         record.vary = lambda with_: (

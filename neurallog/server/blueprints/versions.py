@@ -15,6 +15,7 @@ from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import versions
+from neurallog.wire import ids
 
 
 def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -93,7 +94,7 @@ def blueprint() -> Blueprint:
         request: Request, principal: Principal, body: dict[str, Any], version_id: str
     ) -> HTTPResponse:
         """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``."""
-        check_param("version_id", version_id, models.VERSION_ID)
+        check_param("version_id", version_id, ids.VERSION_ID)
         request.ctx.audit_target = f"version:{version_id}:{body['status']}"
         return json(
             await versions.set_status(

@@ -1,0 +1,19 @@
+"""The closed vocabularies of the wire: roles, user states, version statuses.
+
+Each is a ``Literal`` (for type checkers and models) and the tuple of its values (for
+validation, documentation and Lua), derived from the one ``Literal``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Role = Literal["admin", "member", "auditor"]
+VersionStatus = Literal["active", "decrypt-only", "deprecated"]
+UserState = Literal["active", "disabled", "removed"]
+
+ROLES: tuple[Role, ...] = get_args(Role)
+#: the roles that read logs and so hold a KEK blob of every version (auditors never do)
+READER_ROLES: tuple[Role, ...] = ("admin", "member")
+STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
+USER_STATES: tuple[UserState, ...] = get_args(UserState)
