@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from neurallog.client import _keys
-from neurallog.client.base import ClientBase, check_hierarchy, list_field, seg
+from neurallog.client.base import ClientBase, check_hierarchy, list_field
 from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
 from neurallog.client.models import (
     Blob,
@@ -43,6 +43,7 @@ from neurallog.errors import (
     NotFoundError,
     VersionDeprecatedError,
 )
+from neurallog.wire import paths
 from neurallog.wire.vocab import READER_ROLES, ROLES  # readers get a blob at enrolment
 
 Progress = Callable[[int, int], None]
@@ -143,7 +144,7 @@ class AdminMixin(ClientBase):
             },
         }
         await self._transport.request(
-            "POST", "/api/tenants/bootstrap", json_body=body, bearer=token.to_string()
+            "POST", paths.BOOTSTRAP, json_body=body, bearer=token.to_string()
         )
         try:
             await self.authenticate_with_api_key(credential.api_key)
@@ -192,7 +193,7 @@ class AdminMixin(ClientBase):
             "public_key": b64e(public),
             "api_key": credential.new_key,
         }
-        await self._transport.post("/api/users", body)
+        await self._transport.post(paths.USERS, body)
         if role in READER_ROLES:
             try:
                 active = await self._active_or_none()
@@ -209,12 +210,12 @@ class AdminMixin(ClientBase):
 
     async def list_users(self) -> list[User]:
         """Every user with its state and the versions it holds blobs for (coverage)."""
-        doc = await self._transport.get("/api/users")
+        doc = await self._transport.get(paths.USERS)
         return [User.from_json(u) for u in list_field(doc, "users")]
 
     async def get_user(self, user_id: str | None = None) -> User:
         """One user (``None``: the caller itself)."""
-        path = "/api/users/me" if user_id is None else f"/api/users/{seg(user_id)}"
+        path = paths.USER_ME if user_id is None else paths.url(paths.USER, user_id=user_id)
         return User.from_json(await self._transport.get(path))
 
     async def disable_user(self, user_id: str) -> User:
@@ -232,7 +233,7 @@ class AdminMixin(ClientBase):
             )
         )
         return User.from_json(
-            await self._transport.post(f"/api/users/{seg(user_id)}/disable", None)
+            await self._transport.post(paths.url(paths.USER_DISABLE, user_id=user_id), None)
         )
 
     async def create_api_key(self, *, label: str = "", expires_at: datetime | None = None) -> str:
@@ -247,20 +248,22 @@ class AdminMixin(ClientBase):
             label=label,
             expires_at=expires_at,
         )
-        await self._transport.post(f"/api/users/{seg(session.user_id)}/keys", credential.new_key)
+        await self._transport.post(
+            paths.url(paths.USER_KEYS, user_id=session.user_id), credential.new_key
+        )
         return credential.api_key
 
     async def list_api_keys(self, user_id: str | None = None) -> list[Key]:
         """API keys (public records) of a user, default the current one."""
         who = user_id or self._need_session().user_id
-        doc = await self._transport.get(f"/api/users/{seg(who)}/keys")
+        doc = await self._transport.get(paths.url(paths.USER_KEYS, user_id=who))
         return [Key.from_json(k) for k in list_field(doc, "keys")]
 
     async def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
         """Revoke an API key at once (default: one of the current user's)."""
         who = user_id or self._need_session().user_id
         return Key.from_json(
-            await self._transport.delete(f"/api/users/{seg(who)}/keys/{seg(key_id)}")
+            await self._transport.delete(paths.url(paths.USER_KEY, user_id=who, key_id=key_id))
         )
 
     # --- KEK versions ------------------------------------------------------------------
@@ -276,7 +279,7 @@ class AdminMixin(ClientBase):
             blobs = await self._seal_for(version_id, users, progress)
             body = {"id": version_id, "reason": reason, "blobs": blobs}
             try:
-                doc = await self._transport.post("/api/kek/versions", body)
+                doc = await self._transport.post(paths.VERSIONS, body)
             except ConflictError as exc:
                 if attempt or "missing_users" not in exc.extensions:
                     raise
@@ -314,7 +317,7 @@ class AdminMixin(ClientBase):
                 "blobs": blobs,
             }
             try:
-                doc = await self._transport.post("/api/kek/rotate", body)
+                doc = await self._transport.post(paths.ROTATE, body)
             except ConflictError as exc:
                 if attempt or "missing_users" not in exc.extensions:
                     raise
@@ -332,7 +335,7 @@ class AdminMixin(ClientBase):
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""
         version = Version.from_json(
             await self._transport.put(
-                f"/api/kek/versions/{seg(version_id)}/status", {"status": status}
+                paths.url(paths.VERSION_STATUS, version_id=version_id), {"status": status}
             )
         )
         session = self._session
@@ -362,12 +365,12 @@ class AdminMixin(ClientBase):
     async def revoke_kek_for_user(self, user_id: str, version_id: str) -> None:
         """Delete a user's blob of one version (data already read stays read)."""
         await self._transport.delete(
-            f"/api/kek/blobs/users/{seg(user_id)}/versions/{seg(version_id)}"
+            paths.url(paths.USER_BLOB, user_id=user_id, version_id=version_id)
         )
 
     async def get_user_blobs(self, user_id: str) -> list[Blob]:
         """The KEK blobs a user holds (admin, or the user itself)."""
-        doc = await self._transport.get(f"/api/kek/blobs/users/{seg(user_id)}")
+        doc = await self._transport.get(paths.url(paths.USER_BLOBS, user_id=user_id))
         return [Blob.from_json(b) for b in list_field(doc, "blobs")]
 
     # --- helpers -------------------------------------------------------------------------
@@ -438,4 +441,4 @@ class AdminMixin(ClientBase):
         blob = self._sealer(version_id)(user_id, recipient)
         body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
         # Storing a blob again replaces it (200): safe to retry.
-        return Blob.from_json(await self._transport.post("/api/kek/blobs", body, idempotent=True))
+        return Blob.from_json(await self._transport.post(paths.BLOBS, body, idempotent=True))

@@ -13,7 +13,6 @@ import logging
 import warnings
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 
@@ -33,13 +32,9 @@ from neurallog.errors import (
     SignatureError,
     WrongRecoveryPhraseError,
 )
+from neurallog.wire import paths
 
 log = logging.getLogger("neurallog.client")
-
-
-def seg(value: str) -> str:
-    """One URL path segment, percent-encoded (ids never contain '/', but never trust that)."""
-    return quote(str(value), safe="")
 
 
 class ClientBase:
@@ -153,13 +148,13 @@ class ClientBase:
         self.lock()
         self._transport.set_credential(parsed.bearer_credential())
         try:
-            slot = KeySlot.from_json(await self._transport.get("/api/keys/me"))
+            slot = KeySlot.from_json(await self._transport.get(paths.KEY_ME))
             if slot.tenant_id != parsed.tenant_id or slot.key_id != parsed.key_id:
                 raise SignatureError(
                     "the server answered with another key's slot: the server may be tampering"
                 )
             keypair = _keys.open_slot(parsed, slot.slot, user_id=slot.user_id)
-            tenant = Tenant.from_json(await self._transport.get("/api/tenant"))
+            tenant = Tenant.from_json(await self._transport.get(paths.TENANT))
             if tenant.tenant_id != parsed.tenant_id:
                 raise SignatureError("the server answered for another tenant")
             _keys.check_pinned_signing_key(parsed, tenant.profile.signing_public_key)
@@ -237,14 +232,14 @@ class ClientBase:
 
     async def _load_versions(self) -> list[Version]:
         session = self._need_session()
-        doc = await self._transport.get("/api/kek/versions")
+        doc = await self._transport.get(paths.VERSIONS)
         versions = [Version.from_json(v) for v in list_field(doc, "versions")]
         session.versions = {v.id: v for v in versions}
         return versions
 
     async def _load_blobs(self) -> None:
         session = self._need_session()
-        doc = await self._transport.get("/api/kek/blobs/me")
+        doc = await self._transport.get(paths.BLOB_ME)
         blobs = [Blob.from_json(b) for b in list_field(doc, "blobs")]
         seen: set[str] = set()
         for blob in blobs:
@@ -282,7 +277,7 @@ class ClientBase:
     async def get_active_kek_version(self) -> Version:
         """The active version; :class:`NoActiveVersionError` when none exists yet."""
         try:
-            version = Version.from_json(await self._transport.get("/api/kek/versions/active"))
+            version = Version.from_json(await self._transport.get(paths.VERSION_ACTIVE))
         except NotFoundError:
             raise NoActiveVersionError(
                 "the tenant has no active KEK version yet: an admin must create one "
@@ -295,7 +290,7 @@ class ClientBase:
 
     async def get_tenant(self) -> Tenant:
         """The tenant's public profile."""
-        return Tenant.from_json(await self._transport.get("/api/tenant"))
+        return Tenant.from_json(await self._transport.get(paths.TENANT))
 
 
 def _from_profile(tenant_id: str, profile: Profile, secret: str) -> KeyHierarchy:

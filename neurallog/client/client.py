@@ -10,6 +10,7 @@ from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.logs import LogsMixin
 from neurallog.client.models import AuditPage, AuditVerdict
 from neurallog.client.recovery import RecoveryMixin
+from neurallog.wire import paths
 
 
 class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, LogsMixin):
@@ -49,12 +50,12 @@ class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, LogsMixin):
                 params[name] = value
         if cursor:
             params["cursor"] = cursor
-        doc: Any = await self._transport.get("/api/audit", params)
+        doc: Any = await self._transport.get(paths.AUDIT, params)
         return AuditPage.from_json(doc)
 
     async def verify_audit(self) -> AuditVerdict:
         """Check the audit hash chain on the server."""
-        return AuditVerdict.from_json(await self._transport.get("/api/audit/verify"))
+        return AuditVerdict.from_json(await self._transport.get(paths.AUDIT_VERIFY))
 
     async def import_legacy_entries(
         self, log_name: str, entries: Iterable[Mapping[str, Any] | str], reader: LegacyReader

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from neurallog.client.base import ClientBase, list_field, seg
+from neurallog.client.base import ClientBase, list_field
 from neurallog.client.framing import (
     decode_cursor,
     decode_data,
@@ -37,6 +37,7 @@ from neurallog.errors import (
     NoActiveVersionError,
     NotFoundError,
 )
+from neurallog.wire import paths
 
 MAX_BATCH = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -108,7 +109,7 @@ class LogsMixin(ClientBase):
                 # Only strings: orjson writes the same UTF-8 JSON as httpx's json module,
                 # several times faster (that encoding was a sixth of the client's time).
                 await self._transport.post_encoded(
-                    f"/api/logs/{seg(stream)}/entries",
+                    paths.url(paths.LOG_ENTRIES, stream_id=stream),
                     orjson.dumps({"entries": entries}),
                     idempotent=True,
                 )
@@ -196,7 +197,7 @@ class LogsMixin(ClientBase):
         params: dict[str, str | int] = {"limit": limit}
         if before:
             params["before"] = before
-        doc = await self._transport.get(f"/api/logs/{seg(stream)}/entries", params)
+        doc = await self._transport.get(paths.url(paths.LOG_ENTRIES, stream_id=stream), params)
         entries = [Entry.from_json(e) for e in list_field(doc, "entries")]
         nxt = doc.get("next")
         return entries, (str(nxt) if nxt else None)
@@ -244,7 +245,7 @@ class LogsMixin(ClientBase):
         for version_id in sorted(session.held()):
             stream = session.working_keys(version_id).stream_id(log_name)
             with contextlib.suppress(NotFoundError):
-                await self._transport.delete(f"/api/logs/{seg(stream)}")
+                await self._transport.delete(paths.url(paths.LOG, stream_id=stream))
 
     async def set_log_retention(
         self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None
@@ -257,4 +258,4 @@ class LogsMixin(ClientBase):
         version = await self._write_version()
         stream = session.working_keys(version.id).stream_id(log_name)
         body: dict[str, Any] = {"max_entries": max_entries, "max_age_seconds": max_age_seconds}
-        await self._transport.put(f"/api/logs/{seg(stream)}/retention", body)
+        await self._transport.put(paths.url(paths.LOG_RETENTION, stream_id=stream), body)

@@ -15,6 +15,7 @@ from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import audit
+from neurallog.wire import paths
 
 #: the action and actor filters: any text of 1..128 characters (an empty value is a 422)
 FILTER_MAX = 128
@@ -22,9 +23,9 @@ FILTER: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": FILTER_
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("audit", url_prefix="/api/audit")
+    bp = Blueprint("audit")
 
-    @bp.get("")
+    @bp.get(paths.route(paths.AUDIT))
     @documented(
         "Audit records newest first; filters action, actor, outcome",
         response={
@@ -76,7 +77,7 @@ def blueprint() -> Blueprint:
         )
         return json({"records": found, "next": following})
 
-    @bp.get("/verify")
+    @bp.get(paths.route(paths.AUDIT_VERIFY))
     @documented(
         "Verify the hash chain: from the last verified record, or every record with full",
         response={

@@ -14,13 +14,13 @@ from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import versions
-from neurallog.wire import ids
+from neurallog.wire import ids, paths
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("kek_blobs", url_prefix="/api/kek/blobs")
+    bp = Blueprint("kek_blobs")
 
-    @bp.get("/users/<user_id:str>/versions/<version_id:str>")
+    @bp.get(paths.route(paths.USER_BLOB))
     @documented(
         "One blob", response=models.BLOB, path=("user_id", "version_id"), errors=(403, 404, 422)
     )
@@ -37,7 +37,7 @@ def blueprint() -> Blueprint:
             )
         )
 
-    @bp.get("/users/<user_id:str>")
+    @bp.get(paths.route(paths.USER_BLOBS))
     @documented(
         "Every blob of a user",
         response=models.listing("blobs", models.BLOB),
@@ -58,14 +58,14 @@ def blueprint() -> Blueprint:
             }
         )
 
-    @bp.get("/me")
+    @bp.get(paths.route(paths.BLOB_ME))
     @documented("The caller's own blobs", response=models.listing("blobs", models.BLOB))
     @guarded(Rule("kek.blob.list.self", ANY, fused="blobs"))
     async def my_blobs(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role; read by the authentication script itself (one round trip)."""
         return json({"blobs": versions.blobs_from_hash(principal.user_id, request.ctx.prefetched)})
 
-    @bp.post("")
+    @bp.post(paths.route(paths.BLOBS))
     @documented(
         "Provision (or replace) a blob",
         status=201,
@@ -92,7 +92,7 @@ def blueprint() -> Blueprint:
         )
         return json(blob, status=201 if created else 200)
 
-    @bp.delete("/users/<user_id:str>/versions/<version_id:str>")
+    @bp.delete(paths.route(paths.USER_BLOB))
     @documented("Delete a blob", status=204, path=("user_id", "version_id"), errors=(403, 404, 422))
     @guarded(Rule("kek.blob.delete", ADMIN, audit=True))
     async def delete_blob(

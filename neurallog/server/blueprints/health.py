@@ -9,12 +9,13 @@ from neurallog.server.context import app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
+from neurallog.wire import paths
 
 
 def blueprint() -> Blueprint:
     bp = Blueprint("health")
 
-    @bp.get("/healthz")
+    @bp.get(paths.route(paths.HEALTHZ))
     @documented(
         "Process is up",
         response={"type": "object", "properties": {"status": {"type": "string"}}},
@@ -24,7 +25,7 @@ def blueprint() -> Blueprint:
         """Liveness: the process answers."""
         return json({"status": "ok"})
 
-    @bp.get("/readyz")
+    @bp.get(paths.route(paths.READYZ))
     @documented(
         "Redis is reachable",
         response={"type": "object", "properties": {"status": {"type": "string"}}},

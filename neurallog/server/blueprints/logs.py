@@ -14,7 +14,7 @@ from neurallog.server.docs import anchored, documented, query
 from neurallog.server.guard import ADMIN, WRITERS, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import logs
-from neurallog.wire import ids
+from neurallog.wire import ids, paths
 
 LIMIT = query(
     "limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"
@@ -22,9 +22,9 @@ LIMIT = query(
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("logs", url_prefix="/api/logs")
+    bp = Blueprint("logs")
 
-    @bp.post("/<stream_id:str>/entries")
+    @bp.post(paths.route(paths.LOG_ENTRIES))
     @documented(
         "Append encrypted entries (idempotent by entry id)",
         status=201,
@@ -50,7 +50,7 @@ def blueprint() -> Blueprint:
         )
         return json({"accepted": accepted, "duplicates": duplicates}, status=201)
 
-    @bp.get("/<stream_id:str>/entries")
+    @bp.get(paths.route(paths.LOG_ENTRIES))
     @documented(
         "Read entries newest first (cursor paging)",
         response={
@@ -84,7 +84,7 @@ def blueprint() -> Blueprint:
         )
         return json({"entries": entries, "next": following})
 
-    @bp.delete("/<stream_id:str>")
+    @bp.delete(paths.route(paths.LOG))
     @documented(
         "Delete a stream and its retention", status=204, path=("stream_id",), errors=(403, 422)
     )
@@ -99,7 +99,7 @@ def blueprint() -> Blueprint:
         )
         return empty(status=204)
 
-    @bp.put("/<stream_id:str>/retention")
+    @bp.put(paths.route(paths.LOG_RETENTION))
     @documented(
         "Set retention (applied on every append)",
         body=models.RETENTION,

@@ -25,6 +25,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import tenants, users
 from neurallog.storage.audit import WriteRecord
+from neurallog.wire import paths
 
 TENANT_DOC = {
     "type": "object",
@@ -41,9 +42,9 @@ KEY_CHECK_ROLES = frozenset({"admin"})
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("tenants", url_prefix="/api")
+    bp = Blueprint("tenants")
 
-    @bp.post("/tenants/bootstrap")
+    @bp.post(paths.route(paths.BOOTSTRAP))
     @documented(
         "Consume the bootstrap token: register the profile and the first admin",
         status=201,
@@ -89,7 +90,7 @@ def blueprint() -> Blueprint:
         user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
         return json({"tenant_id": tenant_id, "user": user}, status=201)
 
-    @bp.get("/tenant")
+    @bp.get(paths.route(paths.TENANT))
     @documented("The tenant's public profile", response=TENANT_DOC)
     @guarded(Rule("tenant.read", ANY))
     async def get_tenant(request: Request, principal: Principal, body: None) -> HTTPResponse:

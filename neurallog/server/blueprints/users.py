@@ -14,7 +14,7 @@ from neurallog.server.docs import documented
 from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.reply import json
 from neurallog.storage import users
-from neurallog.wire import ids
+from neurallog.wire import ids, paths
 
 SLOT_DOC = {
     "type": "object",
@@ -26,9 +26,9 @@ SLOT_DOC = {
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("users", url_prefix="/api")
+    bp = Blueprint("users")
 
-    @bp.get("/users")
+    @bp.get(paths.route(paths.USERS))
     @documented(
         "Every user of the tenant", response=models.listing("users", models.USER), errors=(403,)
     )
@@ -37,7 +37,7 @@ def blueprint() -> Blueprint:
         """Admin: all users in one round trip."""
         return json({"users": await users.list_users(app_ctx(request).redis, principal.tenant_id)})
 
-    @bp.post("/users")
+    @bp.post(paths.route(paths.USERS))
     @documented(
         "Enrol a user with its first API key",
         status=201,
@@ -56,7 +56,7 @@ def blueprint() -> Blueprint:
         )
         return json(user, status=201)
 
-    @bp.get("/users/me")
+    @bp.get(paths.route(paths.USER_ME))
     @documented("The caller's own user record", response=models.USER)
     @guarded(Rule("user.read.self", ANY))
     async def me(request: Request, principal: Principal, body: None) -> HTTPResponse:
@@ -65,7 +65,7 @@ def blueprint() -> Blueprint:
             await users.get_user(app_ctx(request).redis, principal.tenant_id, principal.user_id)
         )
 
-    @bp.get("/users/<user_id:str>")
+    @bp.get(paths.route(paths.USER))
     @documented("One user", response=models.USER, path=("user_id",), errors=(403, 404, 422))
     @guarded(Rule("user.read", ADMIN))
     async def get_user(
@@ -75,7 +75,7 @@ def blueprint() -> Blueprint:
         check_param("user_id", user_id, ids.USER_ID)
         return json(await users.get_user(app_ctx(request).redis, principal.tenant_id, user_id))
 
-    @bp.post("/users/<user_id:str>/disable")
+    @bp.post(paths.route(paths.USER_DISABLE))
     @documented(
         "Disable a user: all its keys stop working at once",
         response=models.USER,
@@ -99,7 +99,7 @@ def blueprint() -> Blueprint:
             )
         )
 
-    @bp.get("/users/<user_id:str>/keys")
+    @bp.get(paths.route(paths.USER_KEYS))
     @documented(
         "API keys of a user (never their hashes)",
         response=models.listing("keys", models.KEY),
@@ -116,7 +116,7 @@ def blueprint() -> Blueprint:
             {"keys": await users.list_keys(app_ctx(request).redis, principal.tenant_id, user_id)}
         )
 
-    @bp.post("/users/<user_id:str>/keys")
+    @bp.post(paths.route(paths.USER_KEYS))
     @documented(
         "Add an API key (and its slot)",
         status=201,
@@ -147,7 +147,7 @@ def blueprint() -> Blueprint:
         )
         return json(key, status=201)
 
-    @bp.delete("/users/<user_id:str>/keys/<key_id:str>")
+    @bp.delete(paths.route(paths.USER_KEY))
     @documented(
         "Revoke an API key", response=models.KEY, path=("user_id", "key_id"), errors=(403, 404, 422)
     )
@@ -172,7 +172,7 @@ def blueprint() -> Blueprint:
         )
         return json(key)
 
-    @bp.get("/keys/me")
+    @bp.get(paths.route(paths.KEY_ME))
     @documented("The slot the caller's own API key opens", response=SLOT_DOC)
     @guarded(Rule("key.read.self", ANY))
     async def my_key(request: Request, principal: Principal, body: None) -> HTTPResponse:

@@ -15,7 +15,7 @@ from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.storage import versions
-from neurallog.wire import ids
+from neurallog.wire import ids, paths
 
 
 def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -34,9 +34,9 @@ def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("kek_versions", url_prefix="/api/kek")
+    bp = Blueprint("kek_versions")
 
-    @bp.get("/versions")
+    @bp.get(paths.route(paths.VERSIONS))
     @documented(
         "Every KEK version, oldest first", response=models.listing("versions", models.VERSION)
     )
@@ -47,7 +47,7 @@ def blueprint() -> Blueprint:
             {"versions": await versions.list_versions(app_ctx(request).redis, principal.tenant_id)}
         )
 
-    @bp.get("/versions/active")
+    @bp.get(paths.route(paths.VERSION_ACTIVE))
     @documented("The active KEK version", response=models.VERSION, errors=(404,))
     @guarded(Rule("kek.version.active", ANY, fused="active"))
     async def active(request: Request, principal: Principal, body: None) -> HTTPResponse:
@@ -57,7 +57,7 @@ def blueprint() -> Blueprint:
             raise Problem(404, "no active KEK version yet")
         return json(versions.version_row(row))
 
-    @bp.post("/versions")
+    @bp.post(paths.route(paths.VERSIONS))
     @documented(
         "Create a version (the active one becomes decrypt-only)",
         status=201,
@@ -81,7 +81,7 @@ def blueprint() -> Blueprint:
         )
         return json(version, status=201)
 
-    @bp.put("/versions/<version_id:str>/status")
+    @bp.put(paths.route(paths.VERSION_STATUS))
     @documented(
         "Change a version's status (checked state machine)",
         body=models.STATUS_CHANGE,
@@ -106,7 +106,7 @@ def blueprint() -> Blueprint:
             )
         )
 
-    @bp.post("/rotate")
+    @bp.post(paths.route(paths.ROTATE))
     @documented(
         "Rotate: new active version, blobs, removed users' access gone, all or nothing",
         status=201,
