@@ -10,10 +10,11 @@ from sanic.response import HTTPResponse
 from neurallog.server import models
 from neurallog.server.blueprints import query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import anchored, documented, query
-from neurallog.server.guard import READERS_OF_AUDIT, Rule, guarded
+from neurallog.server.docs import anchored, query
+from neurallog.server.guard import READERS_OF_AUDIT, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
+from neurallog.server.routes import declare
 from neurallog.storage import audit
 from neurallog.wire import paths
 
@@ -25,8 +26,11 @@ FILTER: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": FILTER_
 def blueprint() -> Blueprint:
     bp = Blueprint("audit")
 
-    @bp.get(paths.route(paths.AUDIT))
-    @documented(
+    @declare(
+        bp,
+        "GET",
+        paths.AUDIT,
+        Rule("audit.read", READERS_OF_AUDIT),
         "Audit records newest first; filters action, actor, outcome",
         response={
             "type": "object",
@@ -52,7 +56,6 @@ def blueprint() -> Blueprint:
             ),
         ),
     )
-    @guarded(Rule("audit.read", READERS_OF_AUDIT))
     async def records(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor. ``cursor`` is the ``next`` of the previous page."""
         limit = query_limit(query_arg(request, "limit"))
@@ -77,8 +80,11 @@ def blueprint() -> Blueprint:
         )
         return json({"records": found, "next": following})
 
-    @bp.get(paths.route(paths.AUDIT_VERIFY))
-    @documented(
+    @declare(
+        bp,
+        "GET",
+        paths.AUDIT_VERIFY,
+        Rule("audit.verify", READERS_OF_AUDIT),
         "Verify the hash chain: from the last verified record, or every record with full",
         response={
             "type": "object",
@@ -102,7 +108,6 @@ def blueprint() -> Blueprint:
             ),
         ),
     )
-    @guarded(Rule("audit.verify", READERS_OF_AUDIT))
     async def verify(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor. Incremental by default (see docs/api.md for what that checks)."""
         full = _flag("full", request.args.get("full"))

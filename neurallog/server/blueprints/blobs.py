@@ -8,48 +8,49 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
+from neurallog.server.guard import ADMIN, ANY, Rule, write_record
 from neurallog.server.reply import json
+from neurallog.server.routes import declare
 from neurallog.storage import versions
-from neurallog.wire import ids, paths
+from neurallog.wire import paths
 
 
 def blueprint() -> Blueprint:
     bp = Blueprint("kek_blobs")
 
-    @bp.get(paths.route(paths.USER_BLOB))
-    @documented(
-        "One blob", response=models.BLOB, path=("user_id", "version_id"), errors=(403, 404, 422)
+    @declare(
+        bp,
+        "GET",
+        paths.USER_BLOB,
+        Rule("kek.blob.read", ADMIN, self_param="user_id", audit_others=True),
+        "One blob",
+        response=models.BLOB,
+        errors=(403, 404, 422),
     )
-    @guarded(Rule("kek.blob.read", ADMIN, self_param="user_id", audit_others=True))
     async def get_blob(
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, ids.USER_ID)
-        check_param("version_id", version_id, ids.VERSION_ID)
         return json(
             await versions.get_blob(
                 app_ctx(request).redis, principal.tenant_id, user_id, version_id
             )
         )
 
-    @bp.get(paths.route(paths.USER_BLOBS))
-    @documented(
+    @declare(
+        bp,
+        "GET",
+        paths.USER_BLOBS,
+        Rule("kek.blob.list", ADMIN, self_param="user_id", audit_others=True),
         "Every blob of a user",
         response=models.listing("blobs", models.BLOB),
-        path=("user_id",),
         errors=(403, 422),
     )
-    @guarded(Rule("kek.blob.list", ADMIN, self_param="user_id", audit_others=True))
     async def user_blobs(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, ids.USER_ID)
         return json(
             {
                 "blobs": await versions.list_blobs(
@@ -58,22 +59,28 @@ def blueprint() -> Blueprint:
             }
         )
 
-    @bp.get(paths.route(paths.BLOB_ME))
-    @documented("The caller's own blobs", response=models.listing("blobs", models.BLOB))
-    @guarded(Rule("kek.blob.list.self", ANY, fused="blobs"))
+    @declare(
+        bp,
+        "GET",
+        paths.BLOB_ME,
+        Rule("kek.blob.list.self", ANY, fused="blobs"),
+        "The caller's own blobs",
+        response=models.listing("blobs", models.BLOB),
+    )
     async def my_blobs(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role; read by the authentication script itself (one round trip)."""
         return json({"blobs": versions.blobs_from_hash(principal.user_id, request.ctx.prefetched)})
 
-    @bp.post(paths.route(paths.BLOBS))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.BLOBS,
+        Rule("kek.blob.put", ADMIN, body=models.PUT_BLOB, audit=True),
         "Provision (or replace) a blob",
         status=201,
-        body=models.PUT_BLOB,
         response=models.BLOB,
         errors=(403, 404, 409),
     )
-    @guarded(Rule("kek.blob.put", ADMIN, body=models.PUT_BLOB, audit=True))
     async def put_blob(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
@@ -92,15 +99,19 @@ def blueprint() -> Blueprint:
         )
         return json(blob, status=201 if created else 200)
 
-    @bp.delete(paths.route(paths.USER_BLOB))
-    @documented("Delete a blob", status=204, path=("user_id", "version_id"), errors=(403, 404, 422))
-    @guarded(Rule("kek.blob.delete", ADMIN, audit=True))
+    @declare(
+        bp,
+        "DELETE",
+        paths.USER_BLOB,
+        Rule("kek.blob.delete", ADMIN, audit=True),
+        "Delete a blob",
+        status=204,
+        errors=(403, 404, 422),
+    )
     async def delete_blob(
         request: Request, principal: Principal, body: None, user_id: str, version_id: str
     ) -> HTTPResponse:
         """Admin; 404 if absent."""
-        check_param("user_id", user_id, ids.USER_ID)
-        check_param("version_id", version_id, ids.VERSION_ID)
         await versions.delete_blob(
             app_ctx(request).redis,
             principal.tenant_id,

@@ -20,9 +20,10 @@ from neurallog.server.auth import (
 )
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ANY, Rule, guarded, parse_json
+from neurallog.server.guard import ANY, Rule, parse_json
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
+from neurallog.server.routes import declare
 from neurallog.storage import tenants, users
 from neurallog.storage.audit import WriteRecord
 from neurallog.wire import paths
@@ -90,9 +91,14 @@ def blueprint() -> Blueprint:
         user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
         return json({"tenant_id": tenant_id, "user": user}, status=201)
 
-    @bp.get(paths.route(paths.TENANT))
-    @documented("The tenant's public profile", response=TENANT_DOC)
-    @guarded(Rule("tenant.read", ANY))
+    @declare(
+        bp,
+        "GET",
+        paths.TENANT,
+        Rule("tenant.read", ANY),
+        "The tenant's public profile",
+        response=TENANT_DOC,
+    )
     async def get_tenant(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role: tenant id, profile (KDF, ciphers, signing key); the key-check value
         for admins only (``null`` for other roles)."""

@@ -8,13 +8,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
+from neurallog.server.guard import ADMIN, ANY, Rule, write_record
 from neurallog.server.reply import json
+from neurallog.server.routes import declare
 from neurallog.storage import users
-from neurallog.wire import ids, paths
+from neurallog.wire import paths
 
 SLOT_DOC = {
     "type": "object",
@@ -28,24 +27,29 @@ SLOT_DOC = {
 def blueprint() -> Blueprint:
     bp = Blueprint("users")
 
-    @bp.get(paths.route(paths.USERS))
-    @documented(
-        "Every user of the tenant", response=models.listing("users", models.USER), errors=(403,)
+    @declare(
+        bp,
+        "GET",
+        paths.USERS,
+        Rule("user.list", ADMIN),
+        "Every user of the tenant",
+        response=models.listing("users", models.USER),
+        errors=(403,),
     )
-    @guarded(Rule("user.list", ADMIN))
     async def list_users(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin: all users in one round trip."""
         return json({"users": await users.list_users(app_ctx(request).redis, principal.tenant_id)})
 
-    @bp.post(paths.route(paths.USERS))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.USERS,
+        Rule("user.create", ADMIN, body=models.NEW_USER, audit=True),
         "Enrol a user with its first API key",
         status=201,
-        body=models.NEW_USER,
         response=models.USER,
         errors=(403, 409),
     )
-    @guarded(Rule("user.create", ADMIN, body=models.NEW_USER, audit=True))
     async def create_user(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
@@ -56,39 +60,49 @@ def blueprint() -> Blueprint:
         )
         return json(user, status=201)
 
-    @bp.get(paths.route(paths.USER_ME))
-    @documented("The caller's own user record", response=models.USER)
-    @guarded(Rule("user.read.self", ANY))
+    @declare(
+        bp,
+        "GET",
+        paths.USER_ME,
+        Rule("user.read.self", ANY),
+        "The caller's own user record",
+        response=models.USER,
+    )
     async def me(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role."""
         return json(
             await users.get_user(app_ctx(request).redis, principal.tenant_id, principal.user_id)
         )
 
-    @bp.get(paths.route(paths.USER))
-    @documented("One user", response=models.USER, path=("user_id",), errors=(403, 404, 422))
-    @guarded(Rule("user.read", ADMIN))
+    @declare(
+        bp,
+        "GET",
+        paths.USER,
+        Rule("user.read", ADMIN),
+        "One user",
+        response=models.USER,
+        errors=(403, 404, 422),
+    )
     async def get_user(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin."""
-        check_param("user_id", user_id, ids.USER_ID)
         return json(await users.get_user(app_ctx(request).redis, principal.tenant_id, user_id))
 
-    @bp.post(paths.route(paths.USER_DISABLE))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.USER_DISABLE,
+        Rule("user.disable", ADMIN, audit=True),
         "Disable a user: all its keys stop working at once",
         response=models.USER,
-        path=("user_id",),
         errors=(403, 404, 409, 422),
     )
-    @guarded(Rule("user.disable", ADMIN, audit=True))
     async def disable_user(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
         ``admin-lockout`` for the caller itself or the tenant's last active admin."""
-        check_param("user_id", user_id, ids.USER_ID)
         return json(
             await users.disable_user(
                 app_ctx(request).redis,
@@ -99,40 +113,39 @@ def blueprint() -> Blueprint:
             )
         )
 
-    @bp.get(paths.route(paths.USER_KEYS))
-    @documented(
+    @declare(
+        bp,
+        "GET",
+        paths.USER_KEYS,
+        Rule("key.list", ADMIN, self_param="user_id", audit_others=True),
         "API keys of a user (never their hashes)",
         response=models.listing("keys", models.KEY),
-        path=("user_id",),
         errors=(403, 404, 422),
     )
-    @guarded(Rule("key.list", ADMIN, self_param="user_id", audit_others=True))
     async def list_keys(
         request: Request, principal: Principal, body: None, user_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself."""
-        check_param("user_id", user_id, ids.USER_ID)
         return json(
             {"keys": await users.list_keys(app_ctx(request).redis, principal.tenant_id, user_id)}
         )
 
-    @bp.post(paths.route(paths.USER_KEYS))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.USER_KEYS,
+        Rule("key.create", ADMIN, self_param="user_id", body=models.NEW_KEY, audit=True),
         "Add an API key (and its slot)",
         status=201,
-        body=models.NEW_KEY,
         response=models.KEY,
-        path=("user_id",),
         errors=(403, 404, 409),
     )
-    @guarded(Rule("key.create", ADMIN, self_param="user_id", body=models.NEW_KEY, audit=True))
     async def add_key(
         request: Request, principal: Principal, body: dict[str, Any], user_id: str
     ) -> HTTPResponse:
         """Admin, or the user itself. A key a user mints for itself descends from the
         caller's key (``parent``): revoking that key revokes this one too, so a stolen key
         cannot leave live offspring behind (docs/decisions.md)."""
-        check_param("user_id", user_id, ids.USER_ID)
         parent = principal.key_id if principal.user_id == user_id else ""
         request.ctx.audit_target = f"key:{user_id}/{body['key_id']}" + (
             f" parent:{parent}" if parent else ""
@@ -147,11 +160,15 @@ def blueprint() -> Blueprint:
         )
         return json(key, status=201)
 
-    @bp.delete(paths.route(paths.USER_KEY))
-    @documented(
-        "Revoke an API key", response=models.KEY, path=("user_id", "key_id"), errors=(403, 404, 422)
+    @declare(
+        bp,
+        "DELETE",
+        paths.USER_KEY,
+        Rule("key.revoke", ADMIN, self_param="user_id", audit=True),
+        "Revoke an API key",
+        response=models.KEY,
+        errors=(403, 404, 422),
     )
-    @guarded(Rule("key.revoke", ADMIN, self_param="user_id", audit=True))
     async def revoke_key(
         request: Request, principal: Principal, body: None, user_id: str, key_id: str
     ) -> HTTPResponse:
@@ -159,8 +176,6 @@ def blueprint() -> Blueprint:
 
         Takes effect on the next request, on every worker.
         """
-        check_param("user_id", user_id, ids.USER_ID)
-        check_param("key_id", key_id, ids.KEY_ID)
         record = write_record(request)
         # the script tells which descendants it revokes (the outcome): they are in the target
         record.vary = lambda with_: (
@@ -172,9 +187,14 @@ def blueprint() -> Blueprint:
         )
         return json(key)
 
-    @bp.get(paths.route(paths.KEY_ME))
-    @documented("The slot the caller's own API key opens", response=SLOT_DOC)
-    @guarded(Rule("key.read.self", ANY))
+    @declare(
+        bp,
+        "GET",
+        paths.KEY_ME,
+        Rule("key.read.self", ANY),
+        "The slot the caller's own API key opens",
+        response=SLOT_DOC,
+    )
     async def my_key(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role."""
         found = await users.get_key_slot(

@@ -8,14 +8,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import models
-from neurallog.server.blueprints import check_param
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, guarded, write_record
+from neurallog.server.guard import ADMIN, ANY, Rule, write_record
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
+from neurallog.server.routes import declare
 from neurallog.storage import versions
-from neurallog.wire import ids, paths
+from neurallog.wire import paths
 
 
 def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -36,20 +35,29 @@ def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def blueprint() -> Blueprint:
     bp = Blueprint("kek_versions")
 
-    @bp.get(paths.route(paths.VERSIONS))
-    @documented(
-        "Every KEK version, oldest first", response=models.listing("versions", models.VERSION)
+    @declare(
+        bp,
+        "GET",
+        paths.VERSIONS,
+        Rule("kek.version.list", ANY),
+        "Every KEK version, oldest first",
+        response=models.listing("versions", models.VERSION),
     )
-    @guarded(Rule("kek.version.list", ANY))
     async def list_versions(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role."""
         return json(
             {"versions": await versions.list_versions(app_ctx(request).redis, principal.tenant_id)}
         )
 
-    @bp.get(paths.route(paths.VERSION_ACTIVE))
-    @documented("The active KEK version", response=models.VERSION, errors=(404,))
-    @guarded(Rule("kek.version.active", ANY, fused="active"))
+    @declare(
+        bp,
+        "GET",
+        paths.VERSION_ACTIVE,
+        Rule("kek.version.active", ANY, fused="active"),
+        "The active KEK version",
+        response=models.VERSION,
+        errors=(404,),
+    )
     async def active(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Any role; 404 when no version exists yet. Read by the authentication script."""
         row = request.ctx.prefetched
@@ -57,15 +65,16 @@ def blueprint() -> Blueprint:
             raise Problem(404, "no active KEK version yet")
         return json(versions.version_row(row))
 
-    @bp.post(paths.route(paths.VERSIONS))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.VERSIONS,
+        Rule("kek.version.create", ADMIN, body=models.NEW_VERSION, audit=True),
         "Create a version (the active one becomes decrypt-only)",
         status=201,
-        body=models.NEW_VERSION,
         response=models.VERSION,
         errors=(403, 409),
     )
-    @guarded(Rule("kek.version.create", ADMIN, body=models.NEW_VERSION, audit=True))
     async def create(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
         """Admin. Blobs must cover every active admin and member (409 ``missing_users``);
         an auditor's blob is 422 (auditors read no logs)."""
@@ -81,20 +90,19 @@ def blueprint() -> Blueprint:
         )
         return json(version, status=201)
 
-    @bp.put(paths.route(paths.VERSION_STATUS))
-    @documented(
+    @declare(
+        bp,
+        "PUT",
+        paths.VERSION_STATUS,
+        Rule("kek.version.status", ADMIN, body=models.STATUS_CHANGE, audit=True),
         "Change a version's status (checked state machine)",
-        body=models.STATUS_CHANGE,
         response=models.VERSION,
-        path=("version_id",),
         errors=(403, 404, 409),
     )
-    @guarded(Rule("kek.version.status", ADMIN, body=models.STATUS_CHANGE, audit=True))
     async def set_status(
         request: Request, principal: Principal, body: dict[str, Any], version_id: str
     ) -> HTTPResponse:
         """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``."""
-        check_param("version_id", version_id, ids.VERSION_ID)
         request.ctx.audit_target = f"version:{version_id}:{body['status']}"
         return json(
             await versions.set_status(
@@ -106,11 +114,13 @@ def blueprint() -> Blueprint:
             )
         )
 
-    @bp.post(paths.route(paths.ROTATE))
-    @documented(
+    @declare(
+        bp,
+        "POST",
+        paths.ROTATE,
+        Rule("kek.rotate", ADMIN, body=models.ROTATION, audit=True),
         "Rotate: new active version, blobs, removed users' access gone, all or nothing",
         status=201,
-        body=models.ROTATION,
         response={
             "type": "object",
             "properties": {
@@ -120,7 +130,6 @@ def blueprint() -> Blueprint:
         },
         errors=(403, 409),
     )
-    @guarded(Rule("kek.rotate", ADMIN, body=models.ROTATION, audit=True))
     async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
         """Admin. Blobs must cover exactly the active admins and members minus the removed."""
         remove = list(dict.fromkeys(body["remove_users"]))
