@@ -19,8 +19,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -57,6 +58,8 @@ VERSION_STATUSES: Final = (ACTIVE, "decrypt-only", "deprecated", DESTROYED)
 DEMOTED: Final = "decrypt-only"  # what the previous active version becomes on create/rotation
 MemberState = Literal["active", "disabled", "removed"]
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,63}$")
 
@@ -143,13 +146,25 @@ class Link:
             out["audit"] = self.audit.as_dict()
         return out
 
+    def __post_init__(self) -> None:
+        # A read-only body keeps the cached bytes and hash below true to the fields.
+        object.__setattr__(self, "body", _freeze(self.body))
+
     def canonical_bytes(self) -> bytes:
-        """The exact bytes that are hashed and signed."""
+        """The exact bytes that are hashed and signed (computed once per link)."""
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> bytes:
         return canonical_json(self.as_dict())
+
+    @cached_property
+    def _hash(self) -> bytes:
+        return hashlib.sha256(HASH_LABEL + self._canonical).digest()
 
     def link_hash(self) -> bytes:
         """SHA-256(HASH_LABEL || canonical bytes): what the next link's ``prev`` names."""
-        return hashlib.sha256(HASH_LABEL + self.canonical_bytes()).digest()
+        return self._hash
 
     @classmethod
     def from_dict(cls, data: object) -> Link:
@@ -181,7 +196,7 @@ class Link:
         audit = None
         if "audit" in data:
             audit = _parse_audit(data["audit"])
-        link = cls(tenant, seq, bytes.fromhex(prev), time, kind, _freeze(body), audit)
+        link = cls(tenant, seq, bytes.fromhex(prev), time, kind, body, audit)
         link.canonical_bytes()  # rejects floats and other non-canonical values
         return link
 
@@ -284,10 +299,13 @@ class TenantState:
 
     def extend(self, new_links: Iterable[SignedLink]) -> TenantState:
         """Verify only ``new_links``, which must continue from this state's head."""
-        state = self
-        for signed in new_links:
-            state = _apply(state, signed)
-        return state
+        items = list(new_links)
+        if not items:
+            return self
+        replay = _Replay(self)
+        for signed in items:
+            replay.apply(signed)
+        return replay.freeze()
 
 
 def verify_chain(
@@ -312,29 +330,31 @@ def verify_chain(
         raise _bad("the genesis link must name 32 zero bytes as prev")
     if genesis.link.kind != "profile":
         raise _bad("the genesis link must be a profile link")
-    state = TenantState(
-        tenant_id=tenant_id,
-        signing_public_key=bytes(signing_public_key),
-        head=ChainHead(0, genesis.link.link_hash()),
-        profile=_freeze(genesis.link.body),
-        versions=MappingProxyType({}),
-        active_version=None,
-        members=MappingProxyType({}),
-        audit=genesis.link.audit,
+    replay = _Replay(
+        TenantState(
+            tenant_id=tenant_id,
+            signing_public_key=bytes(signing_public_key),
+            head=ChainHead(0, genesis.link.link_hash()),
+            profile=_freeze(genesis.link.body),
+            versions=MappingProxyType({}),
+            active_version=None,
+            members=MappingProxyType({}),
+            audit=genesis.link.audit,
+        )
     )
-    hashes = [state.head.hash]
+    hashes = [replay.head.hash]
     for signed in items[1:]:
-        state = _apply(state, signed)
-        hashes.append(state.head.hash)
+        replay.apply(signed)
+        hashes.append(replay.head.hash)
     if trusted_head is not None:
         seq, digest = trusted_head
-        if state.head.seq < seq:
+        if replay.head.seq < seq:
             raise ServerIntegrityError(
-                "rollback", f"chain ends at {state.head.seq}, before the trusted head {seq}"
+                "rollback", f"chain ends at {replay.head.seq}, before the trusted head {seq}"
             )
         if seq < 0 or hashes[seq] != digest:
             raise ServerIntegrityError("fork", f"link {seq} differs from the trusted head")
-    return state
+    return replay.freeze()
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -351,53 +371,79 @@ def _check_position(link: Link, tenant_id: str, expected_seq: int) -> None:
         raise _bad(f"link {link.seq} repeated or out of order (expected {expected_seq})")
 
 
-def _apply(state: TenantState, signed: SignedLink) -> TenantState:
-    """Check one link against the state it extends and return the next state."""
-    link = signed.link
-    _check_position(link, state.tenant_id, state.head.seq + 1)
-    signed.verify(state.signing_public_key)
-    if link.prev != state.head.hash:
-        raise ServerIntegrityError(
-            "fork", f"link {link.seq} is signed but does not follow link {state.head.seq}"
-        )
-    next_state = _transition(state, link)
-    if link.audit is not None:
-        _check_audit(state.audit, link.audit, link.seq)
-        next_state = replace(next_state, audit=link.audit)
-    return replace(next_state, head=ChainHead(link.seq, link.link_hash()))
-
-
 def _illegal(message: str) -> ServerIntegrityError:
     return ServerIntegrityError("illegal_transition", message)
 
 
-def _transition(state: TenantState, link: Link) -> TenantState:
-    body, kind = link.body, link.kind
-    if kind == "profile":
-        return replace(state, profile=_freeze(body))
-    if kind in ("version.create", "rotation"):
-        vid = body["version_id"]
-        if vid in state.versions:
+class _Replay:
+    """Mutable working copy of a TenantState while links are applied (one copy per call,
+    not per link, so a full replay stays linear in the chain's length)."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.tenant_id = state.tenant_id
+        self.public_key = state.signing_public_key
+        self.head = state.head
+        self.profile = state.profile
+        self.versions = _thaw(state.versions)
+        self.active_version = state.active_version
+        self.members = _thaw(state.members)
+        self.audit = state.audit
+
+    def freeze(self) -> TenantState:
+        return TenantState(
+            tenant_id=self.tenant_id,
+            signing_public_key=self.public_key,
+            head=self.head,
+            profile=self.profile,
+            versions=MappingProxyType(self.versions),  # the replay is dropped after this
+            active_version=self.active_version,
+            members=MappingProxyType(self.members),
+            audit=self.audit,
+        )
+
+    def apply(self, signed: SignedLink) -> None:
+        """Check one link against the state so far, then apply it. On error the replay is
+        abandoned (callers never freeze a replay that raised)."""
+        link = signed.link
+        _check_position(link, self.tenant_id, self.head.seq + 1)
+        signed.verify(self.public_key)
+        if link.prev != self.head.hash:
+            raise ServerIntegrityError(
+                "fork", f"link {link.seq} is signed but does not follow link {self.head.seq}"
+            )
+        if link.audit is not None:
+            _check_audit(self.audit, link.audit, link.seq)
+        if link.kind == "profile":
+            self.profile = _freeze(link.body)
+        elif link.kind in ("version.create", "rotation"):
+            self._new_version(link)
+        elif link.kind == "version.status":
+            self._version_status(link)
+        else:
+            self._member(link)
+        if link.audit is not None:
+            self.audit = link.audit
+        self.head = ChainHead(link.seq, link.link_hash())
+
+    def _new_version(self, link: Link) -> None:
+        vid = link.body["version_id"]
+        if vid in self.versions:
             raise _illegal(f"link {link.seq}: version {vid} already exists")
-        versions = dict(state.versions)
-        if state.active_version is not None:
-            versions[state.active_version] = DEMOTED
-        versions[vid] = ACTIVE
-        members = dict(state.members)
-        for uid in body.get("removed_users", ()):
-            member = members.get(uid)
+        removed = link.body.get("removed_users", ())
+        for uid in removed:
+            member = self.members.get(uid)
             if member is None or member.state == "removed":
                 raise _illegal(f"link {link.seq}: rotation removes {uid!r}, not a member")
-            members[uid] = replace(member, state="removed")
-        return replace(
-            state,
-            versions=MappingProxyType(versions),
-            active_version=vid,
-            members=MappingProxyType(members),
-        )
-    if kind == "version.status":
-        vid, status = body["version_id"], body["status"]
-        current = state.versions.get(vid)
+        for uid in removed:
+            self.members[uid] = replace(self.members[uid], state="removed")
+        if self.active_version is not None:
+            self.versions[self.active_version] = DEMOTED
+        self.versions[vid] = ACTIVE
+        self.active_version = vid
+
+    def _version_status(self, link: Link) -> None:
+        vid, status = link.body["version_id"], link.body["status"]
+        current = self.versions.get(vid)
         if current is None:
             raise _illegal(f"link {link.seq}: version {vid} does not exist")
         if current == DESTROYED:
@@ -406,39 +452,34 @@ def _transition(state: TenantState, link: Link) -> TenantState:
             raise _illegal(f"link {link.seq}: only a create or rotation makes a version active")
         if status == current:
             raise _illegal(f"link {link.seq}: version {vid} is already {status}")
-        versions = dict(state.versions)
-        versions[vid] = status
-        active = None if vid == state.active_version else state.active_version
-        return replace(state, versions=MappingProxyType(versions), active_version=active)
-    return _member_transition(state, link)
+        self.versions[vid] = status
+        if vid == self.active_version:
+            self.active_version = None
 
-
-def _member_transition(state: TenantState, link: Link) -> TenantState:
-    body, kind = link.body, link.kind
-    uid = body["user_id"]
-    member = state.members.get(uid)
-    if member is not None and member.state == "removed":
-        raise _illegal(f"link {link.seq}: user {uid!r} was removed (terminal)")
-    if kind == "member.enrol":
-        # Re-enabling a disabled user is a fresh enrolment restating role and key.
-        if member is not None and member.state == "active":
-            raise _illegal(f"link {link.seq}: user {uid!r} is already enrolled")
-        new = Member(body["role"], body["fingerprint"], "active")
-    elif member is None:
-        raise _illegal(f"link {link.seq}: user {uid!r} is not enrolled")
-    elif kind == "member.role":
-        if body["role"] == member.role:
-            raise _illegal(f"link {link.seq}: user {uid!r} already has role {member.role}")
-        new = replace(member, role=body["role"])
-    elif kind == "member.disable":
-        if member.state != "active":
-            raise _illegal(f"link {link.seq}: user {uid!r} is not active")
-        new = replace(member, state="disabled")
-    else:  # member.remove
-        new = replace(member, state="removed")
-    members = dict(state.members)
-    members[uid] = new
-    return replace(state, members=MappingProxyType(members))
+    def _member(self, link: Link) -> None:
+        body, kind = link.body, link.kind
+        uid = body["user_id"]
+        member = self.members.get(uid)
+        if member is not None and member.state == "removed":
+            raise _illegal(f"link {link.seq}: user {uid!r} was removed (terminal)")
+        if kind == "member.enrol":
+            # Re-enabling a disabled user is a fresh enrolment restating role and key.
+            if member is not None and member.state == "active":
+                raise _illegal(f"link {link.seq}: user {uid!r} is already enrolled")
+            new = Member(body["role"], body["fingerprint"], "active")
+        elif member is None:
+            raise _illegal(f"link {link.seq}: user {uid!r} is not enrolled")
+        elif kind == "member.role":
+            if body["role"] == member.role:
+                raise _illegal(f"link {link.seq}: user {uid!r} already has role {member.role}")
+            new = replace(member, role=body["role"])
+        elif kind == "member.disable":
+            if member.state != "active":
+                raise _illegal(f"link {link.seq}: user {uid!r} is not active")
+            new = replace(member, state="disabled")
+        else:  # member.remove
+            new = replace(member, state="removed")
+        self.members[uid] = new
 
 
 def _check_audit(previous: AuditCheckpoint | None, new: AuditCheckpoint, seq: int) -> None:
@@ -506,6 +547,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _thaw(mapping: Mapping[_K, _V]) -> dict[_K, _V]:
+    """A mutable copy; dict.copy under a proxy is several times faster than dict(proxy)."""
+    if isinstance(mapping, MappingProxyType):
+        return mapping.copy()
+    return dict(mapping)
 
 
 def _freeze(value: Any) -> Any:
