@@ -6,6 +6,8 @@ never contain a key, a phrase, an API-key secret or a plaintext: they are safe t
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class NeuralLogError(Exception):
     """Root of every error raised on purpose by NeuralLog."""
@@ -82,6 +84,32 @@ class SignatureError(CryptoError):
 
     The server may be tampering; the client fails closed.
     """
+
+
+IntegrityReason = Literal[
+    "rollback",
+    "fork",
+    "bad_signature",
+    "bad_link",
+    "truncated",
+    "wrong_tenant",
+    "illegal_transition",
+]
+
+
+class ServerIntegrityError(CryptoError):
+    """The tenant chain the server served does not verify under the pinned signing key.
+
+    ``reason`` names what failed: ``rollback`` (older than a trusted head), ``fork`` (a
+    signed link that disagrees with the trusted or previous link), ``bad_signature``,
+    ``bad_link`` (malformed or out of order), ``truncated`` (a link is missing),
+    ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids).
+    The server may be tampering; the client fails closed. Messages name seqs and ids only.
+    """
+
+    def __init__(self, reason: IntegrityReason, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason: IntegrityReason = reason
 
 
 class FormatError(CryptoError, ValueError):
