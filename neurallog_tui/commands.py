@@ -41,7 +41,7 @@ COMMANDS: tuple[Command, ...] = (
         "r",
         "Rotate",
         "New active version sealed for every user you keep, optionally removing users"
-        " (their blobs and API keys go).",
+        " (their blobs and API keys go); removing an admin asks you to type its id.",
     ),
     Command(
         "versions",
@@ -63,7 +63,8 @@ COMMANDS: tuple[Command, ...] = (
         "disable",
         "d",
         "Disable a user",
-        "Stop the highlighted user's API keys at once (its blobs stay).",
+        "Stop the highlighted user's API keys at once (its blobs stay); for an admin,"
+        " type its id to confirm.",
     ),
     Command(
         "users",
