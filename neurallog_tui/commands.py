@@ -41,7 +41,7 @@ COMMANDS: tuple[Command, ...] = (
         "r",
         "Rotate",
         "New active version sealed for every user you keep, optionally removing users"
-        " (their blobs and API keys go).",
+        " (their blobs and API keys go); removing an admin asks you to type its id.",
     ),
     Command(
         "versions",
@@ -63,7 +63,8 @@ COMMANDS: tuple[Command, ...] = (
         "disable",
         "d",
         "Disable a user",
-        "Stop the highlighted user's API keys at once (its blobs stay).",
+        "Stop the highlighted user's API keys at once (its blobs stay); for an admin,"
+        " type its id to confirm.",
     ),
     Command(
         "users",
@@ -156,6 +157,33 @@ TAB_HELP: dict[str, str] = {
         " against the tenant's key-check value. Nothing is written."
     ),
 }
+
+CONNECT_HELP = (
+    "SERVER: the NeuralLog server this console talks to (--url, else NEURALLOG_URL). It"
+    " is shown, not typed: restart with --url to change it.\n"
+    "\n"
+    "API KEY: nlk1.<tenant>.<key_id>.<secret>.<fingerprint>. It is shown ONCE, when the"
+    " user is enrolled (or the tenant created); nobody can show it again, so a lost key"
+    " is replaced by enrolling a new one. The tenant in it picks the tenant to unlock.\n"
+    "\n"
+    "RECOVERY PHRASE OR MNEMONIC: the tenant's root secret, one of two kinds, chosen when"
+    " the tenant was created (its profile says which, so you cannot pick the wrong one):\n"
+    "  - a 24-word BIP-39 mnemonic (the default): the words shown once at creation;\n"
+    "  - a recovery phrase: your own sentence, stretched by the tenant's KDF (argon2id...).\n"
+    "A wrong one is refused by the tenant's key-check value before anything is loaded."
+    " With SLIP-39 recovery shares instead of the words, press ctrl+s.\n"
+    "\n"
+    "WHAT IS SENT: only an authentication token derived from the API key (the server"
+    " stores its hash). The API key itself, the phrase and the mnemonic never leave this"
+    " process.\n"
+    "WHAT STAYS LOCAL: the phrase or mnemonic, every key derived from it, the API key's"
+    " slot key and every decrypted log. They live in this process's memory only and are"
+    " dropped on lock (ctrl+l, or after the idle time) and on quit.\n"
+    "\n"
+    "   enter  next field, then unlock     ctrl+o  unlock     ctrl+n  new tenant\n"
+    "  ctrl+s  unlock with shares          ctrl+t  show the focused secret\n"
+    "       ?  this help (F1 inside a text box, where ? is typed)"
+)
 
 
 def for_tab(tab: str) -> Iterator[Command]:

@@ -12,6 +12,8 @@ from textual.widgets import Button, Footer, Label, Static
 from neurallog.errors import NeuralLogError, WrongRecoveryPhraseError
 
 from ..backend import Connector
+from ..commands import CONNECT_HELP
+from ..dialogs.help import HelpDialog
 from ..messages import SessionOpened
 from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
@@ -25,6 +27,8 @@ class ConnectScreen(Screen[None]):
         Binding("ctrl+o", "unlock", "Unlock", id="connect.unlock"),
         Binding("ctrl+n", "new_tenant", "New tenant", id="connect.new"),
         Binding("ctrl+s", "shares", "Shares", id="connect.shares"),
+        # not a priority binding: inside a text box "?" is typed, F1 still opens the help
+        Binding("question_mark,f1", "help", "Help", id="connect.help", key_display="?"),
     ]
 
     def __init__(
@@ -119,3 +123,7 @@ class ConnectScreen(Screen[None]):
         from ..screens.shares import ShareUnlockScreen
 
         self.app.push_screen(ShareUnlockScreen(self._connector))
+
+    def action_help(self) -> None:
+        """What each field is, and what reaches the server (docs/tui.md)."""
+        self.app.push_screen(HelpDialog("Help: unlock", CONNECT_HELP))

@@ -16,6 +16,7 @@ from ..backend import UserRow, VersionRow
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.enroll import EnrollDialog, SecretShownDialog
 from ..dialogs.prompt import ChoiceDialog
+from ..dialogs.typed_confirm import TypedConfirmDialog
 from ..format import short_id, short_time, styled
 from ..safe_call import Failed, attempt
 from ..widgets.pane import Pane, refill
@@ -142,7 +143,13 @@ class UsersPane(Pane):
             f"{user.user_id}'s API keys stop working at once. Its blobs stay until the next"
             " rotation that removes it. Re-enabling is not offered: enrol a new id instead."
         )
-        if not await self.app.push_screen_wait(ConfirmDialog("Disable user?", body, "Disable")):
+        if user.role == "admin":  # taking an admin away is confirmed by typing its id
+            dialog: ConfirmDialog | TypedConfirmDialog = TypedConfirmDialog(
+                "Disable an admin?", body, user.user_id, "Disable"
+            )
+        else:
+            dialog = ConfirmDialog("Disable user?", body, "Disable")
+        if not await self.app.push_screen_wait(dialog):
             return
         done = await attempt(self, "Disabling", self.backend.disable(user.user_id))
         if not isinstance(done, Failed):

@@ -18,6 +18,7 @@ from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
+from ..dialogs.typed_confirm import TypedConfirmDialog
 from ..format import TRANSITIONS, coverage, short_id, short_time, styled
 from ..safe_call import FAILED, Failed, attempt
 from ..widgets.pane import Pane, refill
@@ -180,7 +181,7 @@ class VersionsPane(Pane):
             return
         readers = [u.user_id for u in self.users if u.state == "active" and u.role != "auditor"]
         body = rotation_consequences(plan, self.active, readers)
-        if not await self.app.push_screen_wait(ConfirmDialog("Rotate the KEK?", body, "Rotate")):
+        if not await self._confirm_rotation(plan, body):
             return
         dialog = ProgressDialog("Rotating", "sealing blobs for every remaining user...")
         await self.app.push_screen(dialog)
@@ -203,3 +204,17 @@ class VersionsPane(Pane):
             title="Rotated",
         )
         self.changed("versions")
+
+    async def _confirm_rotation(self, plan: RotatePlan, body: str) -> bool:
+        """y/n, unless admins are removed: then each one's id is typed, one dialog each."""
+        roles = {u.user_id: u.role for u in self.users}
+        admins = [u for u in plan.remove_users if roles.get(u) == "admin"]
+        if not admins:
+            confirm = ConfirmDialog("Rotate the KEK?", body, "Rotate")
+            answer: bool = await self.app.push_screen_wait(confirm)
+            return answer
+        for admin in admins:
+            dialog = TypedConfirmDialog(f"Rotate and remove admin {admin}?", body, admin, "Rotate")
+            if not await self.app.push_screen_wait(dialog):
+                return False
+        return True

@@ -3,6 +3,7 @@ changes, the right one opens the console; the key check decides, not the admin's
 
 from __future__ import annotations
 
+from neurallog_tui.dialogs.help import HelpDialog
 from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input
@@ -56,3 +57,37 @@ async def test_tenant_flag_refuses_other_tenants_keys(tenant: Tenant) -> None:
         await attempt_unlock(pilot, tenant.api_key, tenant.mnemonic)
         await shows(pilot, "belongs to tenant acme, not globex")
         assert app.backend is None
+
+
+async def test_help_explains_the_fields_and_question_mark_types_in_a_box(
+    tenant: Tenant,
+) -> None:
+    """``?`` in a text box is typed (an API key or phrase may hold one); F1 opens the help
+    there, ``?`` opens it elsewhere; it says what reaches the server and what stays local."""
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConnectScreen)
+        assert "? Help" in screen_text(app)  # the footer names it
+        key_box = screen.query_one("#api-key-input", Input)
+        assert key_box.has_focus
+        await pilot.press("a", "question_mark")
+        assert key_box.value == "a?" and app.screen is screen
+
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpDialog), "the help")
+        text = screen_text(app)
+        for part in ("SERVER", "nlk1.<tenant>", "shown ONCE", "BIP-39 mnemonic", "recovery phrase"):
+            assert part in text, part
+        assert "WHAT IS SENT" in text and "never leave this" in text
+        assert "WHAT STAYS LOCAL" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, "back")
+        assert key_box.value == "a?"
+
+        screen.set_focus(None)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpDialog), "the help")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: app.screen is screen, "closed by ?")

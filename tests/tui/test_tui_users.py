@@ -5,8 +5,9 @@ from __future__ import annotations
 from neurallog_tui.dialogs.confirm import ConfirmDialog
 from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
 from neurallog_tui.dialogs.prompt import ChoiceDialog
+from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
 from neurallog_tui.screens.main import MainScreen
-from textual.widgets import Select
+from textual.widgets import Button, Input, Select
 from tui_pilot import (
     admin_app,
     cursor_to,
@@ -124,7 +125,49 @@ async def test_disable_refuses_yourself_before_asking(
 
         await cursor_to(pilot, "users-table", "ada")
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog), "confirm")
         await pilot.press("escape")
     states = {u.user_id: u.state for u in await admin.list_users()}
     assert states == {"admin": "active", "ada": "active"}
+
+
+async def test_disabling_an_admin_needs_its_id_typed(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    """An admin goes only after its id is typed exactly: a near miss (a prefix, another
+    case) is refused and Escape leaves it active; the exact id disables it on the server."""
+    await admin.enroll_user("ada", role="admin")
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("2")
+        await rows(pilot, "users-table", 2)
+        await cursor_to(pilot, "users-table", "ada")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog), "confirm")
+        dialog = app.screen
+        assert "Type the user id ada to confirm" in screen_text(app)
+        assert dialog.query_one("#typed-confirm-yes", Button).disabled
+        for wrong in ("ad", "ADA", "ada "):
+            dialog.query_one("#typed-confirm-input", Input).value = ""
+            await pilot.press(*wrong, "enter")
+            await pilot.pause()
+            assert app.screen is dialog  # refused: still asking
+            assert dialog.query_one("#typed-confirm-yes", Button).disabled
+        await pilot.click("#typed-confirm-yes")  # a disabled button does nothing either
+        await pilot.pause()
+        assert app.screen is dialog
+        assert any(n[1] == "Not confirmed" for n in notifications(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "cancelled")
+        await pilot.pause(0.3)
+        assert {u.user_id: u.state for u in await admin.list_users()}["ada"] == "active"
+
+        await cursor_to(pilot, "users-table", "ada")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog), "confirm")
+        await pilot.press(*"ada")
+        assert not app.screen.query_one("#typed-confirm-yes", Button).disabled
+        await pilot.press("enter")
+        await shows(pilot, "disabled")
+    assert {u.user_id: u.state for u in await admin.list_users()}["ada"] == "disabled"

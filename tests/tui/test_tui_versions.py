@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import SelectionList
+from textual.widgets import Input, SelectionList
 from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant
@@ -12,6 +12,7 @@ from neurallog_tui.dialogs.confirm import ConfirmDialog
 from neurallog_tui.dialogs.progress import ProgressDialog
 from neurallog_tui.dialogs.prompt import ChoiceDialog
 from neurallog_tui.dialogs.rotate import RotateDialog
+from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
 
 
 async def test_create_status_and_rotate(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
@@ -94,3 +95,39 @@ async def test_create_status_and_rotate(tenant: Tenant, admin: AsyncNeuralLogCli
     assert users["bob"].state == "removed" and users["bob"].versions == ()
     assert versions[2].id in users["ingest"].versions
     assert advances and advances[-1] == (2, 2)
+
+
+async def test_rotation_removing_an_admin_needs_its_id_typed(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    """Removing an admin in a rotation is confirmed by typing its id, not y: a wrong id
+    is refused and nothing rotates; the exact id rotates and the server marks it removed."""
+    await admin.enroll_user("ops", role="admin")
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await rows(pilot, "versions-table", 1)
+
+        async def plan_removing_ops() -> TypedConfirmDialog:
+            await pilot.press("r")
+            await wait_until(pilot, lambda: isinstance(app.screen, RotateDialog), "rotate form")
+            await pilot.press(*"ops left", "enter", "space", "ctrl+s")
+            await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog), "confirm")
+            assert isinstance(app.screen, TypedConfirmDialog)
+            return app.screen
+
+        dialog = await plan_removing_ops()
+        assert "REMOVED: ops" in screen_text(app)
+        await pilot.press("y", "enter")  # the old answer is only text here
+        await pilot.pause()
+        assert app.screen is dialog
+        assert dialog.query_one("#typed-confirm-input", Input).value == "y"
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert len(await admin.get_kek_versions()) == 1
+        assert {u.user_id: u.state for u in await admin.list_users()}["ops"] == "active"
+
+        await plan_removing_ops()
+        await pilot.press(*"ops", "enter")
+        await rows(pilot, "versions-table", 2)
+    assert {u.user_id: u.state for u in await admin.list_users()}["ops"] == "removed"
