@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 import redis.asyncio as aioredis
-from neurallog_tui.widgets import audit as audit_pane
 from textual.widgets import Input, Select
 from tui_pilot import admin_app, notifications, rows, shows, table, unlock, wait_until
 from tui_world import Tenant
@@ -14,6 +13,7 @@ from tui_world import Tenant
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.errors import PermissionDeniedError
 from neurallog.storage import keyspace
+from neurallog_tui.widgets import audit as audit_pane
 
 
 async def test_audit_filters_and_verdict(

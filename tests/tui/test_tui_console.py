@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from neurallog_tui.dialogs.help import HelpDialog
-from neurallog_tui.dialogs.rotate import RotateDialog
-from neurallog_tui.screens.connect import ConnectScreen
-from neurallog_tui.screens.main import MainScreen
 from textual.command import CommandPalette
 from textual.widgets import DataTable
 from tui_pilot import admin_app, cursor_to, notifications, rows, shows, table, unlock, wait_until
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.help import HelpDialog
+from neurallog_tui.dialogs.rotate import RotateDialog
+from neurallog_tui.screens.connect import ConnectScreen
+from neurallog_tui.screens.main import MainScreen
 
 
 async def test_rotate_marks_selected_users_with_distinct_glyphs(

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.entry import EntryDialog
-from neurallog_tui.dialogs.prompt import PromptDialog
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Static
 from tui_pilot import admin_app, rows, shows, unlock, wait_until
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.entry import EntryDialog
+from neurallog_tui.dialogs.prompt import PromptDialog
+from neurallog_tui.screens.main import MainScreen
 
 
 async def test_logs_focus_hint_detail_and_json_write(

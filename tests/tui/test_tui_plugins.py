@@ -6,9 +6,6 @@ pickers list it exactly as they would list any installed plugin.
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.enroll import SecretShownDialog
-from neurallog_tui.screens.bootstrap import BootstrapScreen
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Select
 from thirdparty import (
     THIRDPARTY_CIPHER,
@@ -21,6 +18,9 @@ from tui_screen import screen_text
 from tui_world import new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.enroll import SecretShownDialog
+from neurallog_tui.screens.bootstrap import BootstrapScreen
+from neurallog_tui.screens.main import MainScreen
 
 PHRASE = "staple battery horse correct under the old oak tree at noon"
 

@@ -5,17 +5,17 @@ secret in them."""
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.confirm import ConfirmDialog
-from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
-from neurallog_tui.screens.bootstrap import BootstrapScreen
-from neurallog_tui.screens.connect import ConnectScreen
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Static
 from tui_pilot import admin_app, notifications, paste, shows, store_secret, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant, new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.confirm import ConfirmDialog
+from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
+from neurallog_tui.screens.bootstrap import BootstrapScreen
+from neurallog_tui.screens.connect import ConnectScreen
+from neurallog_tui.screens.main import MainScreen
 
 
 def numbered_lines(mnemonic: str, style: str = "{n}. {w}") -> str:

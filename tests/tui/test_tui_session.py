@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import socket
 
-from neurallog_tui.dialogs.enroll import SecretShownDialog
-from neurallog_tui.screens.bootstrap import BootstrapScreen
-from neurallog_tui.screens.connect import ConnectScreen
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input, Static
 from tui_pilot import admin_app, notifications, rows, shows, store_secret, unlock, wait_until
 from tui_screen import screen_text
@@ -17,6 +13,10 @@ from neurallog.client import AsyncNeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.storage.connection import connect
 from neurallog.storage.tenants import bootstrap_hash
+from neurallog_tui.dialogs.enroll import SecretShownDialog
+from neurallog_tui.screens.bootstrap import BootstrapScreen
+from neurallog_tui.screens.connect import ConnectScreen
+from neurallog_tui.screens.main import MainScreen
 
 
 async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurallog_tui.screens.connect import ConnectScreen
-from neurallog_tui.screens.main import MainScreen
-from neurallog_tui.screens.shares import ShareUnlockScreen
 from textual.widgets import Input
 from tui_pilot import admin_app, rows, shows, unlock, wait_until
 from tui_screen import screen_text
@@ -15,6 +12,9 @@ from tui_world import new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.crypto.shares import ShareScheme
+from neurallog_tui.screens.connect import ConnectScreen
+from neurallog_tui.screens.main import MainScreen
+from neurallog_tui.screens.shares import ShareUnlockScreen
 
 
 async def type_share(pilot: Any, share: str) -> None:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from neurallog_tui.app import AdminApp
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import DataTable
 from tui_fake import API_KEY, PHRASE, FakeConnector
 from tui_screen import screen_text
+
+from neurallog_tui.app import AdminApp
+from neurallog_tui.screens.main import MainScreen
 
 
 async def test_unlock_and_tabs() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from neurallog_tui.app import AdminApp
-from neurallog_tui.screens.main import MainScreen
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_fake import API_KEY, PHRASE, FakeConnector
+
+from neurallog_tui.app import AdminApp
+from neurallog_tui.screens.main import MainScreen
 
 
 def fake_app() -> AdminApp:

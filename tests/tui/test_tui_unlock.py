@@ -3,15 +3,15 @@ changes, the right one opens the console; the key check decides, not the admin's
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.help import HelpDialog
-from neurallog_tui.screens.connect import ConnectScreen
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Input
 from tui_pilot import admin_app, rows, shows, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant
 
 from neurallog.crypto.mnemonic import generate_mnemonic
+from neurallog_tui.dialogs.help import HelpDialog
+from neurallog_tui.screens.connect import ConnectScreen
+from neurallog_tui.screens.main import MainScreen
 
 
 async def attempt_unlock(pilot: object, api_key: str, secret: str) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from neurallog_tui.dialogs.confirm import ConfirmDialog
-from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
-from neurallog_tui.dialogs.prompt import ChoiceDialog
-from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
-from neurallog_tui.screens.main import MainScreen
 from textual.widgets import Button, Input, Select
 from tui_pilot import (
     admin_app,
@@ -22,6 +17,11 @@ from tui_screen import screen_text
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.dialogs.confirm import ConfirmDialog
+from neurallog_tui.dialogs.enroll import EnrollDialog, SecretShownDialog
+from neurallog_tui.dialogs.prompt import ChoiceDialog
+from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
+from neurallog_tui.screens.main import MainScreen
 
 
 async def test_enroll_disable_provision_revoke(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:

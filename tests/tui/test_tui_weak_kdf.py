@@ -3,12 +3,12 @@ the bootstrap screen no longer offers the legacy KDF or accepts a weak phrase.""
 
 from __future__ import annotations
 
-from neurallog_tui.screens.bootstrap import BootstrapScreen
 from textual.widgets import Input, Select, Static
 from tui_pilot import admin_app, notifications, shows, unlock, wait_until
 from tui_world import Tenant, new_bootstrap_token
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog_tui.screens.bootstrap import BootstrapScreen
 
 WEAK_PHRASE = "p q r"
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from neurallog.errors import WrongRecoveryPhraseError
 from neurallog_tui.backend import (
     AuditPage,
     AuditRow,
@@ -24,8 +25,6 @@ from neurallog_tui.backend import (
     UserRow,
     VersionRow,
 )
-
-from neurallog.errors import WrongRecoveryPhraseError
 
 PHRASE = "correct horse battery staple"
 API_KEY = "nlk1.acme.00112233445566778899aabbccddeeff.c2VjcmV0.ZmluZ2VycHJpbnQ"

@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from neurallog_tui.app import AdminApp
-from neurallog_tui.client_backend import ClientConnector
-from neurallog_tui.screens.main import MainScreen
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 from tui_screen import screen_text
+
+from neurallog_tui.app import AdminApp
+from neurallog_tui.client_backend import ClientConnector
+from neurallog_tui.screens.main import MainScreen
 
 
 def admin_app(url: str, **kwargs: Any) -> AdminApp:
