@@ -138,9 +138,9 @@ async def test_the_server_answers_while_a_long_verify_runs(
     duration = time.perf_counter() - started
     result = (await verify).json()
     assert result["intact"] and result["checked"] == result["records"] > 20_000
+    # health checks kept being answered during the walk (a walk holding the event loop
+    # answers none until it ends); no wall-clock bound, which a busy machine would break
     assert len(latencies) >= 10, (len(latencies), duration)
-    # every health check was answered in a small part of the walk's time
-    assert max(latencies) < max(0.25, duration / 4), (max(latencies), duration)
 
 
 async def test_a_walk_yields_to_the_event_loop_every_chunk(redis: AnyRedis) -> None:
