@@ -10,7 +10,8 @@ while workers are still booting (it interrupts them, then waits forever for thei
 acknowledgement). Until every worker has started, our handler kills the booting workers and
 unwinds instead; afterwards it hands the signal to Sanic's graceful shutdown, holding it
 until Sanic's monitor has seen every worker's ack (it polls every 0.1 s; a shutdown begun
-before that left it waiting for good).
+before that left it waiting for good), and deferring it while Sanic's monitor is in the
+middle of a call to the worker-state manager (see ``outside_signals``).
 """
 
 from __future__ import annotations
@@ -72,12 +73,41 @@ def _guard_startup(app: Sanic[Any, Any], workers: int, started: Any) -> None:
 
     manager.wait_for_ack = waited_for_ack
 
+    # The monitor talks to the worker-state manager process over one connection
+    # (``_sync_states``, ``_cleanup_non_tracked_workers``). A signal handler that starts the
+    # shutdown, which talks over the same connection, while the monitor waits for an answer
+    # there interleaves two messages on one socket: both calls fail and serve raises. Such a
+    # signal is deferred to the end of the monitor's call.
+    busy = False
+    deferred: list[tuple[int, FrameType | None]] = []
+
+    def outside_signals(method: Any) -> Any:
+        def call() -> Any:
+            nonlocal busy
+            busy = True
+            try:
+                return method()
+            finally:
+                busy = False
+                if deferred:
+                    graceful(*deferred.pop())
+
+        return call
+
+    for name in ("_sync_states", "_cleanup_non_tracked_workers"):
+        if hasattr(manager, name):
+            setattr(manager, name, outside_signals(getattr(manager, name)))
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if started.value >= workers:
-            if acked:
+            if not acked:
+                if not held:
+                    held.append((signum, frame))
+            elif busy:
+                if not deferred:
+                    deferred.append((signum, frame))
+            else:
                 graceful(signum, frame)
-            elif not held:
-                held.append((signum, frame))
             return
         logger.info("stop requested while workers were starting: stopping them")
         for process in list(manager.processes):
