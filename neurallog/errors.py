@@ -94,6 +94,15 @@ IntegrityReason = Literal[
     "truncated",
     "wrong_tenant",
     "illegal_transition",
+    "downgrade",
+    "unknown_version",
+    "version_state",
+    "unknown_member",
+    "resurrection",
+    "role_mismatch",
+    "key_mismatch",
+    "missing_member",
+    "audit_rewritten",
 ]
 
 

@@ -61,7 +61,10 @@ class NeuralLogClient:
         timeout: float = 30.0,
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
+        chain_heads: HeadStore | str | os.PathLike[str] | None = None,
     ) -> None:
+        \"\"\"``chain_heads``: where the verified tenant-chain head is kept (see
+        :mod:`neurallog.client.head_store`).\"\"\"
         self._loop = LoopThread()
 
         async def build() -> AsyncNeuralLogClient:
@@ -71,6 +74,7 @@ class NeuralLogClient:
                 timeout=timeout,
                 retries=retries,
                 http_client=http_client,
+                chain_heads=chain_heads,
             )
 
         self._client = self._loop.run(build())
@@ -128,6 +132,8 @@ FIXED_IMPORTS = {
     ("typing", "Any"),
     ("typing", "TypeVar"),
     ("neurallog.client._loop", "LoopThread"),
+    ("neurallog.client.head_store", "HeadStore"),
+    ("os", ""),
     ("neurallog.client.client", "AsyncNeuralLogClient"),
 }
 #: Methods written by hand in HEADER (or internal to the async client's lifecycle).

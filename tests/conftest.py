@@ -22,6 +22,17 @@ from cluster import RedisClusterNodes, start_cluster
 from redis_servers import RedisServer, find_redis_server, start_redis_server
 
 
+@pytest.fixture(autouse=True)
+def _own_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own user state directory: clients keep their verified tenant-chain
+    heads there (neurallog.client.head_store), and two tests that reuse one mnemonic on
+    fresh Redis servers would otherwise see each other's heads as a rollback."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("NEURALLOG_CHAIN_HEADS", raising=False)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One private ``redis-server`` for the whole session."""

@@ -8,8 +8,9 @@ key and only then uploaded. The server checks roles and states; it never sees a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,16 @@ from neurallog.client.models import (
     Version,
     b64e,
 )
+from neurallog.client.tenant_chain import (
+    check_user,
+    fingerprint,
+    genesis_links,
+    now_ms,
+    profile_body,
+    reader_recipients,
+)
 from neurallog.crypto.apikeys import BootstrapToken
+from neurallog.crypto.chain import GENESIS_PREV, Link, TenantState, sign_link
 from neurallog.crypto.hierarchy import DEFAULT_KDF, KeyHierarchy
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.profile import build_profile
@@ -41,6 +51,7 @@ from neurallog.errors import (
     InvalidApiKeyError,
     NoActiveVersionError,
     NotFoundError,
+    ServerIntegrityError,
     VersionDeprecatedError,
 )
 from neurallog.wire import paths
@@ -48,6 +59,13 @@ from neurallog.wire.vocab import READER_ROLES, ROLES  # readers get a blob at en
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` while blobs are sealed."""
+
+CHAIN_ATTEMPTS = 4
+"""Tries of a signed write whose link lost the race for the chain head (409 chain-head)."""
+
+
+def _chain_moved(exc: ConflictError) -> bool:
+    return exc.type.rstrip("/").rsplit("/", 1)[-1] == "chain-head"
 
 
 def _rows(users: Iterable[User]) -> list[tuple[str, str, str]]:
@@ -134,6 +152,21 @@ class AdminMixin(ClientBase):
         public = _keys.certify_public_key(
             hierarchy.signing_key, keypair.public, tenant_id=tenant_id, user_id=admin_user_id
         )
+        genesis = sign_link(
+            Link(tenant_id, 0, GENESIS_PREV, now_ms(), "profile", profile_body(profile)),
+            hierarchy.signing_key,
+        )
+        enrol = sign_link(
+            Link(
+                tenant_id,
+                1,
+                genesis.link.link_hash(),
+                now_ms(),
+                "member.enrol",
+                {"user_id": admin_user_id, "role": "admin", "fingerprint": fingerprint(public)},
+            ),
+            hierarchy.signing_key,
+        )
         body = {
             "profile": profile,
             "admin": {
@@ -142,6 +175,7 @@ class AdminMixin(ClientBase):
                 "public_key": b64e(public),
                 "api_key": credential.new_key,
             },
+            "links": [genesis.to_json(), enrol.to_json()],
         }
         await self._transport.request(
             "POST", paths.BOOTSTRAP, json_body=body, bearer=token.to_string()
@@ -193,7 +227,12 @@ class AdminMixin(ClientBase):
             "public_key": b64e(public),
             "api_key": credential.new_key,
         }
-        await self._transport.post(paths.USERS, body)
+        enrol = {"user_id": user_id, "role": role, "fingerprint": fingerprint(public)}
+        await self._chain_write(
+            "member.enrol",
+            lambda _state: enrol,
+            lambda link: self._transport.post(paths.USERS, {**body, **link}),
+        )
         if role in READER_ROLES:
             try:
                 active = await self._active_or_none()
@@ -210,8 +249,19 @@ class AdminMixin(ClientBase):
 
     async def list_users(self) -> list[User]:
         """Every user with its state and the versions it holds blobs for (coverage)."""
-        doc = await self._transport.get(paths.USERS)
-        return [User.from_json(u) for u in list_field(doc, "users")]
+        for attempt in range(2):
+            doc = await self._transport.get(paths.USERS)
+            users = [User.from_json(u) for u in list_field(doc, "users")]
+            state = await self._sync_chain()  # after the list: it holds every listed change
+            try:
+                for user in users if state is not None else ():
+                    check_user(state, user)  # type: ignore[arg-type]
+            except ServerIntegrityError:
+                if attempt:
+                    raise
+                continue
+            return users
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def get_user(self, user_id: str | None = None) -> User:
         """One user (``None``: the caller itself)."""
@@ -232,8 +282,13 @@ class AdminMixin(ClientBase):
                 session.user_id, [user_id], _rows(await self.list_users()), verb="disable"
             )
         )
+        path = paths.url(paths.USER_DISABLE, user_id=user_id)
         return User.from_json(
-            await self._transport.post(paths.url(paths.USER_DISABLE, user_id=user_id), None)
+            await self._chain_write(
+                "member.disable",
+                lambda _state: {"user_id": user_id},
+                lambda link: self._transport.post(path, link or None),
+            )
         )
 
     async def create_api_key(self, *, label: str = "", expires_at: datetime | None = None) -> str:
@@ -271,22 +326,13 @@ class AdminMixin(ClientBase):
     async def create_kek_version(self, reason: str, *, progress: Progress | None = None) -> Version:
         """Create and activate a new version with a blob for every active admin and member.
 
-        Auditors read no logs and get no blob (the server refuses one for them).
+        Auditors read no logs and get no blob (the server refuses one for them). The
+        recipients are the members the verified tenant chain shows active, never the
+        server's list alone; the version's ``version.create`` link commits with it.
         """
-        for attempt in range(2):
-            version_id = str(uuid.uuid4())
-            users = [u for u in await self.list_users() if _reader(u)]
-            blobs = await self._seal_for(version_id, users, progress)
-            body = {"id": version_id, "reason": reason, "blobs": blobs}
-            try:
-                doc = await self._transport.post(paths.VERSIONS, body)
-            except ConflictError as exc:
-                if attempt or "missing_users" not in exc.extensions:
-                    raise
-                continue  # a user was enrolled meanwhile: seal for the new list once more
-            await self._load_versions()
-            return Version.from_json(doc)
-        raise AssertionError("unreachable")  # pragma: no cover
+        doc = await self._new_version(reason, [], progress)
+        await self._load_versions()
+        return Version.from_json(doc)
 
     async def rotate_kek(
         self,
@@ -299,49 +345,134 @@ class AdminMixin(ClientBase):
         atomically (auditors get no blob). Removing the caller itself or every active
         admin raises :class:`AdminLockoutError` before anything is sealed or sent.
 
-        The removed users lose every blob and API key in the same step on the server.
+        The removed users lose every blob and API key in the same step on the server; the
+        ``rotation`` link that names them commits with it.
         """
         removed = list(dict.fromkeys(remove_users))
+        doc = await self._new_version(reason, removed, progress, rotate=True)
+        await self._load_versions()
+        if not isinstance(doc, dict):
+            raise FormatError("rotation: expected a JSON object in the server's answer")
+        return RotationResult(
+            Version.from_json(doc.get("version")),
+            tuple(str(u) for u in doc.get("removed_users") or removed),
+        )
+
+    async def _new_version(
+        self,
+        reason: str,
+        removed: list[str],
+        progress: Progress | None,
+        *,
+        rotate: bool = False,
+    ) -> Any:
+        """Seal, sign and send a new version; retried when a user was enrolled or the chain
+        moved meanwhile (each try seals for the membership as it is then)."""
         caller = self._need_session().user_id
-        for attempt in range(2):
+        for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
             listed = await self.list_users()
             if removed:
                 self._refuse(lockout_refusal(caller, removed, _rows(listed), verb="remove"))
-            users = [u for u in listed if _reader(u) and u.user_id not in removed]
+            state = self._need_session().chain.state
+            if state is not None:
+                users = reader_recipients(state, listed, exclude=removed)
+            else:
+                users = [u for u in listed if _reader(u) and u.user_id not in removed]
             blobs = await self._seal_for(version_id, users, progress)
-            body = {
-                "version_id": version_id,
-                "reason": reason,
-                "remove_users": removed,
-                "blobs": blobs,
-            }
+            body: dict[str, Any] = {"reason": reason, "blobs": blobs}
+            if rotate:
+                body.update(version_id=version_id, remove_users=removed)
+                kind, link_body = (
+                    "rotation",
+                    {
+                        "version_id": version_id,
+                        "removed_users": sorted(set(removed)),
+                    },
+                )
+            else:
+                body["id"] = version_id
+                kind, link_body = "version.create", {"version_id": version_id}
+            if state is not None:
+                signed = self._need_session().chain.sign(
+                    self._need_hierarchy("signing a chain link").signing_key, kind, link_body
+                )
+                body["link"] = signed.to_json()
             try:
-                doc = await self._transport.post(paths.ROTATE, body)
+                return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
             except ConflictError as exc:
-                if attempt or "missing_users" not in exc.extensions:
+                retry = "missing_users" in exc.extensions or _chain_moved(exc)
+                if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
                     raise
-                continue  # a user was enrolled meanwhile: seal for the new list once more
-            await self._load_versions()
-            if not isinstance(doc, dict):
-                raise FormatError("rotation: expected a JSON object in the server's answer")
-            return RotationResult(
-                Version.from_json(doc.get("version")),
-                tuple(str(u) for u in doc.get("removed_users") or removed),
-            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""
+        path = paths.url(paths.VERSION_STATUS, version_id=version_id)
         version = Version.from_json(
-            await self._transport.put(
-                paths.url(paths.VERSION_STATUS, version_id=version_id), {"status": status}
+            await self._chain_write(
+                "version.status",
+                lambda _state: {"version_id": version_id, "status": status},
+                lambda link: self._transport.put(path, {"status": status, **link}),
             )
         )
         session = self._session
         if session is not None:
             session.versions[version.id] = version
         return version
+
+    async def _chain_write(
+        self,
+        kind: str,
+        link_body: Callable[[TenantState], Mapping[str, Any]],
+        send: Callable[[dict[str, str]], Awaitable[Any]],
+    ) -> Any:
+        """Send a write with its signed link (``{"link": ...}`` merged into its body), signed
+        on the verified head; signed again on the new head when another admin's link won.
+
+        A tenant whose chain has not started (made before it existed) gets no link."""
+        hierarchy = self._need_hierarchy("signing a tenant chain link")
+        for attempt in range(CHAIN_ATTEMPTS):
+            state = await self._sync_chain()
+            extra: dict[str, str] = {}
+            if state is not None:
+                signed = self._need_session().chain.sign(
+                    hierarchy.signing_key, kind, link_body(state), state=state
+                )
+                extra = {"link": signed.to_json()}
+            try:
+                return await send(extra)
+            except ConflictError as exc:
+                if attempt + 1 >= CHAIN_ATTEMPTS or not _chain_moved(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _after_unlock(self) -> None:
+        """Start the chain of a tenant made before it existed: its state as served now
+        becomes the first links (trust on first use, docs/threat-model.md)."""
+        session = self._need_session()
+        if session.role != "admin" or session.hierarchy is None:
+            return
+        if await self._sync_chain() is not None:
+            return
+        users = [
+            User.from_json(u) for u in list_field(await self._transport.get(paths.USERS), "users")
+        ]
+        for user in users:
+            if user.state != "removed":
+                self._public_key_of(user)  # only certified keys enter the chain
+        versions = [
+            Version.from_json(v)
+            for v in list_field(await self._transport.get(paths.VERSIONS), "versions")
+        ]
+        links = genesis_links(
+            session.tenant_id, session.hierarchy.signing_key, session.profile, users, versions
+        )
+        with contextlib.suppress(ConflictError):  # another admin started it: verify theirs
+            await self._transport.post(
+                paths.CHAIN_GENESIS, {"links": [link.to_json() for link in links]}
+            )
+        await self._load_versions()
 
     async def provision_kek_for_user(self, user_id: str, version_id: str) -> Blob:
         """Seal one version's Operational KEK to a user and upload it."""
@@ -356,6 +487,14 @@ class AdminMixin(ClientBase):
                 "decrypt-only first or provision the active version"
             )
         user = await self.get_user(user_id)
+        state = await self._sync_chain()
+        if state is not None:
+            check_user(state, user)
+            member = state.members.get(user_id)
+            if member is None or member.state != "active":
+                raise ServerIntegrityError(
+                    "resurrection", f"the chain does not show {user_id!r} as an active user"
+                )
         if user.role not in READER_ROLES:
             raise ValueError(
                 f"user {user_id!r} is an {user.role}: auditors read no logs and get no KEK blob"

@@ -10,6 +10,7 @@ the phrase or mnemonic belongs to this tenant. Every failure is a typed error.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from types import TracebackType
 from typing import Any, Self
@@ -17,9 +18,12 @@ from typing import Any, Self
 import httpx
 
 from neurallog.client import _keys
+from neurallog.client.head_store import HeadStore, head_store
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.session import Session
+from neurallog.client.tenant_chain import ChainTracker, check_profile, check_version, check_versions
 from neurallog.client.transport import Transport
+from neurallog.crypto.chain import TenantState
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.profile import hierarchy_from_profile
 from neurallog.crypto.strength import WeakKdfWarning, kdf_shortfalls, weak_kdf_message
@@ -29,6 +33,7 @@ from neurallog.errors import (
     NoActiveVersionError,
     NotFoundError,
     NotInitializedError,
+    ServerIntegrityError,
     SignatureError,
     WrongRecoveryPhraseError,
 )
@@ -49,8 +54,13 @@ class ClientBase:
         timeout: float = 30.0,
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
+        chain_heads: HeadStore | str | os.PathLike[str] | None = None,
     ) -> None:
+        """``chain_heads``: where the last verified tenant-chain head is kept between runs
+        (see :mod:`neurallog.client.head_store`): default a file in the user's state
+        directory, ``"memory"`` for this client only, or a path."""
         self.base_url = base_url
+        self._heads = head_store(chain_heads)
         self.tenant_id = tenant_id
         self._transport = Transport(
             base_url, timeout=timeout, retries=retries, http_client=http_client
@@ -169,6 +179,9 @@ class ClientBase:
             key_id=parsed.key_id,
             profile=tenant.profile,
             keypair=keypair,
+            chain=ChainTracker(
+                self._transport, self._heads, parsed.tenant_id, tenant.profile.signing_public_key
+            ),
         )
         try:
             await self.refresh()
@@ -216,11 +229,31 @@ class ClientBase:
         session.hierarchy = hierarchy
         session.only_versions = frozenset(version_ids) if version_ids is not None else None
         await self.refresh()
+        await self._after_unlock()
         weak = self.weak_kdf
         if weak:
             warnings.warn(weak_kdf_message(session.tenant_id, weak), WeakKdfWarning, stacklevel=3)
 
     # --- versions and blobs ------------------------------------------------------------
+
+    async def _after_unlock(self) -> None:
+        """What an unlocked admin does once (the admin part starts a pre-chain tenant's chain)."""
+
+    async def _sync_chain(self) -> TenantState | None:
+        """Bring the verified tenant chain up to date; check the served profile against it.
+
+        ``None`` for a tenant whose chain has not started (made before the chain existed and
+        not unlocked by an admin since): such a tenant's state is taken as served.
+        """
+        session = self._need_session()
+        state = await session.chain.sync()
+        if state is not None:
+            check_profile(state, session.profile)
+        return state
+
+    async def verified_state(self) -> TenantState | None:
+        """The tenant chain's state, fetched and verified now (``None``: not started yet)."""
+        return await self._sync_chain()
 
     async def refresh(self) -> None:
         """Reload the versions and open any new KEK blob of this user."""
@@ -231,11 +264,27 @@ class ClientBase:
         await self._load_blobs()
 
     async def _load_versions(self) -> list[Version]:
+        """The served versions, after checking them against the verified chain.
+
+        The versions are read before the chain, so a change made between the two reads is
+        in the chain but not in the versions: that mismatch is read once more before it
+        counts as the server's.
+        """
         session = self._need_session()
-        doc = await self._transport.get(paths.VERSIONS)
-        versions = [Version.from_json(v) for v in list_field(doc, "versions")]
-        session.versions = {v.id: v for v in versions}
-        return versions
+        for attempt in range(2):
+            doc = await self._transport.get(paths.VERSIONS)
+            versions = [Version.from_json(v) for v in list_field(doc, "versions")]
+            state = await self._sync_chain()
+            try:
+                if state is not None:
+                    check_versions(state, versions)
+            except ServerIntegrityError:
+                if attempt:
+                    raise
+                continue
+            session.versions = {v.id: v for v in versions}
+            return versions
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _load_blobs(self) -> None:
         session = self._need_session()
@@ -285,6 +334,11 @@ class ClientBase:
             ) from None
         session = self._session
         if session is not None:
+            state = session.chain.state
+            if state is None or version.id != state.active_version:
+                state = await self._sync_chain()
+            if state is not None:
+                check_version(state, version)
             session.versions[version.id] = version
         return version
 

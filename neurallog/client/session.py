@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from neurallog.client.models import Profile, Version
+from neurallog.client.tenant_chain import ChainTracker
 from neurallog.crypto.envelope import EnvelopeOpener, EnvelopeSealer
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.userkeys import UserKeyPair
@@ -26,6 +27,8 @@ class Session:
     role: str
     key_id: str
     profile: Profile
+    #: The verified tenant chain (see :mod:`neurallog.client.tenant_chain`).
+    chain: ChainTracker
     keypair: UserKeyPair | None = field(default=None, repr=False)
     hierarchy: KeyHierarchy | None = None
     versions: dict[str, Version] = field(default_factory=dict)

@@ -20,6 +20,7 @@ import httpx
 from neurallog.client._loop import LoopThread
 from neurallog.client.admin import Progress
 from neurallog.client.client import AsyncNeuralLogClient
+from neurallog.client.head_store import HeadStore
 from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.models import (
     AuditPage,
@@ -34,6 +35,7 @@ from neurallog.client.models import (
     User,
     Version,
 )
+from neurallog.crypto.chain import TenantState
 from neurallog.crypto.shares import ShareCollector, ShareScheme
 
 T = TypeVar("T")
@@ -57,7 +59,10 @@ class NeuralLogClient:
         timeout: float = 30.0,
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
+        chain_heads: HeadStore | str | os.PathLike[str] | None = None,
     ) -> None:
+        """``chain_heads``: where the verified tenant-chain head is kept (see
+        :mod:`neurallog.client.head_store`)."""
         self._loop = LoopThread()
 
         async def build() -> AsyncNeuralLogClient:
@@ -67,6 +72,7 @@ class NeuralLogClient:
                 timeout=timeout,
                 retries=retries,
                 http_client=http_client,
+                chain_heads=chain_heads,
             )
 
         self._client = self._loop.run(build())
@@ -347,6 +353,10 @@ class NeuralLogClient:
     def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""
         return self._run(self._client.update_kek_version_status(version_id, status))
+
+    def verified_state(self) -> TenantState | None:
+        """The tenant chain's state, fetched and verified now (``None``: not started yet)."""
+        return self._run(self._client.verified_state())
 
     def verify_audit(self) -> AuditVerdict:
         """Check the audit hash chain on the server."""
