@@ -89,8 +89,22 @@ class ChainTracker:
         return 0 if self.state is None else self.state.head.seq + 1
 
     async def sync(self) -> TenantState | None:
-        """Fetch the links after the verified head, verify them, and save the new head."""
-        links, length = await self._fetch(self.length - 1)
+        """Fetch the links from the verified head on, verify them, and save the new head.
+
+        The head link itself is fetched again and must be the one verified: a server that
+        replaced it (a fork of the same length) is caught now, not when the next link comes.
+        """
+        links, length = await self._fetch(self.length - 2 if self.length else -1)
+        if self.state is not None:
+            head = self.state.head
+            if not links or links[0].link.seq != head.seq:
+                raise ServerIntegrityError(
+                    "rollback",
+                    f"the server's chain has {length} links, this client verified {self.length}",
+                )
+            if links[0].link.link_hash() != head.hash:
+                raise ServerIntegrityError("fork", f"link {head.seq} differs from the verified one")
+            links = links[1:]
         saved = self.heads.load(self.tenant_id, self.signing_public_key)
         if self.state is None:
             if not links:
