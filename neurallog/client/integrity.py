@@ -37,7 +37,7 @@ class SequenceCheck:
         findings: list[IntegrityFinding] = []
         seen: dict[tuple[str, int], str] = {(w, c): "" for w, c in self.last.items()}
         last_id: dict[str, str] = {}
-        holes: list[tuple[str, int, int, tuple[str, ...]]] = []
+        holes: list[Hole] = []
         for entry in entries:
             writer, counter = entry.writer, entry.counter
             if writer is None or counter is None:
@@ -58,7 +58,7 @@ class SequenceCheck:
             seen[(writer, counter)] = entry.id
             last_id[writer] = entry.id
             self._remember(writer, counter)
-        for writer, low, high, ids in holes:
+        for writer, low, high, ids in _merged(holes):
             findings += _missing(writer, low, high, ids, seen)
         return findings
 
@@ -67,6 +67,21 @@ class SequenceCheck:
         self.last[writer] = counter
         while len(self.last) > MAX_CURSOR_WRITERS:
             del self.last[next(iter(self.last))]
+
+
+Hole = tuple[str, int, int, tuple[str, ...]]
+
+
+def _merged(holes: list[Hole]) -> list[Hole]:
+    """Overlapping holes of one writer as one (a counter is reported missing once)."""
+    out: list[Hole] = []
+    for writer, low, high, ids in sorted(holes, key=lambda h: (h[0], h[1])):
+        if out and out[-1][0] == writer and low <= out[-1][2] + 1:
+            _, first, last, before = out[-1]
+            out[-1] = (writer, first, max(last, high), tuple(dict.fromkeys(before + ids)))
+        else:
+            out.append((writer, low, high, ids))
+    return out
 
 
 def _missing(

@@ -362,8 +362,8 @@ class IntegrityFinding:
 
     ``withheld``: counters ``low..high`` are missing between two entries of the session;
     ``replayed``: counter ``low`` (= ``high``) was returned twice in this walk;
-    ``reordered``: an entry with counter ``high`` sits after (newer than) one with counter
-    ``low`` although ``low < high``. ``entry_ids`` are the entries of this page involved.
+    ``reordered``: the entry with counter ``low`` sits in the log after (newer than) the
+    one with counter ``high``. ``entry_ids`` are the entries of this page involved.
     Counters come from inside the ciphertext, so the server cannot fake them: a finding
     means the log was tampered with (or a write was lost in flight, see docs/decisions.md).
     """
