@@ -4,7 +4,9 @@ A log name never reaches the server: each version has its own stream, whose id i
 MAC of the name under that version's log-index key. Reading fetches one page of each
 stream and merges them newest first by the server's sequence; the cursor records where
 each stream stopped. Anything that fails to authenticate raises; nothing is returned as
-it came.
+it came. Every entry carries its writer session and counter (framing v3), so a page also
+says which entries the server withheld, replayed or reordered
+(:mod:`neurallog.client.integrity`).
 """
 
 from __future__ import annotations
