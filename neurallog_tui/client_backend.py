@@ -199,7 +199,11 @@ class ClientBackend:
             warnings.simplefilter("always")
             page = await self.client.get_logs(name, limit=limit, cursor=cursor)
         deprecated = [w for w in caught if issubclass(w.category, DeprecatedVersionWarning)]
-        notes = tuple(dict.fromkeys(str(w.message) for w in deprecated))
+        findings = [
+            f"Integrity: {f.describe()}; the server may be tampering with this log"
+            for f in page.integrity
+        ]
+        notes = tuple(dict.fromkeys([*(str(w.message) for w in deprecated), *findings]))
         return LogPage(tuple(LogRow.of(e) for e in page.entries), page.cursor, notes)
 
     async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None:

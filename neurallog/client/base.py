@@ -20,6 +20,7 @@ from neurallog.client import _keys
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.session import Session
 from neurallog.client.transport import Transport
+from neurallog.client.writer import Writer
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.profile import hierarchy_from_profile
 from neurallog.crypto.strength import WeakKdfWarning, kdf_shortfalls, weak_kdf_message
@@ -57,6 +58,7 @@ class ClientBase:
         )
         self._session: Session | None = None
         self._pending_api_key = api_key
+        self._writer = Writer()
 
     def __repr__(self) -> str:
         who = (
@@ -93,6 +95,7 @@ class ClientBase:
         self._session = None
         self._pending_api_key = None
         self._transport.set_credential(None)
+        self._writer.reset()  # another login writes as another session
 
     @property
     def user_id(self) -> str | None:

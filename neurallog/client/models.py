@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from neurallog.errors import FormatError
 from neurallog.wire.vocab import STATUSES, VersionStatus
@@ -345,6 +345,44 @@ class LogEntry:
     time: datetime
     #: When the writer logged it (writer's clock, inside the ciphertext: authenticated).
     logged_at: datetime | None = None
+    #: The writer session (32 hex digits) and its counter for this log name, and the
+    #: tenant-chain seq the writer knew (all authenticated); ``None`` for entries of
+    #: framing v1/v2, whose sequence cannot be checked.
+    writer: str | None = None
+    counter: int | None = None
+    chain_seq: int | None = None
+
+
+IntegrityKind = Literal["withheld", "replayed", "reordered"]
+
+
+@dataclass(frozen=True)
+class IntegrityFinding:
+    """Something wrong with one writer session's sequence, seen while reading a log.
+
+    ``withheld``: counters ``low..high`` are missing between two entries of the session;
+    ``replayed``: counter ``low`` (= ``high``) was returned twice in this walk;
+    ``reordered``: the entry with counter ``low`` sits in the log after (newer than) the
+    one with counter ``high``. ``entry_ids`` are the entries of this page involved.
+    Counters come from inside the ciphertext, so the server cannot fake them: a finding
+    means the log was tampered with (or a write was lost in flight, see docs/decisions.md).
+    """
+
+    kind: IntegrityKind
+    writer: str
+    low: int
+    high: int
+    entry_ids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for a person: which session, what, which counters."""
+        counters = str(self.low) if self.low == self.high else f"{self.low}..{self.high}"
+        what = {
+            "withheld": f"entries {counters} are missing",
+            "replayed": f"entry {counters} was returned more than once",
+            "reordered": f"entries {counters} are out of order",
+        }[self.kind]
+        return f"writer {self.writer[:8]}: {what}"
 
 
 @dataclass(frozen=True)
@@ -356,6 +394,9 @@ class LogPage:
     #: Versions of the tenant this client holds no key for: their entries (if any) are not
     #: part of the page. Ask an admin to provision them if you need to read them.
     unreadable_versions: tuple[str, ...] = ()
+    #: What the sequence check found on this page (and at its border with the pages before
+    #: it in the same walk); empty for an honest log. ``strict=True`` raises instead.
+    integrity: tuple[IntegrityFinding, ...] = ()
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries)

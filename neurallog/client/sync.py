@@ -240,9 +240,11 @@ class NeuralLogClient:
         """Every KEK version of the tenant, oldest first."""
         return self._run(self._client.get_kek_versions())
 
-    def get_logs(self, log_name: str, limit: int = 100, cursor: str | None = None) -> LogPage:
+    def get_logs(
+        self, log_name: str, limit: int = 100, cursor: str | None = None, *, strict: bool = False
+    ) -> LogPage:
         """Decrypted entries, newest first, across every version this client holds."""
-        return self._run(self._client.get_logs(log_name, limit, cursor))
+        return self._run(self._client.get_logs(log_name, limit, cursor, strict=strict))
 
     def get_tenant(self) -> Tenant:
         """The tenant's public profile."""
