@@ -192,7 +192,14 @@ class ClientBackend:
 
     async def verify_audit(self) -> AuditVerdict:
         verdict = await self.client.verify_audit()
-        return AuditVerdict(verdict.intact, verdict.records, verdict.first_broken)
+        point = verdict.checkpoint
+        return AuditVerdict(
+            verdict.intact,
+            verdict.records,
+            verdict.first_broken,
+            verdict.reason,
+            None if point is None else (point.count, point.head),
+        )
 
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage:
         with warnings.catch_warnings(record=True) as caught:
