@@ -7,6 +7,7 @@ Pure (no server): the recomputation must agree byte for byte with
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,8 @@ def test_known_answer_matches_fixed_bytes_and_the_server() -> None:
     assert b'"target":"caf\\u00e9"' in canonical_bytes(second)  # ensure_ascii
     assert record_hash(second) == SECOND_HASH == server_audit.record_hash(second)
     assert FIELDS == server_audit.FIELDS and GENESIS == server_audit.GENESIS
+    formats = (Path(__file__).parents[2] / "docs" / "formats.md").read_text()
+    assert all(text in formats for text in (FIRST_BYTES.decode(), FIRST_HASH, SECOND_HASH))
 
 
 @pytest.mark.parametrize(
