@@ -8,7 +8,7 @@ The API key and the unlocked client live in this object's memory only;
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from neurallog.client import (
@@ -190,8 +190,8 @@ class ClientBackend:
         )
         return AuditPage(tuple(AuditRow.of(r) for r in page.records), page.next)
 
-    async def verify_audit(self) -> AuditVerdict:
-        verdict = await self.client.verify_audit()
+    async def verify_audit(self, fetched: Callable[[int], None] | None = None) -> AuditVerdict:
+        verdict = await self.client.verify_audit(progress=fetched)
         point = verdict.checkpoint
         return AuditVerdict(
             verdict.intact,

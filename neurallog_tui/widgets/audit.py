@@ -171,8 +171,14 @@ class AuditPane(Pane):
 
     @work(exclusive=True, group="audit-verify")
     async def _verify(self) -> None:
-        verdict = await attempt(self, "Verifying the audit chain", self.backend.verify_audit())
         label = self.query_one("#audit-verdict", Static)
+        label.set_class(False, "error")
+
+        def fetched(count: int) -> None:  # a long log: say how far the walk is
+            label.update(f"Verifying the chain here... {count} record(s) fetched.")
+
+        call = self.backend.verify_audit(fetched)
+        verdict = await attempt(self, "Verifying the audit chain", call)
         if isinstance(verdict, Failed):
             label.update("Chain not verified: the request failed (f5 retries).")
             return
