@@ -97,6 +97,7 @@ IntegrityReason = Literal[
     "withheld",
     "replayed",
     "reordered",
+    "audit_rewritten",
 ]
 
 
@@ -106,7 +107,8 @@ class ServerIntegrityError(CryptoError):
     ``reason`` names what failed: ``rollback`` (older than a trusted head), ``fork`` (a
     signed link that disagrees with the trusted or previous link), ``bad_signature``,
     ``bad_link`` (malformed or out of order), ``truncated`` (a link is missing),
-    ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids).
+    ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids),
+    ``audit_rewritten`` (the audit log does not recompute or misses a trusted checkpoint).
     Reading a log with ``strict=True`` adds ``withheld``, ``replayed`` and ``reordered``
     (a writer session's counters jump, repeat or go backwards).
     The server may be tampering; the client fails closed. Messages name seqs and ids only.

@@ -8,6 +8,7 @@ from neurallog.client.legacy import LegacyReader, read_legacy_entries
 from neurallog.client.locate import bootstrap_token_tenant, default_server_url
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import (
+    AuditCheckpoint,
     AuditPage,
     AuditRecord,
     AuditVerdict,
@@ -33,6 +34,7 @@ from neurallog.crypto.strength import WeakKdfWarning, weak_kdf_message
 
 __all__ = [
     "AsyncNeuralLogClient",
+    "AuditCheckpoint",
     "AuditPage",
     "AuditRecord",
     "AuditVerdict",

@@ -439,7 +439,11 @@ class RotationResult:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One hash-chained audit record."""
+    """One hash-chained audit record.
+
+    ``time_text`` is the time exactly as the server sent it: the record's hash covers
+    that text, not the parsed ``time`` (neurallog.client.audit_check recomputes it).
+    """
 
     seq: str
     time: datetime
@@ -451,6 +455,7 @@ class AuditRecord:
     status: int
     prev_hash: str
     hash: str
+    time_text: str = ""
 
     @classmethod
     @guarded("Record")
@@ -466,6 +471,7 @@ class AuditRecord:
             status=int(doc.get("status") or 0),
             prev_hash=str(doc.get("prev_hash") or ""),
             hash=str(doc.get("hash") or ""),
+            time_text=str(doc["time"]),
         )
 
 
@@ -482,18 +488,44 @@ class AuditPage:
         return cls(records, None if nxt is None else str(nxt))
 
 
+AuditReason = Literal[
+    "intact", "hash_mismatch", "prev_mismatch", "checkpoint_mismatch", "checkpoint_beyond_end"
+]
+"""Why a verification failed: a record whose hash does not recompute, a record whose
+``prev_hash`` does not name the record before it, the checkpoint's record carrying another
+hash, or a checkpoint counting more records than the log holds."""
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """A trusted point of the audit chain: ``count`` records, the newest hashing to ``head``.
+
+    Taken from a source the server cannot forge (an admin-signed checkpoint in the tenant
+    chain). ``count`` 0 is the empty log, whose head is the genesis hash.
+    """
+
+    count: int
+    head: str
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            raise ValueError("audit checkpoint: count must be 0 or more")
+        if len(self.head) != 64 or any(c not in "0123456789abcdef" for c in self.head):
+            raise ValueError("audit checkpoint: head must be 64 lowercase hex digits")
+
+
 @dataclass(frozen=True)
 class AuditVerdict:
+    """The audit chain as this client recomputed it (never the server's say-so).
+
+    ``records`` is how many records were checked, ``first_broken`` the seq of the first
+    that fails (None when intact, or when the checkpoint counts past the end), ``reason``
+    why, and ``checkpoint`` the trusted checkpoint checked (None: the chain was only
+    checked for consistency, which a server that re-hashes the whole chain passes).
+    """
+
     intact: bool
     records: int
     first_broken: str | None
-
-    @classmethod
-    @guarded("AuditVerdict")
-    def from_json(cls, doc: Mapping[str, Any]) -> AuditVerdict:
-        broken = doc.get("first_broken")
-        return cls(
-            _bool(doc.get("intact"), "AuditVerdict.intact"),
-            int(doc.get("records") or 0),
-            None if broken is None else str(broken),
-        )
+    reason: AuditReason = "intact"
+    checkpoint: AuditCheckpoint | None = None
