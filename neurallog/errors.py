@@ -102,17 +102,23 @@ IntegrityReason = Literal[
     "role_mismatch",
     "key_mismatch",
     "missing_member",
+    "withheld",
+    "replayed",
+    "reordered",
     "audit_rewritten",
 ]
 
 
 class ServerIntegrityError(CryptoError):
-    """The tenant chain the server served does not verify under the pinned signing key.
+    """What the server served does not add up: the tenant chain or a log's sequence.
 
     ``reason`` names what failed: ``rollback`` (older than a trusted head), ``fork`` (a
     signed link that disagrees with the trusted or previous link), ``bad_signature``,
     ``bad_link`` (malformed or out of order), ``truncated`` (a link is missing),
-    ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids).
+    ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids),
+    ``audit_rewritten`` (the audit log does not recompute or misses a trusted checkpoint).
+    Reading a log with ``strict=True`` adds ``withheld``, ``replayed`` and ``reordered``
+    (a writer session's counters jump, repeat or go backwards).
     The server may be tampering; the client fails closed. Messages name seqs and ids only.
     """
 

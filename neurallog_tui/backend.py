@@ -118,11 +118,18 @@ class AuditPage:
 
 @dataclass(frozen=True)
 class AuditVerdict:
-    """Result of verifying the audit hash chain."""
+    """The audit hash chain as the client recomputed it (never the server's own verdict).
+
+    ``reason`` is the client's (``intact``, ``hash_mismatch``, ``prev_mismatch``,
+    ``checkpoint_mismatch``, ``checkpoint_beyond_end``); ``checkpoint`` the trusted
+    (count, head) it was checked against, None when there was none.
+    """
 
     intact: bool
     records: int
     first_broken: str | None
+    reason: str = "intact"
+    checkpoint: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,7 @@ class Backend(Protocol):
     async def audit(
         self, *, action: str, actor: str, outcome: str, limit: int, cursor: str | None
     ) -> AuditPage: ...
-    async def verify_audit(self) -> AuditVerdict: ...
+    async def verify_audit(self, fetched: Callable[[int], None] | None = None) -> AuditVerdict: ...
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage: ...
     async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None: ...
 

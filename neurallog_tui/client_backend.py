@@ -8,7 +8,7 @@ The API key and the unlocked client live in this object's memory only;
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from neurallog.client import (
@@ -190,16 +190,27 @@ class ClientBackend:
         )
         return AuditPage(tuple(AuditRow.of(r) for r in page.records), page.next)
 
-    async def verify_audit(self) -> AuditVerdict:
-        verdict = await self.client.verify_audit()
-        return AuditVerdict(verdict.intact, verdict.records, verdict.first_broken)
+    async def verify_audit(self, fetched: Callable[[int], None] | None = None) -> AuditVerdict:
+        verdict = await self.client.verify_audit(progress=fetched)
+        point = verdict.checkpoint
+        return AuditVerdict(
+            verdict.intact,
+            verdict.records,
+            verdict.first_broken,
+            verdict.reason,
+            None if point is None else (point.count, point.head),
+        )
 
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             page = await self.client.get_logs(name, limit=limit, cursor=cursor)
         deprecated = [w for w in caught if issubclass(w.category, DeprecatedVersionWarning)]
-        notes = tuple(dict.fromkeys(str(w.message) for w in deprecated))
+        findings = [
+            f"Integrity: {f.describe()}; the server may be tampering with this log"
+            for f in page.integrity
+        ]
+        notes = tuple(dict.fromkeys([*(str(w.message) for w in deprecated), *findings]))
         return LogPage(tuple(LogRow.of(e) for e in page.entries), page.cursor, notes)
 
     async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None:

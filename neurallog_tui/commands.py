@@ -146,7 +146,9 @@ TAB_HELP: dict[str, str] = {
         "The tenant's hash-chained audit log, newest first. Reads are recorded in"
         " batches (reads:...) and hidden unless h shows them. Filters match by prefix,"
         " applied by the console on the records it fetched. The top line is the chain"
-        " verification; when it is broken, b jumps to the first record that fails."
+        " verification, recomputed here from every record (not the server's word) with"
+        " the trusted checkpoint it checked; when it is broken, b jumps to the first"
+        " record that fails."
     ),
     "logs": (
         "Log names are exact and never reach the server in clear, so they cannot be"

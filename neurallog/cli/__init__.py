@@ -167,16 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify a tenant's hash-chained audit log",
         description="Recompute the hash chain of a tenant's audit log. Exit 0 when "
         "intact, 1 when a record was edited, removed or inserted (the first broken "
-        "record is printed).\n\n" + REDIS_HELP,
+        "record is printed). With --url the log is read through the server's API with an "
+        "admin or auditor API key (read without echo, or from stdin) and verified by this "
+        "client, never by asking the server; TENANT is then optional and, when given, must "
+        "be the key's tenant. Without --url it reads Redis as an operator.\n\n" + REDIS_HELP,
         epilog=EPILOG,
         formatter_class=formatter,
     )
-    verify.add_argument("tenant_id", metavar="TENANT", type=tenant_id, help="tenant id")
+    verify.add_argument("tenant_id", metavar="TENANT", type=tenant_id, nargs="?", help="tenant id")
+    verify.add_argument(
+        "--url", help="verify through this server's API, here (see docs/formats.md)"
+    )
     verify.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON verdict {tenant, intact, records, first_broken, reason}; "
-        "same exit code",
+        help="print one JSON verdict {tenant, intact, records, first_broken, reason} "
+        "(with --url also verified_by and checkpoint); same exit code",
     )
 
     plugins = commands.add_parser(
@@ -310,7 +316,8 @@ def _setup_logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neurallog`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     _setup_logging()
     try:
         if args.command == "version":
@@ -356,6 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return admin.run_tenant_check(args.tenant_id, as_json=args.json)
         if args.command == "tenant":
             return admin.run_tenant_create(args.tenant_id, as_json=args.json)
+        if args.url:
+            from neurallog.cli.audit_client import run_audit_verify_client
+
+            return run_audit_verify_client(args.url, args.tenant_id, as_json=args.json)
+        if args.tenant_id is None:
+            parser.error("audit verify: give TENANT (Redis) or --url (this client)")
         return admin.run_audit_verify(args.tenant_id, as_json=args.json)
     except NeuralLogError as exc:
         from neurallog.errors import OperationsError

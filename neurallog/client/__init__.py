@@ -8,6 +8,7 @@ from neurallog.client.legacy import LegacyReader, read_legacy_entries
 from neurallog.client.locate import bootstrap_token_tenant, default_server_url
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import (
+    AuditCheckpoint,
     AuditPage,
     AuditRecord,
     AuditVerdict,
@@ -15,6 +16,7 @@ from neurallog.client.models import (
     BootstrapResult,
     Credentials,
     Entry,
+    IntegrityFinding,
     Key,
     LogData,
     LogEntry,
@@ -32,6 +34,7 @@ from neurallog.crypto.strength import WeakKdfWarning, weak_kdf_message
 
 __all__ = [
     "AsyncNeuralLogClient",
+    "AuditCheckpoint",
     "AuditPage",
     "AuditRecord",
     "AuditVerdict",
@@ -40,6 +43,7 @@ __all__ = [
     "Credentials",
     "DeprecatedVersionWarning",
     "Entry",
+    "IntegrityFinding",
     "Key",
     "LegacyReader",
     "LogData",

@@ -23,6 +23,7 @@ from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.session import Session
 from neurallog.client.tenant_chain import ChainTracker, check_profile, check_version, check_versions
 from neurallog.client.transport import Transport
+from neurallog.client.writer import Writer
 from neurallog.crypto.chain import TenantState
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.profile import hierarchy_from_profile
@@ -67,6 +68,7 @@ class ClientBase:
         )
         self._session: Session | None = None
         self._pending_api_key = api_key
+        self._writer = Writer()
 
     def __repr__(self) -> str:
         who = (
@@ -103,6 +105,7 @@ class ClientBase:
         self._session = None
         self._pending_api_key = None
         self._transport.set_credential(None)
+        self._writer.reset()  # another login writes as another session
 
     @property
     def user_id(self) -> str | None:

@@ -4,7 +4,9 @@ A log name never reaches the server: each version has its own stream, whose id i
 MAC of the name under that version's log-index key. Reading fetches one page of each
 stream and merges them newest first by the server's sequence; the cursor records where
 each stream stopped. Anything that fails to authenticate raises; nothing is returned as
-it came.
+it came. Every entry carries its writer session and counter (framing v3), so a page also
+says which entries the server withheld, replayed or reordered
+(:mod:`neurallog.client.integrity`).
 """
 
 from __future__ import annotations
@@ -13,29 +15,46 @@ import asyncio
 import contextlib
 import warnings
 from binascii import b2a_base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
 from neurallog.client.base import ClientBase, list_field
 from neurallog.client.framing import (
+    V3_OVERHEAD,
+    WriterMark,
     decode_cursor,
+    decode_cursor_state,
     decode_data,
-    decode_frame,
+    decode_entry,
+    encode_body,
     encode_cursor,
     encode_data,
+    frame_body,
+    now_ms,
     seq_key,
 )
-from neurallog.client.models import Entry, LogData, LogEntry, LogPage, Version
+from neurallog.client.integrity import SequenceCheck
+from neurallog.client.models import (
+    Entry,
+    IntegrityFinding,
+    LogData,
+    LogEntry,
+    LogPage,
+    Version,
+)
 from neurallog.crypto.working import new_entry_ids
 from neurallog.errors import (
+    ApiError,
+    ClientError,
     ConflictError,
     DecryptionError,
     FormatError,
     NoAccessToVersionError,
     NoActiveVersionError,
     NotFoundError,
+    ServerIntegrityError,
 )
 from neurallog.wire import paths
 
@@ -56,6 +75,47 @@ __all__ = [
 ]
 
 
+def _chunks(bodies: list[bytes]) -> Iterator[list[bytes]]:
+    """At most ``MAX_BATCH`` entries and ``MAX_BATCH_BYTES`` (framed) per request."""
+    chunk: list[bytes] = []
+    size = 0
+    for body in bodies:
+        framed = len(body) + V3_OVERHEAD
+        if chunk and (len(chunk) >= MAX_BATCH or size + framed > MAX_BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(body)
+        size += framed
+    if chunk:
+        yield chunk
+
+
+def _refuse_unchecked_duplicates(entries: list[LogEntry]) -> None:
+    """An entry without a writer mark (framing v1/v2) returned twice: no sequence check
+    can name it, so the page is refused as before (v3 duplicates are ``replayed``)."""
+    ids = [e.id for e in entries if e.writer is None]
+    if len(set(ids)) != len(ids):
+        raise DecryptionError(
+            "the server returned the same log entry twice: it may be replaying "
+            "entries; nothing was returned"
+        )
+
+
+def _integrity_error(findings: tuple[IntegrityFinding, ...]) -> ServerIntegrityError:
+    first = findings[0]
+    more = f" (and {len(findings) - 1} more findings)" if len(findings) > 1 else ""
+    return ServerIntegrityError(
+        first.kind,
+        f"{first.describe()}{more}: the server may be tampering with this log; "
+        "nothing was returned",
+    )
+
+
+def _maybe_stored(exc: ClientError) -> bool:
+    """Whether entries of a failed append may still have been stored."""
+    return isinstance(exc, ApiError) and (exc.status >= 500 or exc.status == 429)
+
+
 class DeprecatedVersionWarning(UserWarning):
     """Entries of a deprecated KEK version were decrypted (it should be phased out)."""
 
@@ -68,26 +128,56 @@ class LogsMixin(ClientBase):
         return (await self.log_batch(log_name, [data]))[0]
 
     async def log_batch(self, log_name: str, items: Iterable[LogData]) -> list[str]:
-        """Encrypt and append many entries (sent in chunks of at most 500)."""
-        payloads = [encode_data(item) for item in items]
-        for payload in payloads:
-            if len(payload) > MAX_ENTRY_PLAINTEXT:
+        """Encrypt and append many entries (sent in chunks of at most 500).
+
+        The entries take consecutive counters of this client's writer session; appends to
+        one log name are serialised, so counters reach the server in order.
+        """
+        ms = now_ms()
+        bodies = [encode_body(item) for item in items]
+        for body in bodies:
+            if len(body) + V3_OVERHEAD > MAX_ENTRY_PLAINTEXT:
                 raise ValueError(
-                    f"log entry too large ({len(payload)} bytes framed); the server takes at "
-                    f"most {MAX_ENTRY_PLAINTEXT} bytes per entry: split it"
+                    f"log entry too large ({len(body) + V3_OVERHEAD} bytes framed); the server "
+                    f"takes at most {MAX_ENTRY_PLAINTEXT} bytes per entry: split it"
                 )
         ids: list[str] = []
-        chunk: list[bytes] = []
-        size = 0
-        for payload in payloads:
-            if chunk and (len(chunk) >= MAX_BATCH or size + len(payload) > MAX_BATCH_BYTES):
-                ids += await self._append(log_name, chunk)
-                chunk, size = [], 0
-            chunk.append(payload)
-            size += len(payload)
-        if chunk:
-            ids += await self._append(log_name, chunk)
+        async with self._writer.lock(log_name):
+            for chunk in _chunks(bodies):
+                writer, first = self._writer.take(log_name, len(chunk))
+                chain_seq = self._chain_position()
+                payloads = [
+                    frame_body(body, ms, WriterMark(writer, first + n, chain_seq))
+                    for n, body in enumerate(chunk)
+                ]
+                try:
+                    ids += await self._append(log_name, payloads)
+                except ClientError as exc:
+                    # A refusal stored nothing: reuse the counters. After a lost connection
+                    # or a 5xx the entries may be stored: their counters stay spent, and a
+                    # reader sees a gap (a lost write) rather than one counter used twice.
+                    if not _maybe_stored(exc):
+                        self._writer.give_back(log_name, writer, first, len(chunk))
+                    raise
         return ids
+
+    def _chain_position(self) -> int:
+        """How many tenant-chain links this client has verified (written into every entry;
+        0 for a tenant whose chain has not started)."""
+        session = self._session
+        return 0 if session is None else session.chain.length
+
+    async def _require_chain_at_least(self, seq: int) -> None:
+        """An entry was written by a client that had verified ``seq`` links: this client's
+        chain must reach as far, or the server is showing it an older one (rollback)."""
+        session = self._need_session()
+        await self._sync_chain()
+        if session.chain.length < seq:
+            raise ServerIntegrityError(
+                "rollback",
+                f"an entry was written under {seq} chain links, but the server shows "
+                f"{session.chain.length}",
+            )
 
     async def _append(self, log_name: str, payloads: list[bytes]) -> list[str]:
         session = self._need_session()
@@ -139,8 +229,17 @@ class LogsMixin(ClientBase):
             )
         return active
 
-    async def get_logs(self, log_name: str, limit: int = 100, cursor: str | None = None) -> LogPage:
-        """Decrypted entries, newest first, across every version this client holds."""
+    async def get_logs(
+        self, log_name: str, limit: int = 100, cursor: str | None = None, *, strict: bool = False
+    ) -> LogPage:
+        """Decrypted entries, newest first, across every version this client holds.
+
+        Each page checks its writers' sequences (and the border with the pages before it,
+        through the cursor): ``page.integrity`` lists entries withheld, replayed or
+        reordered by the server. ``strict=True`` raises :class:`ServerIntegrityError`
+        (reason ``withheld``, ``replayed`` or ``reordered``) instead of returning such a
+        page.
+        """
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}")
         session = self._need_session()
@@ -156,8 +255,9 @@ class LogsMixin(ClientBase):
                     "provision one (provision_kek_for_user)"
                 )
             positions: dict[str, str | None] = {v: "" for v in session.held()}
+            writers: dict[str, int] = {}
         else:
-            positions = decode_cursor(cursor)
+            positions, writers = decode_cursor_state(cursor)
         live = {v: p for v, p in positions.items() if p is not None and v in session.held()}
         streams = {v: session.working_keys(v).stream_id(log_name) for v in live}
         pages = await asyncio.gather(
@@ -166,11 +266,6 @@ class LogsMixin(ClientBase):
         fetched: list[tuple[Entry, str]] = []
         nexts: dict[str, str | None] = {}
         for version_id, (entries, nxt) in zip(live, pages, strict=True):
-            if len({e.id for e in entries}) != len(entries):
-                raise DecryptionError(
-                    "the server returned the same log entry twice: it may be replaying "
-                    "entries; nothing was returned"
-                )
             fetched += [(e, version_id) for e in entries]
             nexts[version_id] = nxt
         fetched.sort(key=lambda ev: (seq_key(ev[0].seq), ev[0].time, ev[1]), reverse=True)
@@ -187,9 +282,24 @@ class LogsMixin(ClientBase):
             new_positions[version_id] = None
         done = all(p is None for p in new_positions.values())
         out = [self._decrypt(log_name, e, v, streams[v]) for e, v in taken]
+        _refuse_unchecked_duplicates(out)
+        await self._check_chain_positions(out)
+        check = SequenceCheck(writers)
+        findings = tuple(check.check(out))
+        if strict and findings:
+            raise _integrity_error(findings)
         self._warn_deprecated({v for _, v in taken})
         unreadable = tuple(v for v in session.versions if v not in session.held())
-        return LogPage(out, None if done else encode_cursor(new_positions), unreadable)
+        next_cursor = None if done else encode_cursor(new_positions, check.last)
+        return LogPage(out, next_cursor, unreadable, findings)
+
+    async def _check_chain_positions(self, entries: list[LogEntry]) -> None:
+        """Entries written by a client that had verified a newer tenant chain than this
+        one: this client's view of the chain must reach that far (or the server is
+        showing it an old one)."""
+        newest = max((e.chain_seq or 0 for e in entries), default=0)
+        if newest > self._chain_position():
+            await self._require_chain_at_least(newest)
 
     async def _fetch(
         self, stream: str, limit: int, before: str | None
@@ -215,15 +325,19 @@ class LogsMixin(ClientBase):
                 f"log entry {entry.id} failed to authenticate: it was moved, replayed or "
                 "altered (the server may be tampering); nothing was returned"
             ) from None
-        data, logged_at = decode_frame(plaintext)
+        frame = decode_entry(plaintext)
+        mark = frame.mark
         return LogEntry(
             id=entry.id,
             log_name=log_name,
-            data=data,
+            data=frame.data,
             version_id=version_id,
             seq=entry.seq,
             time=entry.time,
-            logged_at=logged_at,
+            logged_at=frame.logged_at,
+            writer=None if mark is None else mark.writer.hex(),
+            counter=None if mark is None else mark.counter,
+            chain_seq=None if mark is None else mark.chain_seq,
         )
 
     def _warn_deprecated(self, version_ids: set[str]) -> None:

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from neurallog.errors import FormatError
 from neurallog.wire.vocab import STATUSES, VersionStatus
@@ -345,6 +345,44 @@ class LogEntry:
     time: datetime
     #: When the writer logged it (writer's clock, inside the ciphertext: authenticated).
     logged_at: datetime | None = None
+    #: The writer session (32 hex digits) and its counter for this log name, and the
+    #: tenant-chain seq the writer knew (all authenticated); ``None`` for entries of
+    #: framing v1/v2, whose sequence cannot be checked.
+    writer: str | None = None
+    counter: int | None = None
+    chain_seq: int | None = None
+
+
+IntegrityKind = Literal["withheld", "replayed", "reordered"]
+
+
+@dataclass(frozen=True)
+class IntegrityFinding:
+    """Something wrong with one writer session's sequence, seen while reading a log.
+
+    ``withheld``: counters ``low..high`` are missing between two entries of the session;
+    ``replayed``: counter ``low`` (= ``high``) was returned twice in this walk;
+    ``reordered``: the entry with counter ``low`` sits in the log after (newer than) the
+    one with counter ``high``. ``entry_ids`` are the entries of this page involved.
+    Counters come from inside the ciphertext, so the server cannot fake them: a finding
+    means the log was tampered with (or a write was lost in flight, see docs/decisions.md).
+    """
+
+    kind: IntegrityKind
+    writer: str
+    low: int
+    high: int
+    entry_ids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for a person: which session, what, which counters."""
+        counters = str(self.low) if self.low == self.high else f"{self.low}..{self.high}"
+        what = {
+            "withheld": f"entries {counters} are missing",
+            "replayed": f"entry {counters} was returned more than once",
+            "reordered": f"entries {counters} are out of order",
+        }[self.kind]
+        return f"writer {self.writer[:8]}: {what}"
 
 
 @dataclass(frozen=True)
@@ -356,6 +394,9 @@ class LogPage:
     #: Versions of the tenant this client holds no key for: their entries (if any) are not
     #: part of the page. Ask an admin to provision them if you need to read them.
     unreadable_versions: tuple[str, ...] = ()
+    #: What the sequence check found on this page (and at its border with the pages before
+    #: it in the same walk); empty for an honest log. ``strict=True`` raises instead.
+    integrity: tuple[IntegrityFinding, ...] = ()
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries)
@@ -398,7 +439,11 @@ class RotationResult:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One hash-chained audit record."""
+    """One hash-chained audit record.
+
+    ``time_text`` is the time exactly as the server sent it: the record's hash covers
+    that text, not the parsed ``time`` (neurallog.client.audit_check recomputes it).
+    """
 
     seq: str
     time: datetime
@@ -410,6 +455,7 @@ class AuditRecord:
     status: int
     prev_hash: str
     hash: str
+    time_text: str = ""
 
     @classmethod
     @guarded("Record")
@@ -425,6 +471,7 @@ class AuditRecord:
             status=int(doc.get("status") or 0),
             prev_hash=str(doc.get("prev_hash") or ""),
             hash=str(doc.get("hash") or ""),
+            time_text=str(doc["time"]),
         )
 
 
@@ -441,18 +488,44 @@ class AuditPage:
         return cls(records, None if nxt is None else str(nxt))
 
 
+AuditReason = Literal[
+    "intact", "hash_mismatch", "prev_mismatch", "checkpoint_mismatch", "checkpoint_beyond_end"
+]
+"""Why a verification failed: a record whose hash does not recompute, a record whose
+``prev_hash`` does not name the record before it, the checkpoint's record carrying another
+hash, or a checkpoint counting more records than the log holds."""
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """A trusted point of the audit chain: ``count`` records, the newest hashing to ``head``.
+
+    Taken from a source the server cannot forge (an admin-signed checkpoint in the tenant
+    chain). ``count`` 0 is the empty log, whose head is the genesis hash.
+    """
+
+    count: int
+    head: str
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            raise ValueError("audit checkpoint: count must be 0 or more")
+        if len(self.head) != 64 or any(c not in "0123456789abcdef" for c in self.head):
+            raise ValueError("audit checkpoint: head must be 64 lowercase hex digits")
+
+
 @dataclass(frozen=True)
 class AuditVerdict:
+    """The audit chain as this client recomputed it (never the server's say-so).
+
+    ``records`` is how many records were checked, ``first_broken`` the seq of the first
+    that fails (None when intact, or when the checkpoint counts past the end), ``reason``
+    why, and ``checkpoint`` the trusted checkpoint checked (None: the chain was only
+    checked for consistency, which a server that re-hashes the whole chain passes).
+    """
+
     intact: bool
     records: int
     first_broken: str | None
-
-    @classmethod
-    @guarded("AuditVerdict")
-    def from_json(cls, doc: Mapping[str, Any]) -> AuditVerdict:
-        broken = doc.get("first_broken")
-        return cls(
-            _bool(doc.get("intact"), "AuditVerdict.intact"),
-            int(doc.get("records") or 0),
-            None if broken is None else str(broken),
-        )
+    reason: AuditReason = "intact"
+    checkpoint: AuditCheckpoint | None = None

@@ -30,13 +30,31 @@ SCAN_PAGES = 10
 READS_PREFIX = "reads:"  # the server's batched records of audited reads
 
 
+BREAKS = {
+    "hash_mismatch": "a record was edited",
+    "prev_mismatch": "a record was removed, inserted or moved",
+    "checkpoint_mismatch": "the log differs from the trusted checkpoint",
+    "checkpoint_beyond_end": "the log is shorter than the trusted checkpoint",
+}
+"""What each reason of the client's verdict means, in the console's words."""
+
+
+def checkpoint_text(verdict: AuditVerdict) -> str:
+    if verdict.checkpoint is None:
+        return "no trusted checkpoint (a rewrite of the whole chain would pass)"
+    count, head = verdict.checkpoint
+    return f"checkpoint: {count} record(s), head {head[:16]}"
+
+
 def verdict_text(verdict: AuditVerdict) -> str:
+    """The verdict of this console's own recomputation, with the checkpoint it used."""
+    checked = f"verified by this client ({verdict.records} checked); {checkpoint_text(verdict)}."
     if verdict.intact:
-        return f"Chain intact: {verdict.records} record(s) verified."
-    return (
-        f"CHAIN BROKEN at record {verdict.first_broken}: a record was edited or deleted"
-        f" ({verdict.records} checked). b jumps to it."
-    )
+        return f"Chain intact: {checked}"
+    why = BREAKS.get(verdict.reason, verdict.reason)
+    if verdict.first_broken is None:
+        return f"CHAIN BROKEN: {why}. Chain {checked}"
+    return f"CHAIN BROKEN at record {verdict.first_broken}: {why}. b jumps to it. Chain {checked}"
 
 
 def detail_text(rec: AuditRow) -> str:
@@ -153,8 +171,14 @@ class AuditPane(Pane):
 
     @work(exclusive=True, group="audit-verify")
     async def _verify(self) -> None:
-        verdict = await attempt(self, "Verifying the audit chain", self.backend.verify_audit())
         label = self.query_one("#audit-verdict", Static)
+        label.set_class(False, "error")
+
+        def fetched(count: int) -> None:  # a long log: say how far the walk is
+            label.update(f"Verifying the chain here... {count} record(s) fetched.")
+
+        call = self.backend.verify_audit(fetched)
+        verdict = await attempt(self, "Verifying the audit chain", call)
         if isinstance(verdict, Failed):
             label.update("Chain not verified: the request failed (f5 retries).")
             return

@@ -38,7 +38,6 @@ MODELS = [
     models.Entry,
     models.AuditRecord,
     models.AuditPage,
-    models.AuditVerdict,
 ]
 FIELDS = sorted(
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 from textual.widgets import Input, Select
 from tui_pilot import admin_app, notifications, rows, shows, table, unlock, wait_until
@@ -13,7 +14,9 @@ from tui_world import Tenant
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.errors import PermissionDeniedError
 from neurallog.storage import keyspace
+from neurallog.wire import paths
 from neurallog_tui.widgets import audit as audit_pane
+from tests.support import audit_tamper
 
 
 async def test_audit_filters_and_verdict(
@@ -146,3 +149,38 @@ def column(pilot: object, label: str) -> list[str]:
     grid = table(pilot, "audit-table")  # type: ignore[arg-type]
     index = [str(c.label) for c in grid.ordered_columns].index(label)
     return [str(grid.get_row_at(i)[index]) for i in range(grid.row_count)]
+
+
+async def test_console_shows_its_own_verdict_and_checkpoint(
+    tenant: Tenant, admin: AsyncNeuralLogClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server vouches for a corrupted record; the console recomputes and says broken."""
+    await admin.enroll_user("ingest")
+    await admin.create_kek_version("scheduled")
+    raw = redis.Redis.from_url(tenant.redis_url)
+    try:
+        app = admin_app(tenant.url)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await unlock(pilot, tenant.api_key, tenant.mnemonic)
+            await pilot.press("3")
+            text = await shows(pilot, "Chain intact")
+            assert "verified by this client" in text and "no trusted checkpoint" in text
+
+            first = audit_tamper.records(raw, "acme")[0][1]["hash"]
+
+            async def pinned(self: AsyncNeuralLogClient) -> tuple[int, str] | None:
+                return (1, first)
+
+            monkeypatch.setattr(AsyncNeuralLogClient, "_audit_checkpoint", pinned)
+            # the server checks up to its newest record, then a record is edited under it
+            assert (await admin._transport.get(paths.AUDIT_VERIFY, {"full": "true"}))["intact"]
+            edited = audit_tamper.rewrite(raw, "acme", audit_tamper.corrupt_target(2, "mallory"))
+            server = await admin._transport.get(paths.AUDIT_VERIFY)
+            assert server["intact"]  # the server's opinion, which the console must not relay
+            await pilot.press("f5")
+            text = await shows(pilot, "CHAIN BROKEN")
+            text = " ".join(text.split())  # the verdict wraps
+            assert f"at record {edited[2][0]}: a record was edited" in text
+            assert "verified by this client" in text and f"head {first[:16]}" in text
+    finally:
+        raw.close()

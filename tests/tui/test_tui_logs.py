@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import redis
 from textual.widgets import Input, Static
-from tui_pilot import admin_app, rows, shows, unlock, wait_until
+from tui_pilot import admin_app, notifications, rows, shows, unlock, wait_until
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
+from neurallog.storage import keyspace
 from neurallog_tui.dialogs.entry import EntryDialog
 from neurallog_tui.dialogs.prompt import PromptDialog
 from neurallog_tui.screens.main import MainScreen
@@ -57,3 +61,35 @@ async def test_logs_focus_hint_detail_and_json_write(
 
     page = await admin.get_logs("payments", limit=10)
     assert [e.data for e in page.entries][:2] == ["{not json", {"user": "x", "n": 1}]
+
+
+async def test_logs_pane_warns_of_a_withheld_entry(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    ids = [await admin.log("orders", {"n": n}) for n in range(3)]
+    assert admin._session is not None
+    version = (await admin.get_logs("orders")).entries[0].version_id
+    stream = admin._session.working_keys(version).stream_id("orders")
+    url = tenant.redis_url
+    raw: Any = (
+        redis.RedisCluster.from_url("redis://" + url.split("://", 1)[1])
+        if url.startswith("redis+cluster://")
+        else redis.Redis.from_url(url)
+    )
+    try:  # the server (or whoever writes Redis) drops the middle entry
+        key = keyspace.log_stream(tenant.tenant_id, stream)
+        (seq,) = [s for s, f in raw.xrange(key) if f[b"id"] == ids[1].encode()]
+        raw.xdel(key, seq)
+    finally:
+        raw.close()
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("4")
+        await pilot.press("slash", *"orders", "enter")
+        await rows(pilot, "logs-table", 2)
+        await wait_until(
+            pilot,
+            lambda: any("entries 1 are missing" in m for _, _, m in notifications(app)),
+            "the integrity warning",
+        )

@@ -6,7 +6,7 @@ and wall-clock times. Flow tests run against the real client and server instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -119,7 +119,7 @@ class FakeBackend:
         ]
         return AuditPage(tuple(rows[:limit]), None)
 
-    async def verify_audit(self) -> AuditVerdict:
+    async def verify_audit(self, fetched: Callable[[int], None] | None = None) -> AuditVerdict:
         return AuditVerdict(True, len(self._audit), None)
 
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage:
