@@ -37,6 +37,9 @@ LOG = "/api/logs/<stream_id>"
 LOG_ENTRIES = "/api/logs/<stream_id>/entries"
 LOG_RETENTION = "/api/logs/<stream_id>/retention"
 
+CHAIN = "/api/chain"
+CHAIN_GENESIS = "/api/chain/genesis"
+
 AUDIT = "/api/audit"
 AUDIT_VERIFY = "/api/audit/verify"
 
