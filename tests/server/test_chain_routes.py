@@ -566,3 +566,41 @@ async def test_bootstrap_links_are_checked_before_the_token_is_used(
     )
     assert r.status_code == 201, r.text
     assert (await chain_of(http, admin))["links"] == good
+
+
+async def test_a_link_never_states_a_no_op(http: httpx.AsyncClient, redis_url: str) -> None:
+    """Without a link these are 200 no-ops; with one they are 409 and nothing is stored:
+    the chain's state machine refuses a link that changes nothing."""
+    admin, signer = await chained_tenant(http, redis_url)
+    _, alice = enrol_body("alice")
+    alice["link"] = enrol_link(signer, alice)
+    assert (await http.post("/api/users", json=alice, headers=admin.headers)).status_code == 201
+    link = signer.link("member.disable", {"user_id": "alice"})
+    r = await http.post("/api/users/alice/disable", json={"link": link}, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    v1, v2 = version_id(), version_id()
+    for vid in (v1, v2):
+        link = signer.link("version.create", {"version_id": vid})
+        body = {"id": vid, "blobs": blobs("root"), "link": link}
+        assert (
+            await http.post("/api/kek/versions", json=body, headers=admin.headers)
+        ).status_code == 201
+    again = signer.link("member.disable", {"user_id": "alice"}, seq=signer.seq)
+    same = signer.link(
+        "version.status", {"version_id": v1, "status": "decrypt-only"}, seq=signer.seq
+    )
+    for method, path, body, action in (
+        ("POST", "/api/users/alice/disable", {"link": again}, "user.disable"),
+        (
+            "PUT",
+            f"/api/kek/versions/{v1}/status",
+            {"status": "decrypt-only", "link": same},
+            "kek.version.status",
+        ),
+    ):
+        before = await snapshot(redis_url)
+        r = await http.request(method, path, json=body, headers=admin.headers)
+        assert r.status_code == 409, r.text
+        assert_refused_and_unchanged(before, await snapshot(redis_url), action, 409)
+    state = verified((await chain_of(http, admin))["links"], signer)
+    assert state.versions == {v1: "decrypt-only", v2: "active"}
