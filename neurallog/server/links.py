@@ -77,18 +77,23 @@ def _is_uint(value: object) -> bool:
 
 def _plain_values(value: object) -> bool:
     """Only strings, non-negative integers, lists and objects (the canonical form has no
-    floats, booleans or null, so a client could never verify such a link)."""
-    if isinstance(value, str):
-        return True
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return False
-    if isinstance(value, int):
-        return value >= 0
-    if isinstance(value, list):
-        return all(_plain_values(item) for item in value)
-    if isinstance(value, dict):
-        return all(_plain_values(item) for item in value.values())
-    return False
+    floats, booleans or null, so a client could never verify such a link). A loop, not
+    recursion: the nesting depth is the sender's choice."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            continue
+        if isinstance(item, bool) or not isinstance(item, int | list | dict):
+            return False
+        if isinstance(item, int):
+            if item < 0:
+                return False
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            stack.extend(item.values())
+    return True
 
 
 def parse(text: object, tenant_id: str, where: str = "link") -> Link:
@@ -167,9 +172,13 @@ def expect(link: Link, kind: str, body: Mapping[str, Any], where: str = "link") 
     return link
 
 
-def _canonical(value: object) -> str:
-    """Comparable form: ``True == 1`` in Python, never in JSON."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def _canonical(value: object) -> str | None:
+    """Comparable form (``True == 1`` in Python, never in JSON); None for a value nested
+    too deeply to encode, which no request states."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except RecursionError:
+        return None
 
 
 def fingerprint(public_key_b64: str) -> str:

@@ -329,6 +329,9 @@ def _bad_links(signer: Signer, body: dict[str, Any]) -> dict[str, str]:
         "seq 0 not a profile": _resign(signer, {**link, "seq": 0, "prev": "0" * 64}),
         "bad audit": with_link(audit={"count": 1, "head": "zz"}),
         "body extra member": with_link(body={**link["body"], "x": "y"}),
+        "deep nesting": with_link(body={**link["body"], "role": "@@"}).replace(
+            '"@@"', "[" * 900 + "]" * 900
+        ),
         "oversize": json.dumps({"link": {**link, "pad": "x" * (1 << 20)}, "sig": sig}),
     }
 
