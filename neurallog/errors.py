@@ -293,6 +293,16 @@ class LockoutConflictError(StateConflictError):
     """Disabling or removing the caller itself or the tenant's last active admin."""
 
 
+class ChainHeadError(StateConflictError):
+    """The link's seq is not the tenant chain's length (another link was appended since
+    the client read the chain); ``extra['head']`` is the current length."""
+
+
+class ChainRequiredError(StateConflictError):
+    """The tenant chain has started, and the change came without its signed link;
+    ``extra['head']`` is the chain's length (the seq the link must carry)."""
+
+
 class RejectedInputError(StorageError):
     """Well-formed input that refers to something it may not (a blob for a removed user)."""
 

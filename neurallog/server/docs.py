@@ -128,6 +128,7 @@ def documented(
     media: str = "application/json",
     path: tuple[str, ...] = (),
     params: tuple[Parameter, ...] = (),
+    body_required: bool = True,
 ) -> Callable[[T], T]:
     """Document the route: request/response schemas (JSON unless ``media``) and problems.
 
@@ -159,7 +160,7 @@ def documented(
             op.requestBody = _make(
                 RequestBody,
                 content=_content("application/json", body.openapi()),
-                required=True,
+                required=body_required,
             )
         if secured:
             op.secured("bearer")

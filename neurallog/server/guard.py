@@ -47,6 +47,8 @@ class Rule:
     ``fused`` asks authentication to read the route's data in the same round trip.
     ``audit_others`` records allowed reads of another user's data (an admin reading a
     member's blobs), while the user's reads of its own data stay unrecorded (hot path).
+    ``body_optional``: an empty body stands for ``{}`` (a route that took no body before
+    and now takes optional members, so older clients keep working).
     """
 
     action: str
@@ -56,10 +58,15 @@ class Rule:
     audit: bool = False
     fused: str = ""
     audit_others: bool = False
+    body_optional: bool = False
 
 
-def parse_json(request: Request, schema: Obj) -> dict[str, Any]:
-    """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation."""
+def parse_json(request: Request, schema: Obj, *, optional: bool = False) -> dict[str, Any]:
+    """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation.
+    ``optional``: an empty body is ``{}`` whatever its type."""
+    if optional and not request.body:
+        empty: dict[str, Any] = schema.check({}, "")
+        return empty
     check_content_type(request.headers.get("content-type", ""))
     checked: dict[str, Any] = schema.check(loads(request.body or b""), "")
     return checked
@@ -83,7 +90,11 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
                 ):
                     await _record(request, principal, rule, "denied", 403)
                     raise Problem(403, f"role {principal.role} may not {rule.action}")
-                body = parse_json(request, rule.body) if rule.body is not None else None
+                body = (
+                    parse_json(request, rule.body, optional=rule.body_optional)
+                    if rule.body is not None
+                    else None
+                )
                 mode = ctx.config.audit_reads
                 now = rule.audit or (
                     rule.audit_others

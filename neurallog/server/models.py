@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neurallog.server.links import MAX_LINK_CHARS
 from neurallog.server.schema import (
     B64,
     Arr,
@@ -47,6 +48,22 @@ ENVELOPE_MAX = 3 * 349_526  # 1,048,578 bytes
 
 user_id = Str(USER_ID, max_len=64)
 version_id = Str(VERSION_ID, max_len=36)
+LINK_TEXT = Str(
+    min_len=1,
+    max_len=MAX_LINK_CHARS,
+    description="a signed tenant chain link, the JSON text {link, sig} (docs/formats.md)",
+)
+#: the signed chain link of a write: required once the tenant's chain has started (else
+#: 409 chain-required), optional while it is empty
+LINK = Opt(
+    Str(
+        min_len=1,
+        max_len=MAX_LINK_CHARS,
+        description="the signed tenant chain link of this change, the JSON text {link, sig} "
+        "(docs/formats.md); required once the tenant's chain has started",
+    ),
+    None,
+)
 
 NEW_KEY = Obj(
     {
@@ -58,15 +75,14 @@ NEW_KEY = Obj(
     },
     name="NewKey",
 )
-NEW_USER = Obj(
-    {
-        "user_id": user_id,
-        "role": Str(enum=ROLES),
-        "public_key": B64(32, 2048),
-        "api_key": NEW_KEY,
-    },
-    name="NewUser",
-)
+_NEW_USER_FIELDS: dict[str, Node | Opt] = {
+    "user_id": user_id,
+    "role": Str(enum=ROLES),
+    "public_key": B64(32, 2048),
+    "api_key": NEW_KEY,
+}
+NEW_USER = Obj({**_NEW_USER_FIELDS, "link": LINK}, name="NewUser")
+DISABLE = Obj({"link": LINK}, name="Disable")
 PROFILE = Obj(
     {
         "kdf": Str(ALGORITHM, max_len=64),
@@ -80,26 +96,37 @@ PROFILE = Obj(
     name="Profile",
 )
 NEW_ADMIN = Obj(
-    {**NEW_USER.fields, "role": Str(enum=("admin",))},
+    {**_NEW_USER_FIELDS, "role": Str(enum=("admin",))},
     name="NewAdmin",
 )
-BOOTSTRAP = Obj({"profile": PROFILE, "admin": NEW_ADMIN}, name="Bootstrap")
+BOOTSTRAP = Obj(
+    {
+        "profile": PROFILE,
+        "admin": NEW_ADMIN,
+        # the chain's first links: the profile (seq 0) and the admin's enrolment (seq 1)
+        "links": Opt(Arr(LINK_TEXT, 2, 2), None),
+    },
+    name="Bootstrap",
+)
+GENESIS = Obj({"links": Arr(LINK_TEXT, 1, 1000)}, name="ChainGenesis")
 BLOB_IN = Obj({"user_id": user_id, "blob": B64(32, 4096)}, name="BlobIn")
 NEW_VERSION = Obj(
     {
         "id": version_id,
         "reason": Opt(Str(max_len=500), ""),
         "blobs": Arr(BLOB_IN, 0, 10_000),
+        "link": LINK,
     },
     name="NewVersion",
 )
-STATUS_CHANGE = Obj({"status": Str(enum=STATUSES)}, name="StatusChange")
+STATUS_CHANGE = Obj({"status": Str(enum=STATUSES), "link": LINK}, name="StatusChange")
 ROTATION = Obj(
     {
         "version_id": version_id,
         "reason": Opt(Str(max_len=500), ""),
         "remove_users": Opt(Arr(user_id, 0, 10_000, unique=True), []),
         "blobs": Arr(BLOB_IN, 0, 10_000),
+        "link": LINK,
     },
     name="Rotation",
 )
@@ -203,6 +230,23 @@ RECORD = _doc(
     | {"outcome": {"type": "string", "enum": ["allowed", "denied"]}, "status": {"type": "integer"}},
     "Record",
 )
+CHAIN = _doc(
+    {
+        "links": {
+            "type": "array",
+            "items": {**_s(), "description": "a signed link, exactly as stored"},
+            "description": "the links with seq > after, in order",
+        },
+        "length": {"type": "integer", "description": "the number of links stored"},
+        "audit": _doc(
+            {
+                "count": {"type": "integer", "description": "records in the audit log"},
+                "head": {**_s(), "description": "hash of the newest record (64 zeros: none)"},
+            }
+        ),
+    },
+    "Chain",
+)
 PROBLEM = {
     **_doc(
         {
@@ -222,6 +266,11 @@ PROBLEM = {
                 "type": "array",
                 "items": _s(),
                 "description": "active admins and members the blobs do not cover",
+            },
+            "head": {
+                "type": "integer",
+                "description": "chain-head, chain-required: the tenant chain's length, the "
+                "seq the next link must carry",
             },
             "reason": {
                 "type": "string",

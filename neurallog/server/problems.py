@@ -26,6 +26,8 @@ from sanic.response import HTTPResponse, json
 
 from neurallog.errors import (
     AuditContentionError,
+    ChainHeadError,
+    ChainRequiredError,
     InvalidTransitionError,
     LockoutConflictError,
     RecordNotFoundError,
@@ -120,6 +122,10 @@ def to_problem(exc: BaseException) -> Problem:
         return exc
     if isinstance(exc, InvalidTransitionError):
         return Problem(409, str(exc), slug="invalid-transition", extra=exc.extra)
+    if isinstance(exc, ChainHeadError):
+        return Problem(409, str(exc), slug="chain-head", extra=exc.extra)
+    if isinstance(exc, ChainRequiredError):
+        return Problem(409, str(exc), slug="chain-required", extra=exc.extra)
     if isinstance(exc, LockoutConflictError):
         return Problem(409, str(exc), slug="admin-lockout", extra=exc.extra)
     if isinstance(exc, TenantExistsError | StateConflictError):

@@ -45,7 +45,9 @@ def declare(
         checked.__name__ = handler.__name__
         checked.__qualname__ = handler.__qualname__
         checked.__doc__ = handler.__doc__
-        route = documented(summary, body=rule.body, path=names, **doc)(guarded(rule)(checked))
+        route = documented(
+            summary, body=rule.body, body_required=not rule.body_optional, path=names, **doc
+        )(guarded(rule)(checked))
         bp.route(paths.route(path), methods=[method], name=handler.__name__)(route)
         return route
 

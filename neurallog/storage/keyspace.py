@@ -97,6 +97,12 @@ def audit_checkpoint(t: str) -> str:
     return prefix(t) + "audit:checkpoint"
 
 
+def chain(t: str) -> str:
+    """List of the tenant chain's signed links (JSON strings as the client sent them),
+    seq 0 first; only ever appended to (``lua/chain_link.lua``)."""
+    return prefix(t) + "chain"
+
+
 def auth_fail_addr(t: str, address: str) -> str:
     """Counter of failed authentications from one client address against one tenant."""
     return prefix(t) + "authfail:addr:" + address

@@ -13,6 +13,8 @@ from typing import Any
 
 from neurallog.errors import (
     AuditUnavailableError,
+    ChainHeadError,
+    ChainRequiredError,
     InvalidTransitionError,
     LockoutConflictError,
     RecordNotFoundError,
@@ -35,6 +37,10 @@ class Status(StrEnum):
     AUDIT_HEAD = "audit-head"
     AUDIT_OUTCOME = "audit-outcome"
     AUDIT_BROKEN = "audit-broken"
+    # tenant chain (chain_link.lua): compare-and-append refusals
+    CHAIN_HEAD = "chain-head"
+    CHAIN_REQUIRED = "chain-required"
+    CHAIN_BROKEN = "chain-broken"
     # refusals
     NO_TENANT = "no-tenant"
     TENANT_EXISTS = "tenant-exists"
@@ -82,6 +88,19 @@ def _transition(d: list[str], s: dict[str, str]) -> StorageError:
 ERRORS: dict[Status, Build] = {
     Status.AUDIT_BROKEN: lambda d, s: AuditUnavailableError(
         "the audit chain cannot take a record; nothing was written"
+    ),
+    Status.CHAIN_HEAD: lambda d, s: ChainHeadError(
+        f"the tenant chain moved (it has {d[0]} links): fetch links after "
+        f"{s.get('chain_after', '-1')} and sign again",
+        head=int(d[0]),
+    ),
+    Status.CHAIN_REQUIRED: lambda d, s: ChainRequiredError(
+        f"the tenant chain has started ({d[0]} links): this change needs a signed link "
+        f"with seq {d[0]}",
+        head=int(d[0]),
+    ),
+    Status.CHAIN_BROKEN: lambda d, s: AuditUnavailableError(
+        "the tenant chain cannot take a link; nothing was written"
     ),
     Status.NO_TENANT: lambda d, s: RecordNotFoundError("tenant not found"),
     Status.TENANT_EXISTS: lambda d, s: TenantExistsError(

@@ -4,7 +4,9 @@ A :class:`Script` names its file and the helper files it uses; its source is the
 builders of :func:`neurallog.storage.keyspace.lua_table` (so no script spells a key), then
 the helpers, then its own file. Audited writes include ``audit_chain.lua``, which appends
 the write's audit record in the same script as the write (see
-:func:`neurallog.storage.audit.chained_write`). Numbers cross into Lua as strings and are
+:func:`neurallog.storage.audit.chained_write`); writes a tenant chain link describes also
+include ``chain_link.lua``, which appends the link in that script, compare-and-append on
+the chain's length (see :mod:`neurallog.storage.chain`). Numbers cross into Lua as strings and are
 formatted back with ``%d`` (Lua's ``tostring`` would print ``1.7e+12``).
 
 Replies start with a status word: ``ok`` or one of :class:`neurallog.storage.replies.Status`.
@@ -19,6 +21,7 @@ from importlib import resources
 from neurallog.storage import keyspace
 
 _AUDIT_CHAIN = "audit_chain"
+_CHAIN_LINK = "chain_link"
 
 
 @cache
@@ -33,12 +36,15 @@ class Script:
     name: str
     uses: tuple[str, ...] = ()
     audited: bool = False
+    chained: bool = False
     source: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = [keyspace.lua_table()]
         if self.audited:  # first: it rebinds KEYS and ARGV for everything after it
             parts.append(_file(_AUDIT_CHAIN))
+        if self.chained:  # then: it takes its KEYS and ARGV from what audit_chain left
+            parts.append(_file(_CHAIN_LINK))
         parts.extend(_file(helper) for helper in self.uses)
         parts.append(_file(self.name))
         object.__setattr__(self, "source", "\n".join(parts))
@@ -47,17 +53,17 @@ class Script:
 AUTHENTICATE = Script("authenticate", ("version_row",))
 COUNT_FAILURE = Script("count_failure")
 CREATE_TENANT = Script("create_tenant")
-CREATE_USER = Script("create_user", ("new_user",), audited=True)
-BOOTSTRAP = Script("bootstrap", ("new_user",), audited=True)
-DISABLE_USER = Script("disable_user", ("active_admins",), audited=True)
+CREATE_USER = Script("create_user", ("new_user",), audited=True, chained=True)
+BOOTSTRAP = Script("bootstrap", ("new_user",), audited=True, chained=True)
+DISABLE_USER = Script("disable_user", ("active_admins",), audited=True, chained=True)
 ADD_KEY = Script("add_key", audited=True)
 REVOKE_KEY = Script("revoke_key", audited=True)
 READ_USERS = Script("read_users")
 READ_KEYS = Script("read_keys")
 READ_VERSIONS = Script("read_versions", ("version_row",))
 READ_VERSION = Script("read_version", ("version_row",))
-CREATE_VERSION = Script("create_version", ("active_admins",), audited=True)
-SET_VERSION_STATUS = Script("set_version_status", audited=True)
+CREATE_VERSION = Script("create_version", ("active_admins",), audited=True, chained=True)
+SET_VERSION_STATUS = Script("set_version_status", audited=True, chained=True)
 PUT_BLOB = Script("put_blob", audited=True)
 DELETE_BLOB = Script("delete_blob", audited=True)
 APPEND_ENTRIES = Script("append_entries")
@@ -65,6 +71,8 @@ SET_RETENTION = Script("set_retention", audited=True)
 DELETE_STREAM = Script("delete_stream", audited=True)
 AUDIT_APPEND = Script("audit_append")
 AUDIT_PROBE = Script("audit_probe")
+CHAIN_GENESIS = Script("chain_genesis", audited=True, chained=True)
+READ_CHAIN = Script("read_chain")
 
 ALL: tuple[Script, ...] = (
     AUTHENTICATE,
@@ -88,5 +96,7 @@ ALL: tuple[Script, ...] = (
     DELETE_STREAM,
     AUDIT_APPEND,
     AUDIT_PROBE,
+    CHAIN_GENESIS,
+    READ_CHAIN,
 )
 """Every script; :func:`neurallog.storage.store.run` registers each once per client."""

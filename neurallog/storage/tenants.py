@@ -10,6 +10,7 @@ from typing import Any
 
 from neurallog.storage import keyspace, scripts
 from neurallog.storage.audit import WriteRecord, chained_write
+from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import Status, check, status
 from neurallog.storage.store import iso, now, run, text
@@ -61,9 +62,11 @@ async def bootstrap(
     profile: dict[str, Any],
     admin: dict[str, Any],
     audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
 ) -> bool:
     """Consume the bootstrap token and register profile + first admin, atomically, with
-    the audit record.
+    the audit record and the first chain links (``chain``: profile and the admin's
+    enrolment; None leaves the chain empty).
 
     ``admin`` has user_id, role, public_key and api_key (key_id, token_hash, slot, label,
     expires_at as epoch string or ""). Returns False when the token is wrong or used.
@@ -73,7 +76,7 @@ async def bootstrap(
         redis,
         tenant_id,
         scripts.BOOTSTRAP,
-        _user_keys(tenant_id, admin["user_id"], key["key_id"]),
+        [*_user_keys(tenant_id, admin["user_id"], key["key_id"]), *chain_keys(tenant_id)],
         [
             admin["user_id"],
             admin["role"],
@@ -86,12 +89,13 @@ async def bootstrap(
             key["expires_at"],
             presented_hash,
             json.dumps(profile, sort_keys=True, separators=(",", ":")),
+            *chain_args(chain),
         ],
         audit,
     )
     if status(reply) is Status.BAD_TOKEN:
         return False
-    check(reply, user_id=admin["user_id"], key_id=key["key_id"])
+    check(reply, user_id=admin["user_id"], key_id=key["key_id"], **chain_subject(chain))
     return True
 
 

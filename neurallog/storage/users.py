@@ -7,6 +7,7 @@ from typing import Any
 from neurallog.errors import RecordNotFoundError
 from neurallog.storage import keyspace, scripts
 from neurallog.storage.audit import WriteRecord, chained_write
+from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
 from neurallog.storage.store import iso, iso_from_epoch, now, run, text
@@ -47,10 +48,14 @@ async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, A
 
 
 async def create_user(
-    redis: AnyRedis, tenant_id: str, new: dict[str, Any], audit: WriteRecord | None = None
+    redis: AnyRedis,
+    tenant_id: str,
+    new: dict[str, Any],
+    audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
 ) -> dict[str, Any]:
-    """Create a user with its first API key (``new`` as validated ``NewUser``) and the
-    audit record."""
+    """Create a user with its first API key (``new`` as validated ``NewUser``), the audit
+    record and the chain link (``member.enrol``)."""
     key = new["api_key"]
     reply = await chained_write(
         redis,
@@ -62,6 +67,7 @@ async def create_user(
             keyspace.user_keys(tenant_id, new["user_id"]),
             keyspace.api_key(tenant_id, key["key_id"]),
             keyspace.tenant(tenant_id),
+            *chain_keys(tenant_id),
         ],
         [
             new["user_id"],
@@ -73,10 +79,11 @@ async def create_user(
             key["slot"],
             key["label"],
             key["expires_at"],
+            *chain_args(chain),
         ],
         audit,
     )
-    check(reply, user_id=new["user_id"], key_id=key["key_id"])
+    check(reply, user_id=new["user_id"], key_id=key["key_id"], **chain_subject(chain))
     return await get_user(redis, tenant_id, new["user_id"])
 
 
@@ -87,9 +94,10 @@ async def disable_user(
     *,
     by: str,
     audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
 ) -> dict[str, Any]:
-    """Disable a user (with the audit record): every key of theirs stops authenticating
-    at once.
+    """Disable a user (with the audit record and the ``member.disable`` link): every key
+    of theirs stops authenticating at once.
 
     ``by`` is the caller: it may not disable itself, nor the tenant's last active admin.
     """
@@ -101,11 +109,12 @@ async def disable_user(
             keyspace.user(tenant_id, user_id),
             keyspace.users(tenant_id),
             keyspace.user(tenant_id, by),
+            *chain_keys(tenant_id),
         ],
-        [iso(now()), keyspace.prefix(tenant_id), user_id, by],
+        [iso(now()), keyspace.prefix(tenant_id), user_id, by, *chain_args(chain)],
         audit,
     )
-    check(reply, user_id=user_id, by=by)
+    check(reply, user_id=user_id, by=by, **chain_subject(chain))
     return await get_user(redis, tenant_id, user_id)
 
 

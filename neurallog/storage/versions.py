@@ -7,6 +7,7 @@ from typing import Any
 from neurallog.errors import RecordNotFoundError
 from neurallog.storage import keyspace, scripts
 from neurallog.storage.audit import WriteRecord, chained_write
+from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
 from neurallog.storage.store import iso, now, run, text
@@ -55,9 +56,10 @@ async def create_version(
     blobs: list[tuple[str, str]],
     remove_users: list[str] | None = None,
     audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Create (or, with ``remove_users``, rotate to) a new active version atomically,
-    with its audit record.
+    with its audit record and chain link (``version.create`` or ``rotation``).
 
     Returns the new version and the previously active id ("" if none).
     """
@@ -73,6 +75,7 @@ async def create_version(
     ]
     for user_id, blob in blobs:
         args.extend((user_id, blob))
+    args.extend(chain_args(chain))
     reply = await chained_write(
         redis,
         tenant_id,
@@ -83,11 +86,12 @@ async def create_version(
             keyspace.users(tenant_id),
             keyspace.version(tenant_id, version_id),
             keyspace.version_blobs(tenant_id, version_id),
+            *chain_keys(tenant_id),
         ],
         args,
         audit,
     )
-    check(reply, version_id=version_id, created_by=created_by)
+    check(reply, version_id=version_id, created_by=created_by, **chain_subject(chain))
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version, text(reply[1])
@@ -99,17 +103,19 @@ async def set_status(
     version_id: str,
     status: str,
     audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
 ) -> dict[str, Any]:
-    """Apply a checked status transition (one atomic Lua step, with its audit record)."""
+    """Apply a checked status transition (one atomic Lua step, with its audit record and
+    its ``version.status`` link)."""
     reply = await chained_write(
         redis,
         tenant_id,
         scripts.SET_VERSION_STATUS,
-        [keyspace.version(tenant_id, version_id)],
-        [status],
+        [keyspace.version(tenant_id, version_id), *chain_keys(tenant_id)],
+        [status, *chain_args(chain)],
         audit,
     )
-    check(reply, version_id=version_id, status=status)
+    check(reply, version_id=version_id, status=status, **chain_subject(chain))
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version

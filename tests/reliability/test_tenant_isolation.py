@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from neurallog.server.config import ServerConfig
+from tests.server.chain_links import PROFILE_LINK_BODY, Signer
 from tests.server.helpers import (
     Credential,
     add_user,
@@ -119,6 +120,11 @@ RULES: dict[tuple[str, str], Body] = {
     },
     ("GET", "/api/audit"): NO_BODY,
     ("GET", "/api/audit/verify"): NO_BODY,
+    ("GET", "/api/chain"): NO_BODY,
+    # B tries to start a chain for A: a profile link naming tenant A (B's own is empty)
+    ("POST", "/api/chain/genesis"): lambda ids: {
+        "links": [Signer("iso-a").link("profile", PROFILE_LINK_BODY)]
+    },
 }
 SKIP = {("GET", "/docs/oauth2-redirect.html")}  # fetched from a CDN by sanic-ext (no network)
 OPTIONAL = {("GET", "/metrics")}  # present unless metrics are switched off
@@ -144,6 +150,7 @@ async def snapshot(http: httpx.AsyncClient, admin: Credential, ids: Ids) -> dict
         f"/api/kek/blobs/users/{ids.user}",
         f"/api/logs/{ids.stream}/entries?limit=1000",
         "/api/audit/verify",
+        "/api/chain",
     ]
     state: dict[str, Any] = {}
     for path in paths:
@@ -152,6 +159,8 @@ async def snapshot(http: httpx.AsyncClient, admin: Credential, ids: Ids) -> dict
         doc = response.json()
         if path == "/api/audit/verify":
             doc = {"intact": doc["intact"]}  # the record count grows with A's own reads
+        if path == "/api/chain":
+            doc = {"links": doc["links"], "length": doc["length"]}  # audit: as above
         state[path] = doc
     return state
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from neurallog.server.config import ServerConfig
+from tests.server.chain_links import PROFILE_LINK_BODY, Signer
 from tests.server.helpers import (
     Credential,
     add_user,
@@ -217,6 +218,14 @@ MATRIX: dict[tuple[str, str], Row] = {
             {"max_entries": 10, "max_age_seconds": None},
         ),
         four(403, 403, 200, 200),
+    ),
+    ("GET", "/api/chain"): Row(lambda w: ("/api/chain", None), four(200, 200, 200, 200)),
+    ("POST", "/api/chain/genesis"): Row(
+        lambda w: (
+            "/api/chain/genesis",
+            {"links": [Signer(w.a_admin.tenant_id).link("profile", PROFILE_LINK_BODY)]},
+        ),
+        four(403, 403, 201, 422),  # tenant B's admin: the link names tenant A
     ),
     ("GET", "/api/audit"): Row(lambda w: ("/api/audit", None), four(403, 200, 200, 200)),
     ("GET", "/api/audit/verify"): Row(

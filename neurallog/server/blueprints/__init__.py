@@ -61,7 +61,16 @@ def query_seq(name: str, raw: str | None, pattern: str) -> str | None:
 
 
 def all_blueprints() -> list[Blueprint]:
-    from neurallog.server.blueprints import audit, blobs, health, logs, tenants, users, versions
+    from neurallog.server.blueprints import (
+        audit,
+        blobs,
+        chain,
+        health,
+        logs,
+        tenants,
+        users,
+        versions,
+    )
 
     return [
         health.blueprint(),
@@ -71,4 +80,5 @@ def all_blueprints() -> list[Blueprint]:
         blobs.blueprint(),
         logs.blueprint(),
         audit.blueprint(),
+        chain.blueprint(),
     ]

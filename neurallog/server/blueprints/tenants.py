@@ -9,7 +9,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import models
+from neurallog.server import links, models
 from neurallog.server.auth import (
     CHALLENGE,
     TENANT_RE,
@@ -26,6 +26,7 @@ from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import tenants, users
 from neurallog.storage.audit import WriteRecord
+from neurallog.storage.chain import ChainAppend
 from neurallog.wire import paths
 
 TENANT_DOC = {
@@ -77,6 +78,7 @@ def blueprint() -> Blueprint:
         admin: dict[str, Any] = body["admin"]
         if admin["role"] != "admin":
             raise Problem(422, "admin.role: the first user must be an admin", field="admin.role")
+        chain = _first_links(body, tenant_id)
         record = WriteRecord(
             actor=admin["user_id"],
             role="admin",
@@ -85,7 +87,7 @@ def blueprint() -> Blueprint:
             status=201,
         )
         if not await tenants.bootstrap(
-            ctx.redis, tenant_id, presented, body["profile"], admin, record
+            ctx.redis, tenant_id, presented, body["profile"], admin, record, chain
         ):
             raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
         user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
@@ -111,3 +113,20 @@ def blueprint() -> Blueprint:
         return json(found)
 
     return bp
+
+
+def _first_links(body: dict[str, Any], tenant_id: str) -> ChainAppend | None:
+    """The bootstrap's ``links`` (profile, then the admin's enrolment) as the chain's
+    first two links, checked against the profile and admin posted with them."""
+    if body["links"] is None:
+        return None
+    found = links.sequence(body["links"], tenant_id)
+    links.expect(found[0], "profile", links.profile_body(body["profile"]), "links[0]")
+    admin = body["admin"]
+    enrol = {
+        "user_id": admin["user_id"],
+        "role": "admin",
+        "fingerprint": links.fingerprint(admin["public_key"]),
+    }
+    links.expect(found[1], "member.enrol", enrol, "links[1]")
+    return ChainAppend(tuple(link.text for link in found), 0)

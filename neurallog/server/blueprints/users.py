@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import models
+from neurallog.server import links, models
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.guard import ADMIN, ANY, Rule, write_record
 from neurallog.server.reply import json
@@ -48,15 +48,26 @@ def blueprint() -> Blueprint:
         "Enrol a user with its first API key",
         status=201,
         response=models.USER,
-        errors=(403, 409),
+        errors=(403, 409, 422),
     )
     async def create_user(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
-        """Admin: 409 when the user id (or the key id) exists."""
+        """Admin: 409 when the user id (or the key id) exists. ``link``: the
+        ``member.enrol`` link (user_id, role, fingerprint of public_key)."""
         request.ctx.audit_target = f"user:{body['user_id']}"
+        link = links.route_link(
+            body["link"],
+            principal.tenant_id,
+            "member.enrol",
+            {
+                "user_id": body["user_id"],
+                "role": body["role"],
+                "fingerprint": links.fingerprint(body["public_key"]),
+            },
+        )
         user = await users.create_user(
-            app_ctx(request).redis, principal.tenant_id, body, write_record(request, 201)
+            app_ctx(request).redis, principal.tenant_id, body, write_record(request, 201), link
         )
         return json(user, status=201)
 
@@ -93,16 +104,20 @@ def blueprint() -> Blueprint:
         bp,
         "POST",
         paths.USER_DISABLE,
-        Rule("user.disable", ADMIN, audit=True),
+        Rule("user.disable", ADMIN, body=models.DISABLE, audit=True, body_optional=True),
         "Disable a user: all its keys stop working at once",
         response=models.USER,
         errors=(403, 404, 409, 422),
     )
     async def disable_user(
-        request: Request, principal: Principal, body: None, user_id: str
+        request: Request, principal: Principal, body: dict[str, Any], user_id: str
     ) -> HTTPResponse:
         """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
-        ``admin-lockout`` for the caller itself or the tenant's last active admin."""
+        ``admin-lockout`` for the caller itself or the tenant's last active admin. The
+        body is optional: ``link``, the ``member.disable`` link."""
+        link = links.route_link(
+            body["link"], principal.tenant_id, "member.disable", {"user_id": user_id}
+        )
         return json(
             await users.disable_user(
                 app_ctx(request).redis,
@@ -110,6 +125,7 @@ def blueprint() -> Blueprint:
                 user_id,
                 by=principal.user_id,
                 audit=write_record(request),
+                chain=link,
             )
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import models
+from neurallog.server import links, models
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.guard import ADMIN, ANY, Rule, write_record
 from neurallog.server.problems import Problem
@@ -77,8 +77,11 @@ def blueprint() -> Blueprint:
     )
     async def create(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
         """Admin. Blobs must cover every active admin and member (409 ``missing_users``);
-        an auditor's blob is 422 (auditors read no logs)."""
+        an auditor's blob is 422 (auditors read no logs). ``link``: ``version.create``."""
         request.ctx.audit_target = f"version:{body['id']}"
+        link = links.route_link(
+            body["link"], principal.tenant_id, "version.create", {"version_id": body["id"]}
+        )
         version, _ = await versions.create_version(
             app_ctx(request).redis,
             principal.tenant_id,
@@ -87,6 +90,7 @@ def blueprint() -> Blueprint:
             reason=body["reason"],
             blobs=_blob_pairs(body["blobs"]),
             audit=write_record(request, 201),
+            chain=link,
         )
         return json(version, status=201)
 
@@ -102,8 +106,15 @@ def blueprint() -> Blueprint:
     async def set_status(
         request: Request, principal: Principal, body: dict[str, Any], version_id: str
     ) -> HTTPResponse:
-        """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``."""
+        """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``.
+        ``link``: ``version.status``."""
         request.ctx.audit_target = f"version:{version_id}:{body['status']}"
+        link = links.route_link(
+            body["link"],
+            principal.tenant_id,
+            "version.status",
+            {"version_id": version_id, "status": body["status"]},
+        )
         return json(
             await versions.set_status(
                 app_ctx(request).redis,
@@ -111,6 +122,7 @@ def blueprint() -> Blueprint:
                 version_id,
                 body["status"],
                 write_record(request),
+                link,
             )
         )
 
@@ -131,8 +143,15 @@ def blueprint() -> Blueprint:
         errors=(403, 409),
     )
     async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
-        """Admin. Blobs must cover exactly the active admins and members minus the removed."""
+        """Admin. Blobs must cover exactly the active admins and members minus the removed.
+        ``link``: ``rotation`` (removed_users sorted)."""
         remove = list(dict.fromkeys(body["remove_users"]))
+        link = links.route_link(
+            body["link"],
+            principal.tenant_id,
+            "rotation",
+            {"version_id": body["version_id"], "removed_users": sorted(set(remove))},
+        )
         request.ctx.audit_target = (f"version:{body['version_id']} remove:{','.join(remove)}")[:512]
         version, _ = await versions.create_version(
             app_ctx(request).redis,
@@ -143,6 +162,7 @@ def blueprint() -> Blueprint:
             blobs=_blob_pairs(body["blobs"]),
             remove_users=remove,
             audit=write_record(request, 201),
+            chain=link,
         )
         return json({"version": version, "removed_users": remove}, status=201)
 

@@ -9,7 +9,7 @@
 -- -> {'ok', previous active or ''} | {'version-exists'} | {'bad-remove', user} |
 --    {'blob-unknown-user', user} | {'blob-inactive-user', user, state} |
 --    {'blob-auditor', user} | {'missing', user...} | {'remove-self'} | {'remove-last-admin'}
---    | an audit refusal
+--    | a chain or audit refusal
 local p = ARGV[1]
 local vid = ARGV[2]
 if redis.call('EXISTS', KEYS[4]) == 1 then return {'version-exists'} end
@@ -46,9 +46,10 @@ for _, uid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   end
 end
 if #missing > 1 then return missing end
-local err = audit_check('')
+local err = chain_check() or audit_check('')
 if err then return err end
 audit_append()
+chain_append()
 local old = redis.call('GET', KEYS[2])
 if old then redis.call('HSET', K.version(p, old), 'status', 'decrypt-only') end
 redis.call('HSET', KEYS[4], 'id', vid, 'status', 'active', 'created_at', ARGV[3],
