@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from neurallog.crypto.chain import GENESIS_PREV, Link, SignedLink, sign_link
@@ -49,8 +50,6 @@ class Signer:
         return made.to_json()
 
     def public_key(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
         return self.key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )

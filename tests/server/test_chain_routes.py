@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from neurallog.crypto.chain import SignedLink, verify_chain
+from neurallog.crypto._util import b64url
+from neurallog.crypto.chain import SIGNATURE_LABEL, SignedLink, canonical_json, verify_chain
 from neurallog.storage import keyspace
 from neurallog.storage.connection import connect
 from neurallog.storage.store import stream_rows, text
@@ -290,9 +291,6 @@ async def test_a_write_without_link_once_the_chain_started_is_409_chain_required
 
 def _resign(signer: Signer, data: dict[str, Any]) -> str:
     """A link object signed as given (no shape check) in the wire form."""
-    from neurallog.crypto._util import b64url
-    from neurallog.crypto.chain import SIGNATURE_LABEL, canonical_json
-
     sig = signer.key.sign(SIGNATURE_LABEL + canonical_json(data))
     return json.dumps({"link": data, "sig": b64url(sig)}, sort_keys=True, separators=(",", ":"))
 
