@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -85,6 +85,7 @@ class World:
     keys: dict[str, str]
     raw: redis.Redis[Any]
     clients: list[AsyncNeuralLogClient]
+    http: list[httpx.AsyncClient] = field(default_factory=list)
 
     def chain(self) -> list[bytes]:
         return self.raw.lrange(keyspace.chain(TENANT), 0, -1)
@@ -96,6 +97,8 @@ class World:
         self, user: str, *, heads: str = "memory", rewrite: Rewrite | None = None
     ) -> AsyncNeuralLogClient:
         http = httpx.AsyncClient(transport=RewritingTransport(rewrite)) if rewrite else None
+        if http is not None:
+            self.http.append(http)
         client = AsyncNeuralLogClient(self.url, http_client=http, chain_heads=heads)
         self.clients.append(client)
         await client.authenticate_with_api_key(self.keys[user])
@@ -135,6 +138,8 @@ async def world(
     finally:
         for client in world.clients:
             await client.close()
+        for http in world.http:
+            await http.aclose()
 
 
 def _reason(caught: pytest.ExceptionInfo[ServerIntegrityError]) -> str:
