@@ -24,7 +24,6 @@ from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.userkeys import UserKeyPair
 from neurallog.errors import (
     DecryptionError,
-    FormatError,
     NotInitializedError,
     ServerIntegrityError,
     SignatureError,
