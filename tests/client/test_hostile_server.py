@@ -26,6 +26,7 @@ from neurallog import AsyncNeuralLogClient
 from neurallog.crypto.chain import Link, SignedLink, sign_link
 from neurallog.errors import ServerIntegrityError
 from neurallog.storage import keyspace
+from tests.support import audit_tamper
 
 TENANT = "hostile-corp"
 PHRASE = "correct horse battery staple hostile edition"
@@ -369,3 +370,103 @@ async def test_a_chain_of_another_tenant_is_refused(
     with pytest.raises(ServerIntegrityError) as caught:
         await world.client("alice", rewrite=swap)
     assert _reason(caught) in ("wrong_tenant", "bad_signature")
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def _edit_audit(world: World, edit: audit_tamper.Edit) -> None:
+    """Apply an audit edit with plain commands (the test is the only writer meanwhile; a
+    cluster client runs no MULTI across commands)."""
+    new, head = edit(audit_tamper.records(world.raw, TENANT))
+    world.raw.delete(keyspace.audit(TENANT))
+    for seq, fields in new:
+        world.raw.xadd(keyspace.audit(TENANT), fields, id=seq)  # type: ignore[arg-type]
+    if head is not None:
+        world.raw.set(keyspace.audit_head(TENANT), head)
+
+
+async def test_a_dropped_and_rechained_audit_record_misses_the_signed_checkpoint(
+    world: World,
+) -> None:
+    """The rotation that removed a user is dropped and every later record re-hashed, so the
+    unkeyed chain is whole again; the checkpoint an admin signed into a later link is not."""
+    await world.admin.rotate_kek("remove dave", remove_users=["dave"])
+    await world.admin.enroll_user("frank")  # its link signs the audit head, rotation included
+    auditor = await world.client("carol")
+    assert (await auditor.verify_audit()).intact
+    records = audit_tamper.records(world.raw, TENANT)
+    index = next(i for i, (_, f) in enumerate(records) if f["action"] == "kek.rotate")
+    _edit_audit(world, audit_tamper.drop_and_rechain(index))
+    verdict = await auditor.verify_audit()
+    assert not verdict.intact and verdict.reason == "checkpoint_mismatch"
+    with pytest.raises(ServerIntegrityError) as caught:
+        await auditor.verify_audit(strict=True)
+    assert _reason(caught) == "audit_rewritten"
+
+
+async def test_a_forged_audit_verdict_is_never_relayed(world: World) -> None:
+    """The server's own verify route answers 'intact' for an edited record; the client
+    recomputes the records and says broken (and never asks that route)."""
+    asked: list[str] = []
+
+    def vouch(method: str, path: str, doc: Any) -> Any:
+        if path == "/api/audit/verify":
+            asked.append(path)
+            return {"intact": True, "records": 1, "first_broken": None, "reason": "intact"}
+        return doc
+
+    auditor = await world.client("carol", rewrite=vouch)
+    _edit_audit(world, audit_tamper.corrupt_target(2, "mallory"))
+    verdict = await auditor.verify_audit()
+    assert not verdict.intact and verdict.reason == "hash_mismatch"
+    assert asked == []
+
+
+# --- log entries ------------------------------------------------------------------------------
+
+
+async def _five_entries(world: World) -> tuple[AsyncNeuralLogClient, str, list[str]]:
+    alice = await world.client("alice")
+    ids = [await alice.log("app", {"n": n}) for n in range(5)]
+    assert alice._session is not None
+    version = (await alice.get_active_kek_version()).id
+    stream = alice._session.working_keys(version).stream_id("app")
+    return alice, keyspace.log_stream(TENANT, stream), ids
+
+
+def _seq_of(world: World, key: str, entry_id: str) -> tuple[bytes, dict[bytes, bytes]]:
+    for seq, fields in world.raw.xrange(key):
+        if fields[b"id"] == entry_id.encode():
+            return seq, fields
+    raise AssertionError(entry_id)
+
+
+async def test_a_withheld_entry_is_found(world: World) -> None:
+    alice, key, ids = await _five_entries(world)
+    world.raw.xdel(key, _seq_of(world, key, ids[2])[0])
+    page = await alice.get_logs("app")
+    assert [f.kind for f in page.integrity] == ["withheld"]
+    with pytest.raises(ServerIntegrityError) as caught:
+        await alice.get_logs("app", strict=True)
+    assert _reason(caught) == "withheld"
+
+
+async def test_an_entry_replayed_across_pages_is_found(world: World) -> None:
+    alice, key, ids = await _five_entries(world)
+    world.raw.xadd(key, _seq_of(world, key, ids[4])[1])  # the newest, once more
+    first = await alice.get_logs("app", limit=1, strict=True)  # one entry per page
+    assert first.integrity == ()
+    with pytest.raises(ServerIntegrityError) as caught:
+        await alice.get_logs("app", limit=1, cursor=first.cursor, strict=True)
+    assert _reason(caught) == "replayed"
+
+
+async def test_reordered_entries_are_found(world: World) -> None:
+    alice, key, ids = await _five_entries(world)
+    seq, fields = _seq_of(world, key, ids[1])
+    world.raw.xdel(key, seq)
+    world.raw.xadd(key, fields)  # entry 1 moved after entry 4
+    with pytest.raises(ServerIntegrityError) as caught:
+        await alice.get_logs("app", strict=True)
+    assert _reason(caught) == "reordered"
