@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neurallog.errors import NeuralLogError
+from neurallog.errors import NeuralLogError, ServerIntegrityError
 from neurallog.hookspecs import hookimpl
 
 __version__ = "0.1.0"
@@ -17,6 +17,7 @@ __all__ = [
     "AsyncNeuralLogClient",
     "NeuralLogClient",
     "NeuralLogError",
+    "ServerIntegrityError",
     "__version__",
     "hookimpl",
 ]
