@@ -110,6 +110,12 @@ class AdminApp(App[None]):
             if isinstance(screen, MainScreen):
                 screen.show_state(state, self.last_refresh)
 
+    def integrity_alarm(self, why: str) -> None:
+        """The server contradicted the signed tenant chain: say so where it stays visible."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.raise_alarm(why)
+
     @work(exclusive=True, group="app-lock")
     async def credential_rejected(self, why: str) -> None:
         """The server answered 401: the session is over, so lock instead of piling errors."""

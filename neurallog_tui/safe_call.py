@@ -3,7 +3,9 @@
 Workers call :func:`attempt` so that an error from the server or the client appears as a
 toast naming what failed, never as a traceback that tears the screen down. A 401 locks
 the console (the session is over; more calls would only pile up the same error), and
-every call tells the app whether the server answered, for the header's state line.
+every call tells the app whether the server answered, for the header's state line. A
+``ServerIntegrityError`` (the server contradicted the signed tenant chain) also raises the
+main screen's integrity alarm, which stays until the session ends.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from neurallog.errors import (
     AuthenticationError,
     InvalidMnemonicError,
     NeuralLogError,
+    ServerIntegrityError,
     ServiceUnavailableError,
 )
 
@@ -61,6 +64,10 @@ def _record(node: Widget, ok: bool, exc: BaseException | None = None) -> bool:
     record = getattr(app, "record_call", None)
     if record is not None:
         record(ok, offline=isinstance(exc, ServiceUnavailableError))
+    if isinstance(exc, ServerIntegrityError):
+        alarm = getattr(app, "integrity_alarm", None)
+        if alarm is not None:
+            alarm(describe(exc))
     if isinstance(exc, AuthenticationError):
         rejected = getattr(app, "credential_rejected", None)
         if rejected is not None:

@@ -62,6 +62,22 @@ class MainScreen(Screen[None]):
         self.show_state("connecting", None)
         self.focus_table("versions")
 
+    def raise_alarm(self, why: str) -> None:
+        """A banner that stays for the session: the server served state its signed tenant
+        chain contradicts (rollback, downgrade, resurrection...). Nothing was sealed or sent;
+        every later action is checked again, so the console stays usable for reading."""
+        text = (
+            f"SERVER INTEGRITY ALARM: {why}. The server contradicted the signed tenant chain; "
+            "nothing was sealed or sent. Do not trust this server's answers "
+            "(see docs/threat-model.md)."
+        )
+        found = self.query("#integrity-alarm")
+        if found:
+            found.first(Static).update(text)
+            return
+        self.mount(Static(text, id="integrity-alarm", classes="error banner"), before=0)
+        self.notify(why, title="Server integrity alarm", severity="error", timeout=30)
+
     def show_state(self, state: str, refreshed: str | None) -> None:
         """The header's second line: tenant, connection state, time of the last refresh."""
         when = f", refreshed {refreshed}" if refreshed else ""
