@@ -31,6 +31,7 @@ from neurallog.crypto.chain import (
     Link,
     SignedLink,
     TenantState,
+    plain,
     sign_link,
     verify_chain,
 )
@@ -205,7 +206,7 @@ def _parse_page(doc: Any) -> tuple[list[SignedLink], int, AuditCheckpoint | None
 def check_profile(state: TenantState, profile: Profile) -> None:
     """The served profile must be the signed one: anything else is a downgrade."""
     served = profile_body(profile)
-    signed = {k: _plain(v) for k, v in state.profile.items()}
+    signed = plain(state.profile)
     for name in ("kem", "cipher", "kdf", "kdf_params"):
         if served[name] != signed[name]:
             raise ServerIntegrityError(
@@ -345,14 +346,6 @@ def genesis_links(
         out.append(signed)
         prev = signed.link.link_hash()
     return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _show(value: Any) -> str:

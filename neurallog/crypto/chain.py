@@ -140,7 +140,7 @@ class Link:
             "prev": self.prev.hex(),
             "time": self.time,
             "kind": self.kind,
-            "body": _plain(self.body),
+            "body": plain(self.body),
         }
         if self.audit is not None:
             out["audit"] = self.audit.as_dict()
@@ -540,12 +540,12 @@ def _is_uint(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _plain(value: Any) -> Any:
-    """Mappings and tuples back to dicts and lists for JSON."""
+def plain(value: Any) -> Any:
+    """Mappings and tuples back to dicts and lists (a frozen body or profile, as JSON)."""
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
