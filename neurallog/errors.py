@@ -109,6 +109,21 @@ IntegrityReason = Literal[
 ]
 
 
+class CatalogueRecordError(DecryptionError):
+    """A log catalogue record failed to open: moved to another stream or version, altered,
+    or naming a log that is not its stream's. ``stream_id`` and ``version_id`` say which
+    record (never a name: the client cannot know it)."""
+
+    def __init__(self, stream_id: str, version_id: str) -> None:
+        super().__init__(
+            f"the log catalogue record of stream {stream_id} (version {version_id}) failed "
+            "to authenticate: it was moved or altered (the server may be tampering); "
+            "nothing was returned"
+        )
+        self.stream_id = stream_id
+        self.version_id = version_id
+
+
 class ServerIntegrityError(CryptoError):
     """What the server served does not add up: the tenant chain or a log's sequence.
 

@@ -163,6 +163,14 @@ class LogRow:
 
 
 @dataclass(frozen=True)
+class CatalogueRow:
+    """A log of the encrypted catalogue: its name and the versions it has entries in."""
+
+    name: str
+    version_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LogPage:
     entries: tuple[LogRow, ...]
     next: str | None
@@ -235,6 +243,7 @@ class Backend(Protocol):
     async def verify_audit(self, fetched: Callable[[int], None] | None = None) -> AuditVerdict: ...
     async def logs(self, name: str, limit: int, cursor: str | None) -> LogPage: ...
     async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None: ...
+    async def catalogue(self) -> list[CatalogueRow]: ...
 
 
 def fingerprint_of(api_key: str) -> str:

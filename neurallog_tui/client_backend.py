@@ -28,6 +28,7 @@ from .backend import (
     AuditRow,
     AuditVerdict,
     BootstrapResult,
+    CatalogueRow,
     Enrolment,
     LogPage,
     LogRow,
@@ -215,6 +216,9 @@ class ClientBackend:
 
     async def write_log(self, name: str, data: str | dict[str, Any] | list[Any]) -> None:
         await self.client.log(name, data)
+
+    async def catalogue(self) -> list[CatalogueRow]:
+        return [CatalogueRow(log.name, log.version_ids) for log in await self.client.list_logs()]
 
 
 class ClientConnector:

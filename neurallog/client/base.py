@@ -69,6 +69,8 @@ class ClientBase:
         self._session: Session | None = None
         self._pending_api_key = api_key
         self._writer = Writer()
+        #: (version, stream) pairs whose catalogue record the server has from this client
+        self._catalogued: set[tuple[str, str]] = set()
 
     def __repr__(self) -> str:
         who = (
@@ -106,6 +108,7 @@ class ClientBase:
         self._pending_api_key = None
         self._transport.set_credential(None)
         self._writer.reset()  # another login writes as another session
+        self._catalogued = set()
 
     @property
     def user_id(self) -> str | None:

@@ -20,7 +20,8 @@ from typing import Any
 
 import orjson
 
-from neurallog.client.base import ClientBase, list_field
+from neurallog.client.base import list_field
+from neurallog.client.catalogue import CatalogueMixin
 from neurallog.client.framing import (
     V3_OVERHEAD,
     WriterMark,
@@ -120,8 +121,8 @@ class DeprecatedVersionWarning(UserWarning):
     """Entries of a deprecated KEK version were decrypted (it should be phased out)."""
 
 
-class LogsMixin(ClientBase):
-    """``log``, ``log_batch``, ``get_logs``, ``delete_log``."""
+class LogsMixin(CatalogueMixin):
+    """``log``, ``log_batch``, ``get_logs``, ``delete_log`` (and ``list_logs``)."""
 
     async def log(self, log_name: str, data: LogData) -> str:
         """Encrypt and append one entry; return its id. dict/list -> JSON, str, bytes."""
@@ -195,14 +196,19 @@ class LogsMixin(ClientBase):
                 }
                 for i, p in zip(ids, payloads, strict=True)
             ]
+            body: dict[str, Any] = {"entries": entries}
+            sealed_name = self._catalogue_record(vid, stream, log_name)
+            if sealed_name is not None:
+                body["sealed_name"] = sealed_name
             try:
                 # Only strings: orjson writes the same UTF-8 JSON as httpx's json module,
                 # several times faster (that encoding was a sixth of the client's time).
                 await self._transport.post_encoded(
                     paths.url(paths.LOG_ENTRIES, stream_id=stream),
-                    orjson.dumps({"entries": entries}),
+                    orjson.dumps(body),
                     idempotent=True,
                 )
+                self._catalogue_recorded(vid, stream)
                 return ids
             except ConflictError:
                 # Most likely a rotation made our version decrypt-only: reload and retry once.

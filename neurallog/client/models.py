@@ -333,6 +333,33 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class CatalogueRecord:
+    """One record of a version's log catalogue as the server stores it (a sealed name)."""
+
+    stream_id: str
+    version_id: str
+    sealed_name: bytes = field(repr=False)
+
+    @classmethod
+    @guarded("CatalogueRecord")
+    def from_json(cls, doc: Mapping[str, Any]) -> CatalogueRecord:
+        return cls(
+            stream_id=_str(doc, "stream_id", "CatalogueRecord"),
+            version_id=_str(doc, "version_id", "CatalogueRecord"),
+            sealed_name=b64d(_field(doc, "sealed_name", "CatalogueRecord"), "sealed_name"),
+        )
+
+
+@dataclass(frozen=True)
+class CatalogueLog:
+    """A log of the catalogue: its name and the versions it has a stream in (oldest
+    first), of those this client holds."""
+
+    name: str
+    version_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """A decrypted log entry: ``data`` has the type it was logged with."""
 

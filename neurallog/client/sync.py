@@ -27,6 +27,7 @@ from neurallog.client.models import (
     AuditVerdict,
     Blob,
     BootstrapResult,
+    CatalogueLog,
     Key,
     LogData,
     LogPage,
@@ -301,6 +302,11 @@ class NeuralLogClient:
     def list_api_keys(self, user_id: str | None = None) -> list[Key]:
         """API keys (public records) of a user, default the current one."""
         return self._run(self._client.list_api_keys(user_id))
+
+    def list_logs(self) -> list[CatalogueLog]:
+        """Every log of the catalogue this client can open, by name, each with the versions it
+        has a stream in (of the versions this client holds)."""
+        return self._run(self._client.list_logs())
 
     def list_users(self) -> list[User]:
         """Every user with its state and the versions it holds blobs for (coverage)."""

@@ -27,6 +27,9 @@ SIGNING_KEY = "signing-key"
 DATA_KEY = "data-key"
 LOG_INDEX_KEY = "log-index-key"
 SEARCH_KEY = "search-key"
+# Operational KEK -> log catalogue key; catalogue record AAD.
+CATALOGUE_KEY = "catalogue-key"
+CATALOGUE_AAD = "catalogue-aad"
 # Data key + batch salt -> envelope subkey; envelope AAD.
 ENTRY_SUBKEY = "entry-subkey"
 ENTRY_AAD = "entry-aad"
@@ -51,6 +54,8 @@ ALL_PURPOSES: tuple[str, ...] = (
     DATA_KEY,
     LOG_INDEX_KEY,
     SEARCH_KEY,
+    CATALOGUE_KEY,
+    CATALOGUE_AAD,
     ENTRY_SUBKEY,
     ENTRY_AAD,
     API_AUTH_TOKEN,

@@ -53,9 +53,16 @@ def new_entry_ids(count: int) -> list[str]:
 
 
 class WorkingKeys:
-    """Per-purpose keys of one (tenant, version): data, log index, search."""
+    """Per-purpose keys of one (tenant, version): data, log index, search, catalogue."""
 
-    __slots__ = ("_data_key", "_log_index_key", "_search_key", "tenant_id", "version_id")
+    __slots__ = (
+        "_catalogue_key",
+        "_data_key",
+        "_log_index_key",
+        "_search_key",
+        "tenant_id",
+        "version_id",
+    )
 
     def __init__(self, tenant_id: str, version_id: str, operational_kek: bytes) -> None:
         if len(operational_kek) != 32:
@@ -71,6 +78,7 @@ class WorkingKeys:
         self._data_key = derive(L.DATA_KEY)
         self._log_index_key = derive(L.LOG_INDEX_KEY)
         self._search_key = derive(L.SEARCH_KEY)
+        self._catalogue_key = derive(L.CATALOGUE_KEY)
 
     @property
     def data_key(self) -> bytes:
@@ -86,6 +94,11 @@ class WorkingKeys:
     def search_key(self) -> bytes:
         """Reserved for blind search tokens."""
         return self._search_key
+
+    @property
+    def catalogue_key(self) -> bytes:
+        """AEAD key of the version's log catalogue records (:mod:`.catalogue`)."""
+        return self._catalogue_key
 
     def stream_id(self, name: str) -> str:
         """Stream id of ``name`` under this version."""

@@ -55,14 +55,16 @@ def anchored(pattern: str) -> str:
     return f"^{pattern}$"
 
 
-def query(name: str, schema: dict[str, Any], description: str = "") -> Parameter:
-    """An optional query parameter, documented as the handler reads it."""
+def query(
+    name: str, schema: dict[str, Any], description: str = "", *, required: bool = False
+) -> Parameter:
+    """A query parameter (optional unless ``required``), documented as the handler reads it."""
     return _make(
         Parameter,
         name=name,
         schema=schema,
         location="query",
-        required=False,
+        required=required,
         description=description or None,
     )
 

@@ -140,7 +140,15 @@ ENTRY_IN = Obj(
     },
     name="EntryIn",
 )
-APPEND = Obj({"entries": Arr(ENTRY_IN, 1, 500)}, name="Append")
+#: a catalogue record (neurallog/crypto/catalogue.py): 1 + 12 + 4 * 1024 + 16 bytes at most
+CATALOGUE_RECORD_MAX = 4125
+APPEND = Obj(
+    {
+        "entries": Arr(ENTRY_IN, 1, 500),
+        "sealed_name": Opt(B64(29, CATALOGUE_RECORD_MAX), None),
+    },
+    name="Append",
+)
 RETENTION = Obj(
     {
         "max_entries": Int(1, 10**9, nullable=True),
@@ -222,6 +230,14 @@ BLOB = _doc(
     "Blob",
 )
 ENTRY = _doc({**ENTRY_IN.openapi()["properties"], "seq": _s(), "time": _t()}, "Entry")
+CATALOGUE_ENTRY = _doc(
+    {
+        "stream_id": _s(),
+        "sealed_name": {"type": "string", "format": "byte"},
+        "version_id": _s(),
+    },
+    "CatalogueEntry",
+)
 RECORD = _doc(
     {
         name: _s()

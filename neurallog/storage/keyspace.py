@@ -82,6 +82,18 @@ def log_retention(t: str, stream_id: str) -> str:
     return prefix(t) + "log:" + stream_id + ":retention"
 
 
+def log_catalogue(t: str, version_id: str) -> str:
+    """Hash: stream id -> sealed log name (base64) of one version: the encrypted log
+    catalogue (neurallog/crypto/catalogue.py); the first record of a stream is kept."""
+    return prefix(t) + "catalogue:" + version_id
+
+
+def log_catalogue_index(t: str, version_id: str) -> str:
+    """Sorted set (all scores 0) of the stream ids of :func:`log_catalogue`, for paging
+    in stream id order."""
+    return prefix(t) + "catalogue:" + version_id + ":index"
+
+
 def audit(t: str) -> str:
     """Stream of hash-chained audit records."""
     return prefix(t) + "audit"
@@ -126,6 +138,8 @@ _LUA_BUILDERS = {
     "api_key": api_key,
     "version": version,
     "version_blobs": version_blobs,
+    "log_catalogue": log_catalogue,
+    "log_catalogue_index": log_catalogue_index,
 }
 _LUA_FIXED = {"active_version": active_version, "users": users, "versions": versions}
 _T = "\x00t"

@@ -14,12 +14,21 @@ from neurallog.storage.store import iso, run, stream_rows, text
 
 
 async def append(
-    redis: AnyRedis, tenant_id: str, stream_id: str, entries: list[dict[str, str]]
+    redis: AnyRedis,
+    tenant_id: str,
+    stream_id: str,
+    entries: list[dict[str, str]],
+    sealed_name: str | None = None,
 ) -> tuple[list[str], int]:
-    """Append entries whose version must be active; returns (new seqs, duplicates)."""
+    """Append entries whose version must be active; returns (new seqs, duplicates).
+
+    ``sealed_name`` is the stream's catalogue record, kept only if it has none yet.
+    """
     args: list[Any] = [int(time.time() * 1000), len(entries)]
     for entry in entries:
         args.extend((entry["id"], entry["version_id"], entry["envelope"]))
+    args.extend((stream_id, sealed_name or ""))
+    version_id = entries[0]["version_id"]
     reply = await run(
         redis,
         scripts.APPEND_ENTRIES,
@@ -28,6 +37,8 @@ async def append(
             keyspace.log_ids(tenant_id, stream_id),
             keyspace.log_retention(tenant_id, stream_id),
             keyspace.active_version(tenant_id),
+            keyspace.log_catalogue(tenant_id, version_id),
+            keyspace.log_catalogue_index(tenant_id, version_id),
         ],
         args,
     )
@@ -74,7 +85,8 @@ async def read(
 async def delete_stream(
     redis: AnyRedis, tenant_id: str, stream_id: str, audit: WriteRecord | None = None
 ) -> None:
-    """Delete the stream, its idempotency set and its retention settings (and record it)."""
+    """Delete the stream, its idempotency set, its retention settings and its catalogue
+    record (and record it)."""
     reply = await chained_write(
         redis,
         tenant_id,
@@ -84,10 +96,34 @@ async def delete_stream(
             keyspace.log_ids(tenant_id, stream_id),
             keyspace.log_retention(tenant_id, stream_id),
         ],
-        [],
+        [keyspace.prefix(tenant_id), stream_id],
         audit,
     )
     check(reply)
+
+
+async def read_catalogue(
+    redis: AnyRedis, tenant_id: str, version_id: str, *, limit: int, after: str | None
+) -> tuple[list[dict[str, str]], str | None]:
+    """One page of a version's catalogue in stream id order; ``after`` is an exclusive
+    stream id. Returns (records, next cursor)."""
+    reply = await run(
+        redis,
+        scripts.READ_CATALOGUE,
+        [
+            keyspace.log_catalogue_index(tenant_id, version_id),
+            keyspace.log_catalogue(tenant_id, version_id),
+        ],
+        [after or "", limit + 1],
+    )
+    check(reply)
+    flat = [text(v) for v in reply[1]]
+    records = [
+        {"stream_id": flat[i], "sealed_name": flat[i + 1], "version_id": version_id}
+        for i in range(0, len(flat), 2)
+    ]
+    following = records[limit - 1]["stream_id"] if len(records) > limit else None
+    return records[:limit], following
 
 
 async def set_retention(

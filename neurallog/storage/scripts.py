@@ -69,6 +69,7 @@ DELETE_BLOB = Script("delete_blob", audited=True)
 APPEND_ENTRIES = Script("append_entries")
 SET_RETENTION = Script("set_retention", audited=True)
 DELETE_STREAM = Script("delete_stream", audited=True)
+READ_CATALOGUE = Script("read_catalogue")
 AUDIT_APPEND = Script("audit_append")
 AUDIT_PROBE = Script("audit_probe")
 CHAIN_GENESIS = Script("chain_genesis", audited=True, chained=True)
@@ -94,6 +95,7 @@ ALL: tuple[Script, ...] = (
     APPEND_ENTRIES,
     SET_RETENTION,
     DELETE_STREAM,
+    READ_CATALOGUE,
     AUDIT_APPEND,
     AUDIT_PROBE,
     CHAIN_GENESIS,

@@ -33,6 +33,7 @@ BLOB_ME = "/api/kek/blobs/me"
 USER_BLOBS = "/api/kek/blobs/users/<user_id>"
 USER_BLOB = "/api/kek/blobs/users/<user_id>/versions/<version_id>"
 
+LOGS = "/api/logs"
 LOG = "/api/logs/<stream_id>"
 LOG_ENTRIES = "/api/logs/<stream_id>/entries"
 LOG_RETENTION = "/api/logs/<stream_id>/retention"

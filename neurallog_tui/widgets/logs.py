@@ -1,4 +1,5 @@
-"""Logs: pick a log name, read its decrypted entries newest first, page by page."""
+"""Logs: pick a log name (typed, or from the encrypted catalogue), read its decrypted
+entries newest first, page by page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Input, Static
 
 from ..backend import LogRow
+from ..dialogs.catalogue import CatalogueDialog
 from ..dialogs.entry import EntryDialog
 from ..dialogs.prompt import PromptDialog
 from ..format import short_id, short_time
@@ -52,6 +54,7 @@ class LogsPane(Pane):
 
     BINDINGS = [
         Binding("slash", "pick", "Log name", id="logs.pick", key_display="/"),
+        Binding("l", "browse", "Browse logs", id="logs.browse"),
         Binding("right_square_bracket", "next", "Older", id="logs.next", key_display="]"),
         Binding("left_square_bracket", "prev", "Newer", id="logs.prev", key_display="["),
         Binding("w", "write", "Write", id="logs.write"),
@@ -68,7 +71,9 @@ class LogsPane(Pane):
         with Horizontal(id="logs-bar"):
             yield Input(placeholder="log name (exact), then Enter", id="log-name")
         yield Static(
-            "Press / and type a log name to read it.", id="logs-summary", classes="summary"
+            "Press / and type a log name to read it, or l to browse the logs.",
+            id="logs-summary",
+            classes="summary",
         )
         yield DataTable(id="logs-table", cursor_type="row")
 
@@ -81,14 +86,30 @@ class LogsPane(Pane):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._open()
+
+    def _open(self) -> None:
+        """Read the log named in the name box from its newest entry."""
         if not self.log_name:
             return
         if self.log_name not in self.names:
             self.names.append(self.log_name)
-            event.input.suggester = SuggestFromList(self.names, case_sensitive=True)
+            box = self.query_one("#log-name", Input)
+            box.suggester = SuggestFromList(self.names, case_sensitive=True)
         self.cursors = [None]
         self._fetch()
         self.query_one(DataTable).focus()
+
+    @work(exclusive=True, group="logs-browse")
+    async def action_browse(self) -> None:
+        """The catalogue's logs (decrypted here); the chosen one opens in this pane."""
+        logs = await attempt(self, "Listing logs", self.backend.catalogue())
+        if isinstance(logs, Failed):
+            return
+        chosen = await self.app.push_screen_wait(CatalogueDialog(logs))
+        if chosen:
+            self.query_one("#log-name", Input).value = chosen
+            self._open()
 
     def action_next(self) -> None:
         if self.next_cursor is None:

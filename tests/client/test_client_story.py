@@ -37,6 +37,7 @@ from neurallog.errors import (
 TENANT = "story-corp"
 LOG = "payments-ledger-zk7"
 OTHER_LOG = "audit-trail-q9x"
+UNICODE_LOG = "größe-ledger-é9"  # its UTF-8 and NFC bytes must not leak either
 MARK = "PLAINTEXT-MARKER"
 
 
@@ -46,7 +47,7 @@ async def test_whole_story_and_zero_knowledge(
     recorder: Recorder,
     raw_redis: redis.Redis[Any],
 ) -> None:
-    secrets_text: list[str] = [LOG, OTHER_LOG]
+    secrets_text: list[str] = [LOG, OTHER_LOG, UNICODE_LOG]
     plaintexts: list[str] = []
 
     def text(n: str) -> str:
@@ -139,6 +140,12 @@ async def test_whole_story_and_zero_knowledge(
     assert [e.version_id for e in page.entries] == [v2, v1, v1, v1]
     assert page.entries[0].data == {"text": plaintexts[-1], "after": "rotation"}
 
+    # The encrypted catalogue: alice lists every log of both versions by name.
+    await alice.log(UNICODE_LOG, text("unicode"))
+    listed = {log.name: log.version_ids for log in await alice.list_logs()}
+    assert listed == {LOG: (v1, v2), OTHER_LOG: (v1,), UNICODE_LOG: (v2,)}
+    assert {log.name for log in await admin.list_logs()} == set(listed)
+
     # --- deprecated version ------------------------------------------------------------
     with pytest.raises(ConflictError) as illegal:
         await admin.update_kek_version_status(v2, "deprecated")
@@ -157,6 +164,10 @@ async def test_whole_story_and_zero_knowledge(
     await carol.__aenter__()
     page = await carol.get_logs(LOG)
     assert [e.version_id for e in page.entries] == [v2]  # holds only the active version
+    assert {log.name: log.version_ids for log in await carol.list_logs()} == {
+        LOG: (v2,),
+        UNICODE_LOG: (v2,),
+    }
     with pytest.raises(VersionDeprecatedError):
         await admin.provision_kek_for_user("carol", v1)
     await admin.update_kek_version_status(v1, "decrypt-only")
@@ -210,7 +221,7 @@ async def test_whole_story_and_zero_knowledge(
     for version_id in (v1, v2):
         binary_secrets.append(hierarchy.operational_kek(version_id))
         working = hierarchy.working_keys(version_id)
-        binary_secrets += [working.data_key, working.log_index_key]
+        binary_secrets += [working.data_key, working.log_index_key, working.catalogue_key]
     for key in (admin_key, alice_key, bob_key, carol_key, second_key):
         parsed = ApiKey.parse(key)
         binary_secrets += [parsed.secret, parsed.slot_key]
@@ -233,6 +244,9 @@ async def test_whole_story_and_zero_knowledge(
     for key in (admin_key, alice_key, bob_key, carol_key, second_key):
         for form in encodings(ApiKey.parse(key).auth_token):
             assert form not in redis_blob
+    # The catalogue is in use: Redis holds its sealed names, the scan above found none.
+    catalogued = [item for item in redis_dump(raw_redis) if b"catalogue" in item]
+    assert len(catalogued) >= 2 * 2  # a hash and an index per version
     # The scan can fail: the server does store public values, e.g. the signing key.
     public = hierarchy.signing_public_key
     assert any(form in blob for form in encodings(public))

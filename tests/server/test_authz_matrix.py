@@ -209,6 +209,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/logs/<stream_id:str>/entries"): Row(
         lambda w: (f"/api/logs/{w.stream}/entries", None), four(200, 403, 200, 200)
     ),
+    ("GET", "/api/logs"): Row(
+        lambda w: (f"/api/logs?version={w.v1}", None), four(200, 403, 200, 200)
+    ),
     ("DELETE", "/api/logs/<stream_id:str>"): Row(
         lambda w: (f"/api/logs/{w.stream}", None), four(403, 403, 204, 204)
     ),

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 from tui_pilot import admin_app, notifications, rows, shows, unlock, wait_until
 from tui_world import Tenant
 
 from neurallog.client import AsyncNeuralLogClient
 from neurallog.storage import keyspace
+from neurallog_tui.dialogs.catalogue import CatalogueDialog
 from neurallog_tui.dialogs.entry import EntryDialog
 from neurallog_tui.dialogs.prompt import PromptDialog
 from neurallog_tui.screens.main import MainScreen
@@ -93,3 +94,27 @@ async def test_logs_pane_warns_of_a_withheld_entry(
             lambda: any("entries 1 are missing" in m for _, _, m in notifications(app)),
             "the integrity warning",
         )
+
+
+async def test_log_browser_lists_the_catalogue_and_opens_a_log(
+    tenant: Tenant, admin: AsyncNeuralLogClient
+) -> None:
+    """``l`` lists the logs the client decrypts from the catalogue; Enter opens one."""
+    await admin.log("payments", {"n": 1})
+    await admin.log_batch("orders [eu]", [{"n": 1}, {"n": 2}])
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("4")
+        name = app.screen.query_one("#log-name", Input)
+        await wait_until(pilot, lambda: app.focused is not name, "focus off the name box")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, CatalogueDialog), "the browser")
+        await shows(pilot, "Logs (2)")
+        options = app.screen.query_one("#catalogue-list", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(2)]
+        assert prompts[0].startswith("orders [eu]") and prompts[1].startswith("payments")
+        await pilot.press("enter")  # the first: "orders [eu]"
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        assert name.value == "orders [eu]"
+        await rows(pilot, "logs-table", 2)

@@ -8,14 +8,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
-from neurallog.server.blueprints import query_arg, query_limit, query_seq
+from neurallog.server.blueprints import check_param, query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
 from neurallog.server.guard import ADMIN, WRITERS, Rule, write_record
+from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import logs
 from neurallog.wire import paths
+from neurallog.wire.ids import STREAM_ID, VERSION_ID
 
 LIMIT = query(
     "limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"
@@ -44,9 +46,17 @@ def blueprint() -> Blueprint:
     async def append(
         request: Request, principal: Principal, body: dict[str, Any], stream_id: str
     ) -> HTTPResponse:
-        """Admin, member. Every entry's version must be the active one (409 otherwise)."""
+        """Admin, member. Every entry's version must be the active one (409 otherwise).
+
+        ``sealed_name``, the stream's encrypted catalogue record, is kept only if the
+        stream has none yet under the entries' version.
+        """
         accepted, duplicates = await logs.append(
-            app_ctx(request).redis, principal.tenant_id, stream_id, body["entries"]
+            app_ctx(request).redis,
+            principal.tenant_id,
+            stream_id,
+            body["entries"],
+            body["sealed_name"],
         )
         return json({"accepted": accepted, "duplicates": duplicates}, status=201)
 
@@ -86,6 +96,51 @@ def blueprint() -> Blueprint:
 
     @declare(
         bp,
+        "GET",
+        paths.LOGS,
+        Rule("log.list", WRITERS),
+        "List a version's encrypted log catalogue (cursor paging)",
+        response={
+            "type": "object",
+            "properties": {
+                "logs": {"type": "array", "items": models.CATALOGUE_ENTRY},
+                "next": {"type": "string", "nullable": True},
+            },
+        },
+        errors=(403, 422),
+        params=(
+            query(
+                "version",
+                {"type": "string", "pattern": anchored(VERSION_ID)},
+                "the KEK version whose catalogue to list",
+                required=True,
+            ),
+            LIMIT,
+            query(
+                "after",
+                {"type": "string", "pattern": anchored(STREAM_ID)},
+                "exclusive stream id: the ``next`` of the previous page",
+            ),
+        ),
+    )
+    async def catalogue(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Admin, member (auditors read no logs). Records in stream id order; the names
+        are sealed: only a holder of the version opens them."""
+        version = query_arg(request, "version")
+        if version is None:
+            raise Problem(422, "version: is required", field="version")
+        check_param("version", version, VERSION_ID)
+        limit = query_limit(query_arg(request, "limit"))
+        after = query_arg(request, "after")
+        if after is not None:
+            check_param("after", after, STREAM_ID)
+        records, following = await logs.read_catalogue(
+            app_ctx(request).redis, principal.tenant_id, version, limit=limit, after=after
+        )
+        return json({"logs": records, "next": following})
+
+    @declare(
+        bp,
         "DELETE",
         paths.LOG,
         Rule("log.delete", ADMIN, audit=True),
@@ -96,7 +151,8 @@ def blueprint() -> Blueprint:
     async def delete(
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
-        """Admin only: destroying entries is not a writer's right (a member's 403 is audited)."""
+        """Admin only: destroying entries is not a writer's right (a member's 403 is audited).
+        The stream's catalogue record goes with it."""
         await logs.delete_stream(
             app_ctx(request).redis, principal.tenant_id, stream_id, write_record(request, 204)
         )

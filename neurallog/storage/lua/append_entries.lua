@@ -1,5 +1,7 @@
--- KEYS[1] stream, KEYS[2] entry-id zset, KEYS[3] retention hash, KEYS[4] active version.
--- ARGV[1] now (ms), ARGV[2] n, then n triples (entry id, version id, envelope).
+-- KEYS[1] stream, KEYS[2] entry-id zset, KEYS[3] retention hash, KEYS[4] active version,
+-- KEYS[5] catalogue hash and KEYS[6] catalogue index of the entries' version.
+-- ARGV[1] now (ms), ARGV[2] n, then n triples (entry id, version id, envelope), then the
+-- stream id and its sealed name ("" = none): kept only if the stream has no record yet.
 -- -> {'ok', duplicates, {seq...}} | {'version-inactive', version id}
 local active = redis.call('GET', KEYS[4])
 local n = tonumber(ARGV[2])
@@ -30,6 +32,10 @@ for i = 0, n - 1 do
   end
 end
 if #added > 0 then redis.call('ZADD', KEYS[2], unpack(added)) end
+local sealed = ARGV[4 + n * 3]
+if sealed ~= '' and redis.call('HSETNX', KEYS[5], ARGV[3 + n * 3], sealed) == 1 then
+  redis.call('ZADD', KEYS[6], 0, ARGV[3 + n * 3])
+end
 local r = redis.call('HMGET', KEYS[3], 'max_entries', 'max_age_seconds')
 if r[1] then redis.call('XTRIM', KEYS[1], 'MAXLEN', r[1]) end
 if r[2] then
