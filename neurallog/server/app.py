@@ -96,11 +96,12 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
             no secrets."""
             check_metrics_access(request)
             ctx = app_ctx(request)
+            state = ""
             try:
-                state = render_tenant_state(await all_stats(ctx.redis))
+                if ctx.config.metrics_tenants:
+                    state = render_tenant_state(await all_stats(ctx.redis))
             except REDIS_DOWN:
                 ctx.metrics.redis_unavailable()  # the worker metrics still answer
-                state = ""
             return text(ctx.metrics.render() + state, content_type=CONTENT_TYPE)
 
     _observe(app, config.access_log)

@@ -113,7 +113,7 @@ class Metrics:
         )
         self._audit_verify_failures = Counter(
             "neurallog_audit_verify_failures",
-            "GET /api/audit/verify answers that found a tenant's audit chain broken.",
+            "Audit verifications (the verify route) that found a tenant's audit chain broken.",
             registry=registry,
         )
         # one sample per live worker: a dead worker's file is removed by mark_process_dead
