@@ -1,4 +1,5 @@
-"""The ``neurallog`` command: serve, tenant create|check, audit verify, plugins, admin, version.
+"""The ``neurallog`` command: serve, tenant create|check, audit verify, rotate, plugins, admin,
+version.
 
 Commands import their heavy modules (Sanic, Redis) only when they run, so ``--help`` and
 ``version`` stay fast. Exit codes are part of the interface (see ``EPILOG``).
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_recovery_parsers(commands, formatter)
+    _add_rotate_parser(commands, formatter)
 
     version = commands.add_parser(
         "version",
@@ -303,6 +305,50 @@ def _add_recovery_parsers(commands: Any, formatter: type[argparse.HelpFormatter]
     )
 
 
+ROTATE_EPILOG = """\
+exit codes of `rotate`:
+  0  rotated: a new KEK version is active
+  1  failed (wrong key or words, the server's state disagrees with the signed chain, ...)
+  2  usage error, or a secret file that is not two lines or is readable by others
+  3  the server is unreachable or unavailable (503): try again later
+  4  --if-due and no rotation is due (no policy, or the active version is younger)"""
+
+
+def _add_rotate_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """``rotate [--if-due]`` (docs/operations.md "Rotation policy")."""
+    rotate = commands.add_parser(
+        "rotate",
+        help="rotate the tenant's KEK (with --if-due: only when the signed policy says so)",
+        description="Rotate the tenant's KEK as its admin: a new version sealed to every "
+        "active admin and member. With --if-due, only when the rotation policy signed in "
+        "the tenant chain (set_rotation_policy) says the active version is due; the "
+        "decision uses the verified chain, never the server's word. The admin API key "
+        "and the words (or recovery phrase) come from --secret-file (two lines, mode "
+        "0600) or stdin (hidden on a terminal, one line each from a pipe); never from "
+        "flags or the environment.",
+        epilog=ROTATE_EPILOG,
+        formatter_class=formatter,
+    )
+    rotate.add_argument("--url", help=URL_HELP)
+    rotate.add_argument(
+        "--if-due", action="store_true", help="rotate only when the signed policy says so"
+    )
+    rotate.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="file with the admin API key (line 1) and the words or phrase (line 2)",
+    )
+    rotate.add_argument(
+        "--reason", default="scheduled rotation", help="reason recorded with the new version"
+    )
+    rotate.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object {tenant, due, policy_days, active_version, "
+        "age_seconds, due_at, rotated}; same exit code",
+    )
+
+
 def _setup_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -355,6 +401,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.url, args.groups, args.group_threshold, args.iteration_exponent
                 )
             except ValueError as exc:
+                print(f"neurallog: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        if args.command == "rotate":
+            from neurallog.cli.rotate import SecretFileError, run_rotate
+
+            try:
+                return run_rotate(
+                    args.url,
+                    if_due=args.if_due,
+                    secret_file=args.secret_file,
+                    reason=args.reason,
+                    as_json=args.json,
+                )
+            except SecretFileError as exc:
                 print(f"neurallog: error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
         from neurallog.cli import admin

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neurallog.client import _keys
@@ -22,6 +22,7 @@ from neurallog.client.models import (
     BootstrapResult,
     Credentials,
     Key,
+    RotationDue,
     RotationResult,
     User,
     Version,
@@ -31,12 +32,17 @@ from neurallog.client.tenant_chain import (
     check_user,
     fingerprint,
     genesis_links,
-    now_ms,
+    link_time,
     profile_body,
     reader_recipients,
 )
 from neurallog.crypto.apikeys import BootstrapToken
-from neurallog.crypto.chain import GENESIS_PREV, Link, TenantState, sign_link
+from neurallog.crypto.chain import (
+    GENESIS_PREV,
+    Link,
+    TenantState,
+    sign_link,
+)
 from neurallog.crypto.hierarchy import DEFAULT_KDF, KeyHierarchy
 from neurallog.crypto.mnemonic import generate_mnemonic
 from neurallog.crypto.profile import build_profile
@@ -55,7 +61,7 @@ from neurallog.errors import (
     VersionDeprecatedError,
 )
 from neurallog.wire import paths
-from neurallog.wire.vocab import READER_ROLES, ROLES  # readers get a blob at enrolment
+from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, READER_ROLES, ROLES
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` while blobs are sealed."""
@@ -154,7 +160,7 @@ class AdminMixin(ClientBase):
             hierarchy.signing_key, keypair.public, tenant_id=tenant_id, user_id=admin_user_id
         )
         genesis = sign_link(
-            Link(tenant_id, 0, GENESIS_PREV, now_ms(), "profile", profile_body(profile)),
+            Link(tenant_id, 0, GENESIS_PREV, link_time(), "profile", profile_body(profile)),
             hierarchy.signing_key,
         )
         enrol = sign_link(
@@ -162,7 +168,7 @@ class AdminMixin(ClientBase):
                 tenant_id,
                 1,
                 genesis.link.link_hash(),
-                now_ms(),
+                link_time(),
                 "member.enrol",
                 {"user_id": admin_user_id, "role": "admin", "fingerprint": fingerprint(public)},
             ),
@@ -421,6 +427,46 @@ class AdminMixin(ClientBase):
         if session is not None:
             session.versions[version.id] = version
         return version
+
+    # --- rotation policy ---------------------------------------------------------------
+
+    async def set_rotation_policy(self, days: int | None) -> int:
+        """Rotate the KEK every ``days`` whole days (1..3650); ``None`` or 0 removes the
+        policy. The ``policy`` link is signed with the tenant key, so a server cannot
+        stretch or drop it unseen. Returns the policy now in force (0: none)."""
+        value = 0 if days is None else days
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("days must be an integer or None")
+        if not 0 <= value <= MAX_ROTATE_EVERY_DAYS:
+            raise ValueError(f"days must be 1..{MAX_ROTATE_EVERY_DAYS} (or None for no policy)")
+        body = {"rotate_every_days": value}
+        await self._chain_write(
+            "policy",
+            lambda _state: body,
+            lambda link: self._transport.put(paths.TENANT_POLICY, {**body, **link}),
+        )
+        return value
+
+    async def rotation_due(self, *, now: datetime | None = None) -> RotationDue:
+        """Whether the signed rotation policy asks for a rotation at ``now`` (default: this
+        machine's clock), from the verified tenant chain only: the policy from its ``policy``
+        link, the active version's age from the signer's time on the link that made it
+        active. Nothing the server states beside the chain is used. A tenant whose chain
+        has not started raises ``ServerIntegrityError("truncated")``."""
+        state = await self._sync_chain()
+        if state is None:
+            raise ServerIntegrityError(
+                "truncated", "the tenant chain has not started: unlock as an admin first"
+            )
+        when = now or datetime.now(UTC)
+        days = state.rotate_every_days
+        since = (
+            None if state.active_since is None else datetime.fromtimestamp(state.active_since, UTC)
+        )
+        age = None if since is None else when - since
+        due_at = None if since is None or not days else since + timedelta(days=days)
+        due = bool(days) and (due_at is None or when >= due_at)
+        return RotationDue(due, days, state.active_version, since, age, due_at)
 
     async def _chain_write(
         self,

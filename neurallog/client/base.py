@@ -21,7 +21,13 @@ from neurallog.client import _keys
 from neurallog.client.head_store import HeadStore, head_store
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.session import Session
-from neurallog.client.tenant_chain import ChainTracker, check_profile, check_version, check_versions
+from neurallog.client.tenant_chain import (
+    ChainTracker,
+    check_policy,
+    check_profile,
+    check_version,
+    check_versions,
+)
 from neurallog.client.transport import Transport
 from neurallog.client.writer import Writer
 from neurallog.crypto.chain import TenantState
@@ -349,8 +355,23 @@ class ClientBase:
         return version
 
     async def get_tenant(self) -> Tenant:
-        """The tenant's public profile."""
-        return Tenant.from_json(await self._transport.get(paths.TENANT))
+        """The tenant's public profile and rotation policy; with a verified chain the
+        served policy must be the signed one (else ``ServerIntegrityError("downgrade")``,
+        after one re-read in case an admin changed it between the two reads)."""
+        for attempt in range(2):
+            tenant = Tenant.from_json(await self._transport.get(paths.TENANT))
+            if self._session is None:
+                return tenant
+            state = await self._sync_chain()
+            try:
+                if state is not None:
+                    check_policy(state, tenant.rotate_every_days)
+            except ServerIntegrityError:
+                if attempt:
+                    raise
+                continue
+            return tenant
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _from_profile(tenant_id: str, profile: Profile, secret: str) -> KeyHierarchy:

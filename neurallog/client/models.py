@@ -12,7 +12,7 @@ import binascii
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from neurallog.errors import FormatError
@@ -299,14 +299,20 @@ class Tenant:
     tenant_id: str
     profile: Profile
     created_at: datetime | None
+    #: the rotation policy as served (0: none); checked against the signed chain
+    rotate_every_days: int = 0
 
     @classmethod
     @guarded("Tenant")
     def from_json(cls, doc: Mapping[str, Any]) -> Tenant:
+        days = doc.get("rotate_every_days", 0)
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise FormatError("Tenant.rotate_every_days: expected a non-negative integer")
         return cls(
             tenant_id=_str(doc, "tenant_id", "Tenant"),
             profile=Profile.from_json(_field(doc, "profile", "Tenant")),
             created_at=_opt_time(doc.get("created_at"), "Tenant.created_at"),
+            rotate_every_days=days,
         )
 
 
@@ -462,6 +468,24 @@ class RotationResult:
 
     version: Version
     removed_users: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RotationDue:
+    """Whether the signed rotation policy asks for a rotation now (see ``rotation_due``).
+
+    Every value comes from the verified tenant chain: the policy from its last ``policy``
+    link, ``active_since`` from the signer's ``time`` of the link that made the active
+    version active. ``due`` is False without a policy; with one it is True from
+    ``due_at`` on, and at once when no version is active.
+    """
+
+    due: bool
+    policy_days: int
+    active_version: str | None
+    active_since: datetime | None
+    age: timedelta | None
+    due_at: datetime | None
 
 
 @dataclass(frozen=True)

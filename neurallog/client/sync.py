@@ -31,6 +31,7 @@ from neurallog.client.models import (
     Key,
     LogData,
     LogPage,
+    RotationDue,
     RotationResult,
     Tenant,
     User,
@@ -254,7 +255,9 @@ class NeuralLogClient:
         return self._run(self._client.get_logs(log_name, limit, cursor, strict=strict))
 
     def get_tenant(self) -> Tenant:
-        """The tenant's public profile."""
+        """The tenant's public profile and rotation policy; with a verified chain the served
+        policy must be the signed one (else ``ServerIntegrityError("downgrade")``, after one
+        re-read in case an admin changed it between the two reads)."""
         return self._run(self._client.get_tenant())
 
     def get_user(self, user_id: str | None = None) -> User:
@@ -348,6 +351,14 @@ class NeuralLogClient:
         raises :class:`AdminLockoutError` before anything is sealed or sent."""
         return self._run(self._client.rotate_kek(reason, remove_users, progress=progress))
 
+    def rotation_due(self, *, now: datetime | None = None) -> RotationDue:
+        """Whether the signed rotation policy asks for a rotation at ``now`` (default: this
+        machine's clock), from the verified tenant chain only: the policy from its ``policy``
+        link, the active version's age from the signer's time on the link that made it active.
+        Nothing the server states beside the chain is used. A tenant whose chain has not
+        started raises ``ServerIntegrityError("truncated")``."""
+        return self._run(self._client.rotation_due(now=now))
+
     def set_log_retention(
         self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None
     ) -> None:
@@ -357,6 +368,12 @@ class NeuralLogClient:
                 log_name, max_entries=max_entries, max_age_seconds=max_age_seconds
             )
         )
+
+    def set_rotation_policy(self, days: int | None) -> int:
+        """Rotate the KEK every ``days`` whole days (1..3650); ``None`` or 0 removes the policy.
+        The ``policy`` link is signed with the tenant key, so a server cannot stretch or drop
+        it unseen. Returns the policy now in force (0: none)."""
+        return self._run(self._client.set_rotation_policy(days))
 
     def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -40,6 +40,7 @@ from neurallog.wire import paths
 
 __all__ = [
     "ChainTracker",
+    "check_policy",
     "check_profile",
     "check_versions",
     "fingerprint",
@@ -55,8 +56,9 @@ def fingerprint(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+def link_time() -> int:
+    """A link's ``time``: Unix seconds from this machine's clock (docs/formats.md)."""
+    return time.time_ns() // 1_000_000_000
 
 
 def profile_body(profile: Profile | Mapping[str, Any]) -> dict[str, Any]:
@@ -83,6 +85,8 @@ class ChainTracker:
     #: The audit head (count, hash) the server reported with the last fetch: unverified,
     #: only ever signed into a link as a checkpoint that later verification checks.
     server_audit: AuditCheckpoint | None = None
+    #: The ``time`` (Unix seconds) signed into new links: the system clock unless replaced.
+    clock: Callable[[], int] = field(default=link_time, repr=False)
 
     @property
     def length(self) -> int:
@@ -172,7 +176,7 @@ class ChainTracker:
             tenant=self.tenant_id,
             seq=head.head.seq + 1,
             prev=head.head.hash,
-            time=now_ms(),
+            time=self.clock(),
             kind=kind,
             body=body,
             audit=audit,
@@ -214,6 +218,17 @@ def check_profile(state: TenantState, profile: Profile) -> None:
                 f"the served profile's {name} differs from the signed one "
                 f"({_show(served[name])} instead of {_show(signed[name])})",
             )
+
+
+def check_policy(state: TenantState, served_days: int) -> None:
+    """The served rotation policy must be the signed one: a server that shows a longer
+    period (or none) would quietly stretch the keys' lifetime, so that is a downgrade."""
+    if served_days != state.rotate_every_days:
+        raise ServerIntegrityError(
+            "downgrade",
+            f"the server shows a rotation policy of {served_days} days; the chain says "
+            f"{state.rotate_every_days}",
+        )
 
 
 def check_versions(state: TenantState, versions: Iterable[Version]) -> None:
@@ -340,7 +355,7 @@ def genesis_links(
             )
         bodies.append(("version.status", {"version_id": version.id, "status": version.status}))
     out: list[SignedLink] = []
-    prev, stamp = GENESIS_PREV, now_ms()
+    prev, stamp = GENESIS_PREV, link_time()
     for seq, (kind, body) in enumerate(bodies):
         signed = sign_link(Link(tenant_id, seq, prev, stamp, kind, body), signing_key)
         out.append(signed)

@@ -34,6 +34,7 @@ from neurallog.crypto._util import (
     from_b64url,
 )
 from neurallog.errors import FormatError, ServerIntegrityError
+from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS
 
 FORMAT_VERSION: Final = 1
 HASH_LABEL: Final = b"neurallog/v1/chain-link-hash\x00"
@@ -50,6 +51,7 @@ KINDS: Final = (
     "member.role",
     "member.disable",
     "member.remove",
+    "policy",
 )
 ROLES: Final = ("admin", "member", "auditor")
 ACTIVE: Final = "active"
@@ -73,6 +75,7 @@ _BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "member.role": frozenset({"user_id", "role"}),
     "member.disable": frozenset({"user_id"}),
     "member.remove": frozenset({"user_id"}),
+    "policy": frozenset({"rotate_every_days"}),
 }
 _LINK_KEYS: Final = frozenset({"v", "tenant", "seq", "prev", "time", "kind", "body"})
 
@@ -281,6 +284,10 @@ class TenantState:
     active_version: str | None
     members: Mapping[str, Member]
     audit: AuditCheckpoint | None
+    #: the signed rotation policy in whole days (0: none), from the last ``policy`` link
+    rotate_every_days: int = 0
+    #: the signer's ``time`` (Unix seconds) of the link that made ``active_version`` active
+    active_since: int | None = None
 
     def active_members(self) -> frozenset[str]:
         """Active admins and members (never auditors): the users a rotation seals to."""
@@ -388,6 +395,8 @@ class _Replay:
         self.active_version = state.active_version
         self.members = _thaw(state.members)
         self.audit = state.audit
+        self.rotate_every_days = state.rotate_every_days
+        self.active_since = state.active_since
 
     def freeze(self) -> TenantState:
         return TenantState(
@@ -399,6 +408,8 @@ class _Replay:
             active_version=self.active_version,
             members=MappingProxyType(self.members),
             audit=self.audit,
+            rotate_every_days=self.rotate_every_days,
+            active_since=self.active_since,
         )
 
     def apply(self, signed: SignedLink) -> None:
@@ -419,6 +430,8 @@ class _Replay:
             self._new_version(link)
         elif link.kind == "version.status":
             self._version_status(link)
+        elif link.kind == "policy":
+            self.rotate_every_days = link.body["rotate_every_days"]
         else:
             self._member(link)
         if link.audit is not None:
@@ -440,6 +453,7 @@ class _Replay:
             self.versions[self.active_version] = DEMOTED
         self.versions[vid] = ACTIVE
         self.active_version = vid
+        self.active_since = link.time
 
     def _version_status(self, link: Link) -> None:
         vid, status = link.body["version_id"], link.body["status"]
@@ -455,6 +469,7 @@ class _Replay:
         self.versions[vid] = status
         if vid == self.active_version:
             self.active_version = None
+            self.active_since = None
 
     def _member(self, link: Link) -> None:
         body, kind = link.body, link.kind
@@ -503,6 +518,11 @@ def _check_body(kind: str, body: Mapping[str, Any]) -> None:
             isinstance(v, str) or _is_uint(v) for v in params.values()
         ):
             raise _bad("profile kdf_params must map names to strings or integers")
+        return
+    if kind == "policy":
+        days = body["rotate_every_days"]
+        if not _is_uint(days) or days > MAX_ROTATE_EVERY_DAYS:
+            raise _bad(f"policy rotate_every_days must be 0 (none) or 1..{MAX_ROTATE_EVERY_DAYS}")
         return
     if "version_id" in body and not _matches(body["version_id"], VERSION_ID_RE):
         raise _bad(f"{kind} version_id is not a version id")

@@ -27,8 +27,10 @@ from neurallog.server.context import AppCtx, app_ctx
 from neurallog.server.docs import documented
 from neurallog.server.metrics import CONTENT_TYPE
 from neurallog.server.metrics_access import check_metrics_access
-from neurallog.server.problems import Problem, handle_error
+from neurallog.server.problems import REDIS_DOWN, Problem, handle_error
+from neurallog.server.tenant_metrics import render_tenant_state
 from neurallog.storage.connection import connect
+from neurallog.storage.tenant_stats import all_stats
 
 _names = itertools.count(1)
 #: header fields a request may carry (more is a 431)
@@ -89,9 +91,18 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
             media="text/plain",
         )
         async def metrics(request: Request) -> HTTPResponse:
-            """Request counters, latency histograms, rotations, auth failures; no secrets."""
+            """Request counters, latency histograms, rotations, auth failures, and each
+            tenant's key state as stored (policy, active version age, versions by status);
+            no secrets."""
             check_metrics_access(request)
-            return text(app_ctx(request).metrics.render(), content_type=CONTENT_TYPE)
+            ctx = app_ctx(request)
+            state = ""
+            try:
+                if ctx.config.metrics_tenants:
+                    state = render_tenant_state(await all_stats(ctx.redis))
+            except REDIS_DOWN:
+                ctx.metrics.redis_unavailable()  # the worker metrics still answer
+            return text(ctx.metrics.render() + state, content_type=CONTENT_TYPE)
 
     _observe(app, config.access_log)
     app.error_handler.add(Exception, handle_error)

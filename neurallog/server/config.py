@@ -33,6 +33,8 @@ class ServerConfig:
     audit_reads: str = "batched"
     access_log: bool = False
     metrics: bool = True
+    #: per-tenant key-state gauges (labelled with tenant ids) in GET /metrics
+    metrics_tenants: bool = True
     metrics_token: str = field(default="", repr=False)  # a secret: never printed
 
     def __post_init__(self) -> None:
@@ -85,6 +87,7 @@ class ServerConfig:
             audit_reads=_audit_reads(env.get("NEURALLOG_AUDIT_READS"), defaults.audit_reads),
             access_log=_bool(env, "NEURALLOG_ACCESS_LOG", defaults.access_log),
             metrics=_bool(env, "NEURALLOG_METRICS", defaults.metrics),
+            metrics_tenants=_bool(env, "NEURALLOG_METRICS_TENANTS", defaults.metrics_tenants),
             metrics_token=(env.get("NEURALLOG_METRICS_TOKEN") or "").strip(),
         )
 

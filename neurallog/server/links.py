@@ -39,6 +39,7 @@ BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "member.role": frozenset({"user_id", "role"}),
     "member.disable": frozenset({"user_id"}),
     "member.remove": frozenset({"user_id"}),
+    "policy": frozenset({"rotate_every_days"}),
 }
 PROFILE_FIELDS: Final = ("kdf", "kdf_params", "kem", "cipher")
 _LINK_KEYS: Final = frozenset({"v", "tenant", "seq", "prev", "time", "kind", "body"})

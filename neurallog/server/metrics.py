@@ -5,7 +5,9 @@ server run's ``PROMETHEUS_MULTIPROC_DIR`` (``neurallog.server.metrics_dir``) and
 whichever worker answers it, sums the files of all workers (``MultiProcessCollector``);
 without that directory (an app built in-process, as the tests and embedders do) the
 values live in a private registry. Labels are route names and status codes only: never
-tenant ids, users, paths or keys.
+tenant ids, users, paths or keys (the per-tenant key-state gauges of
+:mod:`neurallog.server.tenant_metrics`, read from Redis at each scrape, are the one
+exception: they carry the tenant id, never a user, path or key).
 """
 
 from __future__ import annotations
@@ -104,6 +106,16 @@ class Metrics:
             "Requests refused with 429 (too many authentication failures).",
             registry=registry,
         )
+        self._redis_unavailable = Counter(
+            "neurallog_redis_unavailable",
+            "Requests (and scrapes) that found Redis unreachable or not answering (503).",
+            registry=registry,
+        )
+        self._audit_verify_failures = Counter(
+            "neurallog_audit_verify_failures",
+            "Audit verifications (the verify route) that found a tenant's audit chain broken.",
+            registry=registry,
+        )
         # one sample per live worker: a dead worker's file is removed by mark_process_dead
         Gauge(
             "neurallog_worker_start_time_seconds",
@@ -134,6 +146,14 @@ class Metrics:
             self._rate_limited.inc()
         elif status == 201 and route == ROTATE_ROUTE:
             self._rotations.inc()
+
+    def redis_unavailable(self) -> None:
+        """Count one request or scrape that found Redis unreachable."""
+        self._redis_unavailable.inc()
+
+    def audit_verify_failed(self) -> None:
+        """Count one audit verification that found a broken chain."""
+        self._audit_verify_failures.inc()
 
     def render(self) -> str:
         """Every worker's metrics (one process's without a multiprocess directory)."""

@@ -23,7 +23,7 @@ from neurallog.wire.ids import (
     USER_ID,
     VERSION_ID,
 )
-from neurallog.wire.vocab import ROLES, STATUSES, USER_STATES
+from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES, USER_STATES
 
 
 def _at_most(bound: str) -> str:
@@ -118,6 +118,11 @@ NEW_VERSION = Obj(
         "link": LINK,
     },
     name="NewVersion",
+)
+#: the signed rotation policy (docs/operations.md "Rotation policy"); 0: none
+POLICY = Obj(
+    {"rotate_every_days": Int(0, MAX_ROTATE_EVERY_DAYS), "link": LINK},
+    name="RotationPolicy",
 )
 STATUS_CHANGE = Obj({"status": Str(enum=STATUSES), "link": LINK}, name="StatusChange")
 ROTATION = Obj(

@@ -58,6 +58,19 @@ _SLUGS: dict[int, str] = {
     500: "internal",
 }
 
+#: Redis itself unreachable or not answering (counted in neurallog_redis_unavailable)
+REDIS_DOWN = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    redis_errors.ClusterError,
+    redis_errors.ClusterDownError,
+    redis_errors.MasterDownError,
+    redis_errors.TryAgainError,
+    redis_errors.ReadOnlyError,
+    ConnectionError,
+    TimeoutError,
+)
 _UNAVAILABLE = (
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
@@ -228,6 +241,9 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
             exc_info=exc,
         )
     elif problem.status_code == 503:
+        metrics = getattr(request.app.ctx, "metrics", None)
+        if metrics is not None and isinstance(exc, REDIS_DOWN):
+            metrics.redis_unavailable()
         log.warning(
             "storage unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
         )

@@ -18,8 +18,23 @@ def prefix(tenant: str) -> str:
 
 
 def tenant(t: str) -> str:
-    """Hash: tenant_id, created_at, profile (JSON), bootstrap_hash (until consumed)."""
+    """Hash: tenant_id, created_at, profile (JSON), bootstrap_hash (until consumed),
+    rotate_every_days (the rotation policy, absent or 0 for none)."""
     return prefix(t) + "tenant"
+
+
+def tenant_pattern() -> str:
+    """SCAN pattern of every tenant hash (the metrics scrape finds the tenants with it)."""
+    return tenant("*")
+
+
+def tenant_of(key: str) -> str | None:
+    """The tenant id of a tenant hash key found by :func:`tenant_pattern`, else None."""
+    head, tail = prefix("\x00").split("\x00")
+    suffix = tail + "tenant"
+    if key.startswith(head) and key.endswith(suffix) and len(key) > len(head) + len(suffix):
+        return key[len(head) : -len(suffix)]
+    return None
 
 
 def users(t: str) -> str:

@@ -64,6 +64,7 @@ READ_VERSIONS = Script("read_versions", ("version_row",))
 READ_VERSION = Script("read_version", ("version_row",))
 CREATE_VERSION = Script("create_version", ("active_admins",), audited=True, chained=True)
 SET_VERSION_STATUS = Script("set_version_status", audited=True, chained=True)
+SET_POLICY = Script("set_policy", audited=True, chained=True)
 PUT_BLOB = Script("put_blob", audited=True)
 DELETE_BLOB = Script("delete_blob", audited=True)
 APPEND_ENTRIES = Script("append_entries")
@@ -90,6 +91,7 @@ ALL: tuple[Script, ...] = (
     READ_VERSION,
     CREATE_VERSION,
     SET_VERSION_STATUS,
+    SET_POLICY,
     PUT_BLOB,
     DELETE_BLOB,
     APPEND_ENTRIES,

@@ -100,12 +100,40 @@ async def bootstrap(
 
 
 async def read_tenant(redis: AnyRedis, tenant_id: str) -> dict[str, Any] | None:
-    """``{"tenant_id", "profile", "created_at"}`` or None."""
-    raw = await redis.hmget(keyspace.tenant(tenant_id), ["tenant_id", "profile", "created_at"])
+    """``{"tenant_id", "profile", "created_at", "rotate_every_days"}`` or None."""
+    raw = await redis.hmget(
+        keyspace.tenant(tenant_id), ["tenant_id", "profile", "created_at", "rotate_every_days"]
+    )
     if not raw[0]:
         return None
     profile = json.loads(text(raw[1])) if raw[1] else None
-    return {"tenant_id": text(raw[0]), "profile": profile, "created_at": text(raw[2])}
+    return {
+        "tenant_id": text(raw[0]),
+        "profile": profile,
+        "created_at": text(raw[2]),
+        "rotate_every_days": int(text(raw[3]) or 0),
+    }
+
+
+async def set_policy(
+    redis: AnyRedis,
+    tenant_id: str,
+    rotate_every_days: int,
+    audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
+) -> int:
+    """Store the rotation policy (0: none) with its audit record and ``policy`` link, in
+    one script; returns the previous policy."""
+    reply = await chained_write(
+        redis,
+        tenant_id,
+        scripts.SET_POLICY,
+        [keyspace.tenant(tenant_id), *chain_keys(tenant_id)],
+        [rotate_every_days, *chain_args(chain)],
+        audit,
+    )
+    check(reply, **chain_subject(chain))
+    return int(text(reply[1]) or 0)
 
 
 def _user_keys(tenant_id: str, user_id: str, key_id: str) -> list[str]:

@@ -14,6 +14,7 @@ READYZ = "/readyz"
 
 BOOTSTRAP = "/api/tenants/bootstrap"
 TENANT = "/api/tenant"
+TENANT_POLICY = "/api/tenant/policy"
 
 USERS = "/api/users"
 USER_ME = "/api/users/me"

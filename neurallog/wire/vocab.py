@@ -17,3 +17,6 @@ ROLES: tuple[Role, ...] = get_args(Role)
 READER_ROLES: tuple[Role, ...] = ("admin", "member")
 STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
 USER_STATES: tuple[UserState, ...] = get_args(UserState)
+
+#: the longest rotation policy, in days (ten years); 0 means no policy
+MAX_ROTATE_EVERY_DAYS = 3650

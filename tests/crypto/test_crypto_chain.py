@@ -114,9 +114,42 @@ def test_vectors_recompute_independently_and_with_the_module() -> None:
     ]
     assert sorted(state.active_members()) == want["active_members"]
     assert state.audit is not None and state.audit.as_dict() == want["audit"]
+    assert state.rotate_every_days == want["rotate_every_days"]
+    assert state.active_since == want["active_since"]
 
 
 # --- state ---------------------------------------------------------------------------------
+
+
+def test_policy_link_sets_the_rotation_policy_and_the_active_version_time() -> None:
+    """The policy and the active version's signed time come from the chain alone."""
+    b = base()
+    state = verify_chain(b.links, PUB, TENANT)
+    assert state.rotate_every_days == 0 and state.active_since == 1_767_225_600
+    b.add("policy", {"rotate_every_days": 30})
+    assert verify_chain(b.links, PUB, TENANT).rotate_every_days == 30
+    b.add("policy", {"rotate_every_days": 0})
+    assert verify_chain(b.links, PUB, TENANT).rotate_every_days == 0
+    b.add("version.status", {"version_id": V1, "status": "deprecated"})
+    assert verify_chain(b.links, PUB, TENANT).active_since is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"rotate_every_days": 3651},
+        {"rotate_every_days": -1},
+        {"rotate_every_days": "30"},
+        {"rotate_every_days": True},
+        {"rotate_every_days": 30, "extra": 1},
+        {},
+    ],
+)
+def test_policy_link_with_a_bad_body_is_a_bad_link(body: dict[str, Any]) -> None:
+    data = base().links[-1].link.as_dict() | {"seq": 3, "kind": "policy", "body": body}
+    with pytest.raises(ServerIntegrityError) as info:
+        Link.from_dict(data)
+    assert info.value.reason == "bad_link"
 
 
 def test_state_helpers() -> None:

@@ -126,6 +126,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         dict.fromkeys(CALLERS, 401),  # an nla1 API key is never a bootstrap token
     ),
     ("GET", "/api/tenant"): Row(lambda w: ("/api/tenant", None), four(200, 200, 200, 200)),
+    ("PUT", "/api/tenant/policy"): Row(
+        lambda w: ("/api/tenant/policy", {"rotate_every_days": 30}),
+        four(403, 403, 200, 200),  # each admin sets its own tenant's policy
+    ),
     ("GET", "/api/users"): Row(lambda w: ("/api/users", None), four(403, 403, 200, 200)),
     ("POST", "/api/users"): Row(lambda w: ("/api/users", user_body()), four(403, 403, 201, 201)),
     ("GET", "/api/users/me"): Row(lambda w: ("/api/users/me", None), four(200, 200, 200, 200)),

@@ -80,7 +80,8 @@ def test_render_is_valid_prometheus_with_cumulative_buckets() -> None:
 
 
 async def test_counters_and_histogram_move_after_real_requests(redis_url: str) -> None:
-    async with live_server(ServerConfig(redis_url=redis_url)) as server:
+    # without the per-tenant key-state gauges (test_rotation_policy.py): nothing names a tenant
+    async with live_server(ServerConfig(redis_url=redis_url, metrics_tenants=False)) as server:
         http = server.http
         admin = await bootstrap_tenant(http, redis_url, "acme-metrics", "root")
         await add_user(http, admin, "bob", "member")

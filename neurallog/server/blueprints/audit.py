@@ -115,6 +115,8 @@ def blueprint() -> Blueprint:
         await ctx.denials.flush(principal.tenant_id)
         await ctx.reads.flush(principal.tenant_id)
         result = await audit.verify_chain(ctx.redis, principal.tenant_id, full=full)
+        if not result.intact:
+            ctx.metrics.audit_verify_failed()
         return json(
             {
                 "intact": result.intact,

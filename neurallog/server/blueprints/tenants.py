@@ -1,4 +1,4 @@
-"""Tenant bootstrap (one-time token) and the tenant profile."""
+"""Tenant bootstrap (one-time token), the tenant profile and its rotation policy."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from neurallog.server.auth import (
 )
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ANY, Rule, parse_json
+from neurallog.server.guard import ADMIN, ANY, Rule, parse_json, write_record
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -35,6 +35,18 @@ TENANT_DOC = {
         "tenant_id": {"type": "string"},
         "profile": models.profile_response(),
         "created_at": {"type": "string", "format": "date-time"},
+        "rotate_every_days": {
+            "type": "integer",
+            "description": "the rotation policy in days, 0 for none (as stored: clients use "
+            "the signed policy link of the tenant chain)",
+        },
+    },
+}
+POLICY_DOC = {
+    "type": "object",
+    "properties": {
+        "rotate_every_days": {"type": "integer"},
+        "previous_rotate_every_days": {"type": "integer"},
     },
 }
 
@@ -111,6 +123,29 @@ def blueprint() -> Blueprint:
         if principal.role not in KEY_CHECK_ROLES and isinstance(profile, dict):
             found["profile"] = {**profile, "key_check": None}
         return json(found)
+
+    @declare(
+        bp,
+        "PUT",
+        paths.TENANT_POLICY,
+        Rule("tenant.policy", ADMIN, body=models.POLICY, audit=True),
+        "Set the rotation policy: rotate the KEK every N days (0: no policy)",
+        response=POLICY_DOC,
+        errors=(403, 409),
+    )
+    async def set_policy(
+        request: Request, principal: Principal, body: dict[str, Any]
+    ) -> HTTPResponse:
+        """Admin. ``link``: ``policy`` stating the same ``rotate_every_days``."""
+        days = body["rotate_every_days"]
+        request.ctx.audit_target = f"policy:rotate_every_days={days}"
+        link = links.route_link(
+            body["link"], principal.tenant_id, "policy", {"rotate_every_days": days}
+        )
+        previous = await tenants.set_policy(
+            app_ctx(request).redis, principal.tenant_id, days, write_record(request), link
+        )
+        return json({"rotate_every_days": days, "previous_rotate_every_days": previous})
 
     return bp
 
