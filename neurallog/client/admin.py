@@ -278,7 +278,7 @@ class AdminMixin(ClientBase):
         except ConflictError as exc:
             if _chain_moved(exc):  # the chain kept moving: not about this user
                 return EnrollmentFailure(uid, "error", str(exc))
-            taken = exc.type.endswith(("user-exists", "user-exists/"))
+            taken = exc.detail.startswith(f"user {uid!r} already exists")
             return EnrollmentFailure(uid, "exists" if taken else "rejected", str(exc))
         except ApiError as exc:
             if exc.status in (404, 422):

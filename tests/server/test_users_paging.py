@@ -196,6 +196,8 @@ async def test_only_admins_list_users(http: httpx.AsyncClient, redis_url: str) -
         r = await http.get("/api/users", params={"limit": 1}, headers=who.headers)
         assert r.status_code == 403, r.text
     assert (await http.get("/api/users", params={"limit": 1})).status_code == 401
+    r = await http.get("/api/users", params={"limit": 1}, headers=admin.headers)
+    assert r.status_code == 200 and len(r.json()["users"]) == 1 and r.json()["next"]
 
 
 @pytest.mark.cluster
