@@ -177,6 +177,9 @@ async def test_bad_limit_or_cursor_is_a_422_problem(
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["field"] == name
+    good = {"limit": "5", "cursor": _cursor("2999-01-01T00:00:00Z alice")}[name]
+    r = await http.get("/api/users", params={name: good}, headers=admin.headers)
+    assert r.status_code == 200, r.text
 
 
 async def test_a_cursor_given_twice_is_a_422(http: httpx.AsyncClient, redis_url: str) -> None:
