@@ -189,3 +189,40 @@ async def test_a_user_created_without_its_blob_is_incomplete_and_keeps_its_key(
     finally:
         await admin.close()
         await http.aclose()
+
+
+class LoopingPages(httpx.AsyncBaseTransport):
+    """Real HTTP; every user page is answered with the first page again and a ``next``
+    (a server that would keep a client walking forever)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.first: dict[str, Any] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/api/users" and self.first:
+            return httpx.Response(200, json=self.first, request=request)
+        response = await self._inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path == "/api/users":
+            await response.aread()
+            self.first = {**response.json(), "next": "again"}
+            return httpx.Response(200, json=self.first, request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_page_served_twice_is_refused(admin: AsyncNeuralLogClient, server_url: str) -> None:
+    await admin.enroll_users([("q1", "member"), ("q2", "member")])
+    key = await admin.create_api_key()
+    http = httpx.AsyncClient(transport=LoopingPages())
+    looping = AsyncNeuralLogClient(server_url, http_client=http, chain_heads="memory")
+    try:
+        await looping.authenticate_with_api_key(key)
+        with pytest.raises(ServerIntegrityError) as caught:
+            [u async for u in looping.iter_users(page_size=10)]
+        assert caught.value.reason == "duplicate_user"
+    finally:
+        await looping.close()
+        await http.aclose()
