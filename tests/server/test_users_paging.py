@@ -145,9 +145,10 @@ async def test_a_tenant_from_before_the_order_index_is_paged_too(
         raw.delete(keyspace.users_order(TENANT))
     finally:
         raw.close()
+    await add_user(http, admin, "after-upgrade")  # the index starts with this one user
     pages = await _walk(http, admin, 8)
-    assert len(pages) == 4
-    assert sorted(u["user_id"] for p in pages for u in p) == sorted([*ids, "root"])
+    assert [len(p) for p in pages] == [8, 8, 8, 8]
+    assert sorted(u["user_id"] for p in pages for u in p) == sorted([*ids, "root", "after-upgrade"])
 
 
 def _cursor(text: str) -> str:

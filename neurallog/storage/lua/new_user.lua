@@ -1,6 +1,6 @@
 -- Helper: the checks of a new user and its first key (an error reply, or nil), and the
 -- writes. KEYS[1] users set, KEYS[2] user hash, KEYS[3] user keys set, KEYS[4] key hash,
--- KEYS[6] users order (sorted set: '<created_at> <user_id>', the paging order of read_users).
+-- KEYS[6] users order (sorted set: '<created_at> <user_id>', the order of page_users.lua).
 -- ARGV[1] user_id, [2] role, [3] public_key, [4] created_at, [5] key_id, [6] token_hash,
 -- [7] slot, [8] label, [9] expires_at ("" = never).
 local function new_user_check()

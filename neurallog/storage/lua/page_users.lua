@@ -2,10 +2,12 @@
 -- '<created_at> <user_id>').  ARGV[1] tenant prefix, ARGV[2] the exclusive position after
 -- which the page starts ("" = the first page), ARGV[3] page size.
 -- -> {{{user_id, role, state, public_key, created_at, {version ids}}, ...}, next position or ""}
--- A tenant made before the order existed gets it here, once, from the users set (one
--- script: no enrolment can slip between the backfill and the read).
+-- A tenant made before the order existed gets it here, from the users set (one script: no
+-- enrolment can slip between the backfill and the read). Users never leave the set and
+-- each enrolment adds to both, so an order smaller than the set misses old users only;
+-- ZADD of a member already there changes nothing.
 local p = ARGV[1]
-if redis.call('EXISTS', KEYS[2]) == 0 then
+if redis.call('ZCARD', KEYS[2]) < redis.call('SCARD', KEYS[1]) then
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     local created = redis.call('HGET', K.user(p, id), 'created_at')
     if created then redis.call('ZADD', KEYS[2], 0, created .. ' ' .. id) end
