@@ -102,6 +102,7 @@ IntegrityReason = Literal[
     "role_mismatch",
     "key_mismatch",
     "missing_member",
+    "duplicate_user",
     "withheld",
     "replayed",
     "reordered",
@@ -131,7 +132,8 @@ class ServerIntegrityError(CryptoError):
     signed link that disagrees with the trusted or previous link), ``bad_signature``,
     ``bad_link`` (malformed or out of order), ``truncated`` (a link is missing),
     ``wrong_tenant`` or ``illegal_transition`` (a signed change the state machine forbids),
-    ``audit_rewritten`` (the audit log does not recompute or misses a trusted checkpoint).
+    ``audit_rewritten`` (the audit log does not recompute or misses a trusted checkpoint),
+    ``duplicate_user`` (the paged user listing serves a user or a page twice).
     Reading a log with ``strict=True`` adds ``withheld``, ``replayed`` and ``reordered``
     (a writer session's counters jump, repeat or go backwards).
     The server may be tampering; the client fails closed. Messages name seqs and ids only.

@@ -1,10 +1,11 @@
 """Generate ``neurallog/client/sync.py`` from ``AsyncNeuralLogClient``.
 
 The synchronous client is the async one run on a private loop: every public coroutine
-method becomes a blocking method with the same signature and docstring summary, and every
-public property is forwarded. Writing those by hand let the two drift; this script is the
-one source, and ``--check`` (run by CI and by tests/client/test_client_sync.py) fails when
-the committed file is stale.
+method becomes a blocking method with the same signature and docstring summary, every
+public async generator method (``iter_users``) a plain iterator whose items are fetched on
+that loop, and every public property is forwarded. Writing those by hand let the two
+drift; this script is the one source, and ``--check`` (run by CI and by
+tests/client/test_client_sync.py) fails when the committed file is stale.
 
 Usage: .venv/bin/python scripts/gen_sync_client.py [--check]
 """
@@ -88,6 +89,27 @@ class NeuralLogClient:
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(coro)
 
+    def _iterate(self, items: AsyncIterator[T]) -> Iterator[T]:
+        """The items of an async iterator of the client, each fetched on the loop; an
+        async generator is closed there too when the caller stops early."""
+
+        async def step() -> list[T]:
+            try:
+                return [await anext(items)]
+            except StopAsyncIteration:
+                return []
+
+        try:
+            while True:
+                got = self._run(step())
+                if not got:
+                    return
+                yield got[0]
+        finally:
+            close = getattr(items, "aclose", None)
+            if close is not None and not self._loop.closed:
+                self._run(close())
+
     def __repr__(self) -> str:
         return f"NeuralLogClient({{self._client!r}})"
 
@@ -127,7 +149,9 @@ class NeuralLogClient:
 
 #: Imports the hand-written part above needs.
 FIXED_IMPORTS = {
+    ("collections.abc", "AsyncIterator"),
     ("collections.abc", "Coroutine"),
+    ("collections.abc", "Iterator"),
     ("types", "TracebackType"),
     ("typing", "Any"),
     ("typing", "TypeVar"),
@@ -246,15 +270,25 @@ def generate() -> str:
         "\n    # --- every public coroutine method of AsyncNeuralLogClient, run on the loop ---\n"
     )
     for name, fn in members:
-        if name.startswith("_") or name in HAND_WRITTEN or not inspect.iscoroutinefunction(fn):
+        if name.startswith("_") or name in HAND_WRITTEN:
+            continue
+        if inspect.iscoroutinefunction(fn):
+            call = "self._run"
+        elif inspect.isasyncgenfunction(fn):
+            call = "self._iterate"
+        else:
             continue
         params, args, ret = _signature(fn, wanted)
+        if call == "self._iterate":
+            if not ret.startswith("AsyncIterator["):
+                raise SystemExit(f"{name}: an async generator must return AsyncIterator[...]")
+            ret = "Iterator[" + ret.removeprefix("AsyncIterator[")
         doc = _summary(fn)
         sep = ", " if params else ""
         body.append(
             f"\n    def {name}(self{sep}{params}) -> {ret}:\n"
             + (f'        """{doc}"""\n' if doc else "")
-            + f"        return self._run(self._client.{name}({args}))\n"
+            + f"        return {call}(self._client.{name}({args}))\n"
         )
     source = HEADER.format(imports=_import_block(wanted)) + "".join(body)
     return _ruff(source)

@@ -1,5 +1,5 @@
 """The ``neurallog`` command: serve, tenant create|check, audit verify, rotate, plugins, admin,
-version.
+users import, recovery, custody, version.
 
 Commands import their heavy modules (Sanic, Redis) only when they run, so ``--help`` and
 ``version`` stay fast. Exit codes are part of the interface (see ``EPILOG``).
@@ -50,6 +50,20 @@ environment:
   NEURALLOG_DATA_DIR     directory of the embedded Redis (default: user data directory)
   NEURALLOG_HOST, NEURALLOG_PORT, NEURALLOG_WORKERS   defaults for `serve`
 See docs/operations.md for every setting."""
+
+USERS_IMPORT_HELP = """\
+exit codes:
+  0  every user enrolled; their API keys written
+  1  the admin API key or the words were refused, or the server failed (nothing
+     enrolled, no keys file left behind); or some users were not enrolled (id taken,
+     refused, batch stopped) or not finished (incomplete: their keys are written too,
+     with status incomplete); the others are enrolled and their keys written
+  2  nothing sent: a bad line in FILE (each is named with its line number), FILE
+     unreadable, or --keys-out exists already
+
+FILE: one user per line, `user_id,role[,label]` (roles admin, member, auditor); a first
+line `user_id,role[,label]` is a header and skipped; empty lines are skipped.
+Keys are written as CSV `user_id,role,api_key,status`; each is shown only once."""
 
 URL_HELP = (
     "server base URL (default: NEURALLOG_URL, else the address `serve` uses:"
@@ -224,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_recovery_parsers(commands, formatter)
     _add_rotate_parser(commands, formatter)
+    _add_users_parsers(commands, formatter)
 
     version = commands.add_parser(
         "version",
@@ -349,6 +364,38 @@ def _add_rotate_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -
     )
 
 
+def _add_users_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """``users import FILE.csv`` (bulk enrolment through the API, docs/client.md)."""
+    users = commands.add_parser(
+        "users",
+        help="manage a tenant's users through the API",
+        description="Manage a tenant's users through the server's API, as an admin.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    actions = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    enrol = actions.add_parser(
+        "import",
+        help="enrol the users of a CSV file, each with its own key pair and API key",
+        description="Enrol every user of FILE (user_id,role[,label]): each gets a key pair, "
+        "an API key and a signed member.enrol link; admins and members also get the active "
+        "KEK version. Every line is checked first: a bad line stops the import before "
+        "anything is sent. The admin API key and the tenant's words (or recovery phrase) "
+        "are read without echo from the terminal, or one per line from stdin when it is "
+        "not a terminal; never from flags.",
+        epilog=USERS_IMPORT_HELP,
+        formatter_class=formatter,
+    )
+    enrol.add_argument("file", metavar="FILE", help="CSV file: user_id,role[,label]")
+    enrol.add_argument("--url", help=URL_HELP)
+    enrol.add_argument(
+        "--keys-out",
+        metavar="PATH",
+        help="write the new API keys here (created with mode 0600; an existing file is "
+        "refused) instead of stdout",
+    )
+
+
 def _setup_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -417,6 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except SecretFileError as exc:
                 print(f"neurallog: error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
+        if args.command == "users":
+            from neurallog.cli.users_import import run_users_import
+
+            return run_users_import(args.url, args.file, args.keys_out)
         from neurallog.cli import admin
 
         if args.command == "tenant" and args.tenant_command == "check":

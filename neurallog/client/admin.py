@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neurallog.client import _keys
 from neurallog.client.base import ClientBase, check_hierarchy, list_field
+from neurallog.client.enrolment import Planned, plan_all
 from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
 from neurallog.client.models import (
     Blob,
     BootstrapResult,
     Credentials,
+    EnrollmentFailure,
+    EnrollmentResult,
     Key,
     RotationDue,
     RotationResult,
@@ -51,6 +54,7 @@ from neurallog.crypto.strength import require_new_tenant_secret
 from neurallog.crypto.userkeys import UserPublicKey
 from neurallog.errors import (
     AdminLockoutError,
+    ApiError,
     ConflictError,
     FormatError,
     IncompleteOperationError,
@@ -64,7 +68,10 @@ from neurallog.wire import paths
 from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, READER_ROLES, ROLES
 
 Progress = Callable[[int, int], None]
-"""``progress(done, total)`` while blobs are sealed."""
+"""``progress(done, total)`` while blobs are sealed (or users enrolled)."""
+
+USER_PAGE = 1000
+"""Users per ``GET /api/users`` page (the route's maximum)."""
 
 CHAIN_ATTEMPTS = 4
 """Tries of a signed write whose link lost the race for the chain head (409 chain-head)."""
@@ -215,6 +222,88 @@ class AdminMixin(ClientBase):
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
+        return await self._enrol(user_id, role, label, self._active_or_none)
+
+    async def enroll_users(
+        self, entries: Iterable[Sequence[str]], *, progress: Progress | None = None
+    ) -> EnrollmentResult:
+        """Enrol many users, each as :meth:`enroll_user` does: its own key pair and API key,
+        its signed ``member.enrol`` link and, for admins and members, a blob of the active
+        version.
+
+        ``entries`` are ``(user_id, role)`` or ``(user_id, role, label)``. A user that
+        cannot be enrolled (a bad id, role or label, an id listed twice or already taken)
+        is listed in ``result.failures`` and the others go on; an error that is not about
+        one user (credentials, the server, the chain) stops the batch and the users not
+        tried yet are listed as ``skipped``. A user created without its blob is
+        ``incomplete`` and its failure holds its API key. The API keys are in the result
+        only (shown once): nothing is raised once a user exists, so no key is lost.
+        ``progress(done, total)`` after each entry.
+        """
+        planned = plan_all(entries)
+        self._need_hierarchy("enrolling users")
+        active: list[Version | None] = []
+
+        async def active_once() -> Version | None:
+            if not active:
+                active.append(await self._active_or_none())
+            return active[0]
+
+        keys: dict[str, str] = {}
+        failures: list[EnrollmentFailure] = []
+        stopped: str | None = None
+        for done, entry in enumerate(planned, start=1):
+            if isinstance(entry, EnrollmentFailure):
+                failures.append(entry)
+            elif stopped is not None:
+                failures.append(EnrollmentFailure(entry.user_id, "skipped", stopped))
+            else:
+                failure = await self._enrol_entry(entry, active_once, keys)
+                if failure is not None:
+                    failures.append(failure)
+                    if failure.reason == "error":
+                        stopped = f"not tried: the batch stopped at {entry.user_id!r}"
+            if progress is not None:
+                progress(done, len(planned))
+                await asyncio.sleep(0)
+        return EnrollmentResult(keys, tuple(failures))
+
+    async def _enrol_entry(
+        self,
+        entry: Planned,
+        active: Callable[[], Awaitable[Version | None]],
+        keys: dict[str, str],
+    ) -> EnrollmentFailure | None:
+        """Enrol one planned user into ``keys``, or the failure that says why not."""
+        uid = entry.user_id
+        try:
+            keys[uid] = await self._enrol(uid, entry.role, entry.label, active)
+        except IncompleteOperationError as exc:
+            assert isinstance(exc.result, Credentials)
+            return EnrollmentFailure(uid, "incomplete", str(exc), exc.result.api_key)
+        except ConflictError as exc:
+            if _chain_moved(exc):  # the chain kept moving: not about this user
+                return EnrollmentFailure(uid, "error", str(exc))
+            taken = exc.detail.startswith(f"user {uid!r} already exists")
+            return EnrollmentFailure(uid, "exists" if taken else "rejected", str(exc))
+        except ApiError as exc:
+            if exc.status in (404, 422):
+                return EnrollmentFailure(uid, "rejected", str(exc))
+            return EnrollmentFailure(uid, "error", str(exc))
+        except Exception as exc:  # the keys made so far must be returned
+            return EnrollmentFailure(uid, "error", f"{type(exc).__name__}: {exc}")
+        return None
+
+    async def _enrol(
+        self,
+        user_id: str,
+        role: str,
+        label: str,
+        active: Callable[[], Awaitable[Version | None]],
+    ) -> str:
+        """One user: key pair, API key, certified public key, ``member.enrol`` link and, for
+        readers, a blob of the version ``active()`` names. A user created without its blob
+        raises :class:`IncompleteOperationError` holding its API key."""
         hierarchy = self._need_hierarchy("enrolling a user")
         session = self._need_session()
         keypair = _keys.new_keypair(session.profile.kem)
@@ -235,16 +324,21 @@ class AdminMixin(ClientBase):
             "api_key": credential.new_key,
         }
         enrol = {"user_id": user_id, "role": role, "fingerprint": fingerprint(public)}
-        await self._chain_write(
-            "member.enrol",
-            lambda _state: enrol,
-            lambda link: self._transport.post(paths.USERS, {**body, **link}),
-        )
+        try:
+            await self._chain_write(
+                "member.enrol",
+                lambda _state: enrol,
+                lambda link: self._transport.post(paths.USERS, {**body, **link}),
+            )
+        except ApiError as exc:
+            # a 5xx or a lost answer may follow a creation: the key must not be lost then
+            if exc.status < 500 or not await self._was_created(user_id, public):
+                raise
         if role in READER_ROLES:
             try:
-                active = await self._active_or_none()
-                if active is not None:
-                    await self._upload_blob(user_id, active.id, keypair.public)
+                version = await active()
+                if version is not None:
+                    await self._upload_blob(user_id, version.id, keypair.public)
             except Exception as exc:
                 raise IncompleteOperationError(
                     f"user {user_id!r} was created but the active KEK version was not "
@@ -254,21 +348,76 @@ class AdminMixin(ClientBase):
                 ) from exc
         return credential.api_key
 
+    async def _was_created(self, user_id: str, public: bytes) -> bool:
+        """Whether the server holds ``user_id`` with this very public key (a creation whose
+        answer was lost), asked after a failed enrolment."""
+        try:
+            return (await self.get_user(user_id)).public_key == public
+        except Exception:  # unknown: the enrolment's own error is raised
+            return False
+
+    async def iter_users(self, *, page_size: int = USER_PAGE) -> AsyncIterator[User]:
+        """Every user, oldest first, fetched ``page_size`` (1..1000) at a time; each page is
+        checked against the verified tenant chain (state, role, public key) before any of
+        its users is yielded.
+
+        Every user who exists when the walk starts comes exactly once; users enrolled
+        meanwhile come at the end or not at all.
+        """
+        async for page in self._user_pages(page_size, checked=True):
+            for user in page:
+                yield user
+
     async def list_users(self) -> list[User]:
         """Every user with its state and the versions it holds blobs for (coverage)."""
-        for attempt in range(2):
-            doc = await self._transport.get(paths.USERS)
-            users = [User.from_json(u) for u in list_field(doc, "users")]
-            state = await self._sync_chain()  # after the list: it holds every listed change
-            try:
-                for user in users if state is not None else ():
-                    check_user(state, user)  # type: ignore[arg-type]
-            except ServerIntegrityError:
-                if attempt:
-                    raise
-                continue
-            return users
-        raise AssertionError("unreachable")  # pragma: no cover
+        return [user async for user in self.iter_users()]
+
+    async def _user_pages(self, page_size: int, *, checked: bool) -> AsyncIterator[list[User]]:
+        """The pages of ``GET /api/users``; ``checked``: each against the chain, read again
+        once when it disagrees (a change made between the page and the chain read)."""
+        if not 1 <= page_size <= USER_PAGE:
+            raise ValueError(f"page_size must be in 1..{USER_PAGE}")
+        served: set[str] = set()
+        cursors: set[str] = set()
+        cursor: str | None = None
+        while True:
+            for attempt in range(2):
+                users, following = await self._user_page(page_size, cursor)
+                state = await self._sync_chain() if checked else None  # after the page
+                try:
+                    for user in users if state is not None else ():
+                        check_user(state, user)  # type: ignore[arg-type]
+                except ServerIntegrityError:
+                    if attempt:
+                        raise
+                    continue
+                break
+            for user in users:
+                if user.user_id in served:
+                    raise ServerIntegrityError(
+                        "duplicate_user", f"the user listing shows {user.user_id!r} twice"
+                    )
+                served.add(user.user_id)
+            yield users
+            if following is None:
+                return
+            if following in cursors:
+                raise ServerIntegrityError(
+                    "duplicate_user", "the user listing came back to a page it served"
+                )
+            cursors.add(following)
+            cursor = following
+
+    async def _user_page(self, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        doc = await self._transport.get(paths.USERS, params)
+        users = [User.from_json(u) for u in list_field(doc, "users")]
+        following = doc.get("next")
+        if following is not None and not isinstance(following, str):
+            raise FormatError("the server's user page has a 'next' that is not a string")
+        return users, following
 
     async def get_user(self, user_id: str | None = None) -> User:
         """One user (``None``: the caller itself)."""
@@ -502,9 +651,7 @@ class AdminMixin(ClientBase):
             return
         if await self._sync_chain() is not None:
             return
-        users = [
-            User.from_json(u) for u in list_field(await self._transport.get(paths.USERS), "users")
-        ]
+        users = [u async for page in self._user_pages(USER_PAGE, checked=False) for u in page]
         for user in users:
             if user.state != "removed":
                 self._public_key_of(user)  # only certified keys enter the chain

@@ -463,6 +463,45 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class EnrollmentFailure:
+    """One user :meth:`enroll_users` did not enrol, or did not finish.
+
+    ``reason``: ``invalid`` (bad id, role or label; nothing sent), ``duplicate`` (listed
+    twice in the batch), ``exists`` (the id is taken), ``rejected`` (another refusal of
+    this user), ``incomplete`` (the user was created but got no blob of the active
+    version: hand over ``api_key`` and provision it), ``skipped`` (not tried: an earlier
+    error that is not about one user stopped the batch), ``error`` (that error).
+    """
+
+    user_id: str
+    reason: str
+    message: str
+    #: only for ``incomplete``: the user exists and this is its API key (shown once)
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    """What :meth:`enroll_users` did: the API keys it created (each shown only once) and
+    every user it did not enrol, in input order."""
+
+    #: user id -> API key of every user enrolled completely
+    api_keys: dict[str, str] = field(repr=False)
+    failures: tuple[EnrollmentFailure, ...] = ()
+
+    @property
+    def enrolled(self) -> tuple[str, ...]:
+        """The ids of the users enrolled completely."""
+        return tuple(self.api_keys)
+
+    def all_api_keys(self) -> dict[str, str]:
+        """Every API key created: the enrolled users' and the incomplete ones'."""
+        keys = dict(self.api_keys)
+        keys.update({f.user_id: f.api_key for f in self.failures if f.api_key is not None})
+        return keys
+
+
+@dataclass(frozen=True)
 class RotationResult:
     """The new active version and the users removed in the same atomic step."""
 

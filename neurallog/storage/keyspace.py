@@ -42,6 +42,13 @@ def users(t: str) -> str:
     return prefix(t) + "users"
 
 
+def users_order(t: str) -> str:
+    """Sorted set, every score 0: ``<created_at> <user_id>`` of every user, the order of
+    ``GET /api/users`` pages (by lex range, so a page boundary never moves when users are
+    enrolled meanwhile; written with :func:`users` by ``lua/new_user.lua``)."""
+    return prefix(t) + "users:order"
+
+
 def user(t: str, user_id: str) -> str:
     """Hash: user_id, role, state, public_key, created_at."""
     return prefix(t) + "user:" + user_id

@@ -59,6 +59,7 @@ DISABLE_USER = Script("disable_user", ("active_admins",), audited=True, chained=
 ADD_KEY = Script("add_key", audited=True)
 REVOKE_KEY = Script("revoke_key", audited=True)
 READ_USERS = Script("read_users")
+PAGE_USERS = Script("page_users")
 READ_KEYS = Script("read_keys")
 READ_VERSIONS = Script("read_versions", ("version_row",))
 READ_VERSION = Script("read_version", ("version_row",))
@@ -86,6 +87,7 @@ ALL: tuple[Script, ...] = (
     ADD_KEY,
     REVOKE_KEY,
     READ_USERS,
+    PAGE_USERS,
     READ_KEYS,
     READ_VERSIONS,
     READ_VERSION,

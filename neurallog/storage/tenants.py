@@ -143,4 +143,5 @@ def _user_keys(tenant_id: str, user_id: str, key_id: str) -> list[str]:
         keyspace.user_keys(tenant_id, user_id),
         keyspace.api_key(tenant_id, key_id),
         keyspace.tenant(tenant_id),
+        keyspace.users_order(tenant_id),
     ]

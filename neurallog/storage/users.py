@@ -24,14 +24,24 @@ def _user_row(row: list[Any]) -> dict[str, Any]:
     }
 
 
-async def list_users(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
-    """Every user of the tenant, oldest first, in one round trip."""
-    rows = await run(
-        redis, scripts.READ_USERS, [keyspace.users(tenant_id)], [keyspace.prefix(tenant_id)]
+async def page_users(
+    redis: AnyRedis, tenant_id: str, *, after: str = "", limit: int = 1000
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of users in (created_at, user_id) order and the position the next page
+    starts after (None: this was the last page).
+
+    ``after`` is such a position (``"<created_at> <user_id>"``, "" for the first page).
+    The order is a sorted set written with each user, so a page boundary stays put while
+    users are enrolled: every user who existed when the walk began is listed exactly once
+    (docs/decisions.md, "Paged user listing").
+    """
+    rows, following = await run(
+        redis,
+        scripts.PAGE_USERS,
+        [keyspace.users(tenant_id), keyspace.users_order(tenant_id)],
+        [keyspace.prefix(tenant_id), after, str(limit)],
     )
-    users = [_user_row(r) for r in rows]
-    users.sort(key=lambda u: (u["created_at"], u["user_id"]))
-    return users
+    return [_user_row(r) for r in rows], text(following) or None
 
 
 async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:
@@ -67,6 +77,7 @@ async def create_user(
             keyspace.user_keys(tenant_id, new["user_id"]),
             keyspace.api_key(tenant_id, key["key_id"]),
             keyspace.tenant(tenant_id),
+            keyspace.users_order(tenant_id),
             *chain_keys(tenant_id),
         ],
         [

@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import links, models
+from neurallog.server.blueprints import query_arg, query_limit
 from neurallog.server.context import Principal, app_ctx
+from neurallog.server.docs import anchored, query
 from neurallog.server.guard import ADMIN, ANY, Rule, write_record
+from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import users
 from neurallog.wire import paths
+from neurallog.wire.ids import USER_ID
+
+#: ``cursor``: base64url (no padding) of a page position ``<created_at> <user_id>``
+CURSOR = r"[A-Za-z0-9_-]{1,120}"
+_POSITION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z " + USER_ID)
+MAX_PAGE = 1000
+
+
+def page_cursor(position: str | None) -> str | None:
+    """The opaque ``next`` of a page: its storage position, base64url-encoded."""
+    if position is None:
+        return None
+    return base64.urlsafe_b64encode(position.encode()).rstrip(b"=").decode()
+
+
+def page_position(cursor: str | None) -> str:
+    """The storage position a ``cursor`` stands for ("" when absent), or 422."""
+    if cursor is None:
+        return ""
+    try:
+        if not re.fullmatch(CURSOR, cursor):
+            raise ValueError(cursor)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = raw.decode("ascii")
+    except (ValueError, binascii.Error):
+        position = ""
+    if not _POSITION.fullmatch(position):
+        raise Problem(422, "cursor: not the next of a user page", field="cursor")
+    return position
+
 
 SLOT_DOC = {
     "type": "object",
@@ -32,13 +68,38 @@ def blueprint() -> Blueprint:
         "GET",
         paths.USERS,
         Rule("user.list", ADMIN),
-        "Every user of the tenant",
-        response=models.listing("users", models.USER),
-        errors=(403,),
+        "The tenant's users, oldest first, a page at a time (cursor paging)",
+        response={
+            "type": "object",
+            "properties": {
+                "users": {"type": "array", "items": models.USER},
+                "next": {"type": "string", "nullable": True},
+            },
+        },
+        errors=(403, 422),
+        params=(
+            query(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": MAX_PAGE},
+                "page size",
+            ),
+            query(
+                "cursor",
+                {"type": "string", "pattern": anchored(CURSOR)},
+                "opaque: the ``next`` of the previous page",
+            ),
+        ),
     )
     async def list_users(request: Request, principal: Principal, body: None) -> HTTPResponse:
-        """Admin: all users in one round trip."""
-        return json({"users": await users.list_users(app_ctx(request).redis, principal.tenant_id)})
+        """Admin. Ordered by (created_at, user_id); ``next`` is null on the last page.
+        Every user who exists when the first page is read is listed exactly once; users
+        enrolled meanwhile come after the pages already read, if at all."""
+        limit = query_limit(query_arg(request, "limit"), MAX_PAGE)
+        after = page_position(query_arg(request, "cursor", 120))
+        found, following = await users.page_users(
+            app_ctx(request).redis, principal.tenant_id, after=after, limit=limit
+        )
+        return json({"users": found, "next": page_cursor(following)})
 
     @declare(
         bp,
