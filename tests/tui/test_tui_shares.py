@@ -109,11 +109,13 @@ async def test_recovery_drill_with_shares(live: Any, redis_url: str) -> None:
     (group,) = result.shares
 
     async def drill_share(pilot: Any, share: str) -> None:
+        """Enter one share and wait until the field was cleared for the next holder (on a
+        busy machine a value set before that would be wiped by the clearing)."""
         field = pilot.app.screen.query_one("#drill-share-input", Input)
         field.focus()
         field.value = share
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: field.value == "", "the share field to be cleared")
 
     app = admin_app(live.url)
     async with app.run_test(size=(100, 40)) as pilot:
