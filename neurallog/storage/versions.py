@@ -128,16 +128,21 @@ async def index_legacy_streams(redis: AnyRedis, tenant_id: str, version_id: str)
     Streams written before the set existed are in no set. Since then every append adds its
     stream to its version's set, so a stream outside every set only shrinks: this walk
     (one SCAN over the keyspace, then two reads per stream found) need not be atomic with
-    the destroy step that follows. A stream holds one version's entries (stream ids are
-    keyed per version), so its first and last entries name it.
+    the destroy step that follows. Streams already in some version's set are skipped; a
+    stream holds one version's entries (stream ids are keyed per version), so the first
+    and last entries of the others name it.
     """
     streams_key = keyspace.version_streams(tenant_id, version_id)
+    indexed: set[str] = set()
+    for vid in await redis.lrange(keyspace.versions(tenant_id), 0, -1):
+        members = await redis.smembers(keyspace.version_streams(tenant_id, text(vid)))
+        indexed.update(text(m) for m in members)
     head = keyspace.log_stream(tenant_id, "")
     added = 0
     async for raw in redis.scan_iter(match=head + "*", count=1000, _type="STREAM"):
         key = text(raw)
         stream_id = key[len(head) :]
-        if await redis.sismember(streams_key, stream_id):
+        if stream_id in indexed:
             continue
         ends = stream_rows(await redis.xrange(key, count=1))
         ends += stream_rows(await redis.xrevrange(key, count=1))

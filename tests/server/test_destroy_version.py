@@ -174,6 +174,10 @@ async def test_retention_trims_an_old_version_away_then_destroy_succeeds(
             headers=admin.headers,
         )
         assert r.status_code == 200, r.text
+    before = await snapshot(redis_url)
+    r = await http.post(f"/api/kek/versions/{v1}/destroy", json={}, headers=admin.headers)
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM + "chain-required"
+    assert_refused_and_unchanged(before, await snapshot(redis_url), "kek.version.destroy", 409)
     r = await destroy(http, admin, v1, destroy_link(signer, v1))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "destroyed"
