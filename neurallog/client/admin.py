@@ -577,6 +577,25 @@ class AdminMixin(ClientBase):
             session.versions[version.id] = version
         return version
 
+    async def destroy_kek_version(self, version_id: str) -> Version:
+        """Destroy an old version with no entry left (after rewrap or retention): the
+        server deletes every blob of it and marks it ``destroyed``, for good, with the
+        signed ``version.status`` link. A 409 (``ConflictError``) refuses the active
+        version and a version whose entries remain (``entries``: how many)."""
+        path = paths.url(paths.VERSION_DESTROY, version_id=version_id)
+        version = Version.from_json(
+            await self._chain_write(
+                "version.status",
+                lambda _state: {"version_id": version_id, "status": "destroyed"},
+                lambda link: self._transport.post(path, link),
+            )
+        )
+        session = self._session
+        if session is not None:
+            session.versions[version.id] = version
+            session.forget_version(version.id)
+        return version
+
     # --- rotation policy ---------------------------------------------------------------
 
     async def set_rotation_policy(self, days: int | None) -> int:

@@ -268,9 +268,12 @@ class ClientBase:
         return await self._sync_chain()
 
     async def refresh(self) -> None:
-        """Reload the versions and open any new KEK blob of this user."""
+        """Reload the versions and open any new KEK blob of this user; the key of a
+        version the verified chain shows destroyed is dropped."""
         session = self._need_session()
         await self._load_versions()
+        for version_id in session.destroyed():
+            session.forget_version(version_id)
         if session.hierarchy is not None and session.only_versions is None:
             return  # an admin with the phrase derives every version itself
         await self._load_blobs()
@@ -303,7 +306,10 @@ class ClientBase:
         doc = await self._transport.get(paths.BLOB_ME)
         blobs = [Blob.from_json(b) for b in list_field(doc, "blobs")]
         seen: set[str] = set()
+        destroyed = session.destroyed()
         for blob in blobs:
+            if blob.version_id in destroyed:
+                continue  # a blob the server still serves for a destroyed version
             if blob.user_id != session.user_id:
                 raise SignatureError(
                     f"the server returned a KEK blob addressed to {blob.user_id!r}: "

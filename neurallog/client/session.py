@@ -61,7 +61,11 @@ class Session:
         """Ids of the known versions this client can decrypt."""
         held = set(self._op_keks)
         held.update(v for v in self.versions if self.can_derive(v))
-        return held
+        return held - self.destroyed()
+
+    def destroyed(self) -> set[str]:
+        """Ids of the known versions that were destroyed (no key of theirs is kept)."""
+        return {v.id for v in self.versions.values() if v.status == "destroyed"}
 
     def add_operational_kek(self, version_id: str, op_kek: bytes) -> None:
         if self._op_keks.get(version_id) != op_kek:

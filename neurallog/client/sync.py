@@ -236,6 +236,13 @@ class NeuralLogClient:
         """Delete the log's stream under every version this client holds (admins only)."""
         return self._run(self._client.delete_log(log_name))
 
+    def destroy_kek_version(self, version_id: str) -> Version:
+        """Destroy an old version with no entry left (after rewrap or retention): the server
+        deletes every blob of it and marks it ``destroyed``, for good, with the signed
+        ``version.status`` link. A 409 (``ConflictError``) refuses the active version and a
+        version whose entries remain (``entries``: how many)."""
+        return self._run(self._client.destroy_kek_version(version_id))
+
     def disable_custody(self, *, directory: str | os.PathLike[str] | None = None) -> bool:
         """Delete this admin's custody record (and the plugin's external key, if it can)."""
         return self._run(self._client.disable_custody(directory=directory))
@@ -376,7 +383,8 @@ class NeuralLogClient:
         return self._run(self._client.read_legacy_entries(entries))
 
     def refresh(self) -> None:
-        """Reload the versions and open any new KEK blob of this user."""
+        """Reload the versions and open any new KEK blob of this user; the key of a version the
+        verified chain shows destroyed is dropped."""
         return self._run(self._client.refresh())
 
     def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:

@@ -125,6 +125,8 @@ POLICY = Obj(
     name="RotationPolicy",
 )
 STATUS_CHANGE = Obj({"status": Str(enum=STATUSES), "link": LINK}, name="StatusChange")
+#: destroying a version states nothing but its signed ``version.status`` link
+DESTROY = Obj({"link": LINK}, name="VersionDestroy")
 ROTATION = Obj(
     {
         "version_id": version_id,

@@ -50,7 +50,7 @@ class _TenantState(Collector):
             if stats.active_age_seconds is not None:
                 age.add_metric((stats.tenant_id,), stats.active_age_seconds)
             policy.add_metric((stats.tenant_id,), stats.rotate_every_days * _DAY)
-            statuses = dict.fromkeys((*STATUSES, "destroyed"), 0) | stats.versions_by_status
+            statuses = dict.fromkeys(STATUSES, 0) | stats.versions_by_status
             for status, count in sorted(statuses.items()):
                 versions.add_metric((stats.tenant_id, status), count)
         return [age, policy, versions]

@@ -89,6 +89,12 @@ def version_blobs(t: str, version_id: str) -> str:
     return prefix(t) + "version:" + version_id + ":blobs"
 
 
+def version_streams(t: str, version_id: str) -> str:
+    """Set of the stream ids that took entries of one version (the append adds to it):
+    destroying the version counts what is left in them (``lua/destroy_version.lua``)."""
+    return prefix(t) + "version:" + version_id + ":streams"
+
+
 def log_stream(t: str, stream_id: str) -> str:
     """Stream of encrypted entries (fields ``id``, ``v``, ``e``)."""
     return prefix(t) + "log:" + stream_id
@@ -160,6 +166,8 @@ _LUA_BUILDERS = {
     "api_key": api_key,
     "version": version,
     "version_blobs": version_blobs,
+    "version_streams": version_streams,
+    "log_stream": log_stream,
     "log_catalogue": log_catalogue,
     "log_catalogue_index": log_catalogue_index,
 }

@@ -39,6 +39,7 @@ async def append(
             keyspace.active_version(tenant_id),
             keyspace.log_catalogue(tenant_id, version_id),
             keyspace.log_catalogue_index(tenant_id, version_id),
+            keyspace.version_streams(tenant_id, version_id),
         ],
         args,
     )
@@ -134,15 +135,21 @@ async def set_retention(
     max_age_seconds: int | None,
     audit: WriteRecord | None = None,
 ) -> None:
-    """Set (or, with None, remove) the stream's limits, with the audit record."""
+    """Set (or, with None, remove) the stream's limits and apply them now, with the audit
+    record."""
     reply = await chained_write(
         redis,
         tenant_id,
         scripts.SET_RETENTION,
-        [keyspace.log_retention(tenant_id, stream_id)],
+        [
+            keyspace.log_retention(tenant_id, stream_id),
+            keyspace.log_stream(tenant_id, stream_id),
+            keyspace.log_ids(tenant_id, stream_id),
+        ],
         [
             "" if max_entries is None else max_entries,
             "" if max_age_seconds is None else max_age_seconds,
+            int(time.time() * 1000),
         ],
         audit,
     )

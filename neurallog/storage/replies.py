@@ -57,6 +57,9 @@ class Status(StrEnum):
     VERSION_EXISTS = "version-exists"
     VERSION_NOT_FOUND = "version-not-found"
     VERSION_INACTIVE = "version-inactive"
+    VERSION_DESTROYED = "version-destroyed"
+    VERSION_ACTIVE = "version-active"
+    ENTRIES_REMAIN = "entries-remain"
     INVALID_TRANSITION = "invalid-transition"
     DEPRECATED = "deprecated"
     AUDITOR = "auditor"
@@ -138,6 +141,19 @@ ERRORS: dict[Status, Build] = {
     Status.VERSION_INACTIVE: lambda d, s: StateConflictError(
         f"version {d[0]} is not the active version; entries are written under the active "
         "version only"
+    ),
+    Status.VERSION_DESTROYED: lambda d, s: StateConflictError(
+        f"version {s['version_id']} was destroyed; it takes no blob and no status change"
+    ),
+    Status.VERSION_ACTIVE: lambda d, s: StateConflictError(
+        f"version {s['version_id']} is the active version; rotate first, then rewrap or "
+        "let retention remove its entries"
+    ),
+    Status.ENTRIES_REMAIN: lambda d, s: StateConflictError(
+        f"version {s['version_id']} still has {d[0]} entries in {d[1]} streams; rewrap, "
+        "delete or let retention trim them first",
+        entries=int(d[0]),
+        streams=int(d[1]),
     ),
     Status.INVALID_TRANSITION: _transition,
     Status.DEPRECATED: lambda d, s: StateConflictError(

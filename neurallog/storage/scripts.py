@@ -65,11 +65,12 @@ READ_VERSIONS = Script("read_versions", ("version_row",))
 READ_VERSION = Script("read_version", ("version_row",))
 CREATE_VERSION = Script("create_version", ("active_admins",), audited=True, chained=True)
 SET_VERSION_STATUS = Script("set_version_status", audited=True, chained=True)
+DESTROY_VERSION = Script("destroy_version", audited=True, chained=True)
 SET_POLICY = Script("set_policy", audited=True, chained=True)
 PUT_BLOB = Script("put_blob", audited=True)
 DELETE_BLOB = Script("delete_blob", audited=True)
-APPEND_ENTRIES = Script("append_entries")
-SET_RETENTION = Script("set_retention", audited=True)
+APPEND_ENTRIES = Script("append_entries", ("retention_trim",))
+SET_RETENTION = Script("set_retention", ("retention_trim",), audited=True)
 DELETE_STREAM = Script("delete_stream", audited=True)
 READ_CATALOGUE = Script("read_catalogue")
 AUDIT_APPEND = Script("audit_append")
@@ -93,6 +94,7 @@ ALL: tuple[Script, ...] = (
     READ_VERSION,
     CREATE_VERSION,
     SET_VERSION_STATUS,
+    DESTROY_VERSION,
     SET_POLICY,
     PUT_BLOB,
     DELETE_BLOB,

@@ -10,7 +10,7 @@ from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
-from neurallog.storage.store import iso, now, run, text
+from neurallog.storage.store import iso, now, run, stream_rows, text
 
 
 def version_row(row: list[Any]) -> dict[str, Any]:
@@ -116,6 +116,70 @@ async def set_status(
         audit,
     )
     check(reply, version_id=version_id, status=status, **chain_subject(chain))
+    version = await get_version(redis, tenant_id, version_id)
+    assert version is not None
+    return version
+
+
+async def index_legacy_streams(redis: AnyRedis, tenant_id: str, version_id: str) -> int:
+    """Add to the version's stream set every stream of the tenant whose first or last
+    entry is of the version; returns how many it added.
+
+    Streams written before the set existed are in no set. Since then every append adds its
+    stream to its version's set, so a stream outside every set only shrinks: this walk
+    (one SCAN over the keyspace, then two reads per stream found) need not be atomic with
+    the destroy step that follows. Streams already in some version's set are skipped; a
+    stream holds one version's entries (stream ids are keyed per version), so the first
+    and last entries of the others name it.
+    """
+    streams_key = keyspace.version_streams(tenant_id, version_id)
+    indexed: set[str] = set()
+    for vid in await redis.lrange(keyspace.versions(tenant_id), 0, -1):
+        members = await redis.smembers(keyspace.version_streams(tenant_id, text(vid)))
+        indexed.update(text(m) for m in members)
+    head = keyspace.log_stream(tenant_id, "")
+    added = 0
+    async for raw in redis.scan_iter(match=head + "*", count=1000, _type="STREAM"):
+        key = text(raw)
+        stream_id = key[len(head) :]
+        if stream_id in indexed:
+            continue
+        ends = stream_rows(await redis.xrange(key, count=1))
+        ends += stream_rows(await redis.xrevrange(key, count=1))
+        if any(fields.get("v") == version_id for _, fields in ends):
+            added += int(await redis.sadd(streams_key, stream_id))
+    return added
+
+
+async def destroy_version(
+    redis: AnyRedis,
+    tenant_id: str,
+    version_id: str,
+    audit: WriteRecord | None = None,
+    chain: ChainAppend | None = None,
+) -> dict[str, Any]:
+    """Destroy a version with no entry left: its blobs, blob set, stream set and catalogue
+    deleted and its status ``destroyed``, with its audit record and ``version.status``
+    link, in one Lua step (``lua/destroy_version.lua``)."""
+    await index_legacy_streams(redis, tenant_id, version_id)
+    reply = await chained_write(
+        redis,
+        tenant_id,
+        scripts.DESTROY_VERSION,
+        [
+            keyspace.version(tenant_id, version_id),
+            keyspace.active_version(tenant_id),
+            keyspace.version_streams(tenant_id, version_id),
+            keyspace.version_blobs(tenant_id, version_id),
+            keyspace.users(tenant_id),
+            keyspace.log_catalogue(tenant_id, version_id),
+            keyspace.log_catalogue_index(tenant_id, version_id),
+            *chain_keys(tenant_id),
+        ],
+        [keyspace.prefix(tenant_id), version_id, iso(now()), *chain_args(chain)],
+        audit,
+    )
+    check(reply, version_id=version_id, **chain_subject(chain))
     version = await get_version(redis, tenant_id, version_id)
     assert version is not None
     return version

@@ -27,6 +27,7 @@ KEY_ME = "/api/keys/me"
 VERSIONS = "/api/kek/versions"
 VERSION_ACTIVE = "/api/kek/versions/active"
 VERSION_STATUS = "/api/kek/versions/<version_id>/status"
+VERSION_DESTROY = "/api/kek/versions/<version_id>/destroy"
 ROTATE = "/api/kek/rotate"
 
 BLOBS = "/api/kek/blobs"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 Role = Literal["admin", "member", "auditor"]
-VersionStatus = Literal["active", "decrypt-only", "deprecated"]
+#: ``destroyed`` is terminal: the version's blobs are gone (POST .../destroy)
+VersionStatus = Literal["active", "decrypt-only", "deprecated", "destroyed"]
 UserState = Literal["active", "disabled", "removed"]
 
 ROLES: tuple[Role, ...] = get_args(Role)

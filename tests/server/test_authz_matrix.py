@@ -171,6 +171,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: (f"/api/kek/versions/{w.v1}/status", {"status": "active"}),
         four(403, 403, 200, 404),
     ),
+    ("POST", "/api/kek/versions/<version_id:str>/destroy"): Row(
+        lambda w: (f"/api/kek/versions/{w.v1}/destroy", {}),
+        four(403, 403, 409, 404),  # v1 is the active version: never destroyed
+    ),
     ("POST", "/api/kek/rotate"): Row(
         lambda w: (
             "/api/kek/rotate",

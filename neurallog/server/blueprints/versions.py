@@ -1,4 +1,4 @@
-"""KEK versions: list, active, create, status transitions, rotation."""
+"""KEK versions: list, active, create, status transitions, destroy, rotation."""
 
 from __future__ import annotations
 
@@ -121,6 +121,38 @@ def blueprint() -> Blueprint:
                 principal.tenant_id,
                 version_id,
                 body["status"],
+                write_record(request),
+                link,
+            )
+        )
+
+    @declare(
+        bp,
+        "POST",
+        paths.VERSION_DESTROY,
+        Rule("kek.version.destroy", ADMIN, body=models.DESTROY, audit=True),
+        "Destroy a version with no entry left: its blobs deleted, status destroyed (terminal)",
+        response=models.VERSION,
+        errors=(403, 404, 409),
+    )
+    async def destroy(
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+    ) -> HTTPResponse:
+        """Admin. 409 for the active version, a destroyed one, or while entries of the
+        version remain (``entries``, ``streams``: what is left). ``link``:
+        ``version.status`` with status ``destroyed``."""
+        request.ctx.audit_target = f"version:{version_id}:destroyed"
+        link = links.route_link(
+            body["link"],
+            principal.tenant_id,
+            "version.status",
+            {"version_id": version_id, "status": "destroyed"},
+        )
+        return json(
+            await versions.destroy_version(
+                app_ctx(request).redis,
+                principal.tenant_id,
+                version_id,
                 write_record(request),
                 link,
             )

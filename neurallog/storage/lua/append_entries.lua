@@ -1,5 +1,6 @@
 -- KEYS[1] stream, KEYS[2] entry-id zset, KEYS[3] retention hash, KEYS[4] active version,
--- KEYS[5] catalogue hash and KEYS[6] catalogue index of the entries' version.
+-- KEYS[5] catalogue hash, KEYS[6] catalogue index and KEYS[7] stream set of the entries'
+-- version (the stream id joins it: destroying the version counts what it still holds).
 -- ARGV[1] now (ms), ARGV[2] n, then n triples (entry id, version id, envelope), then the
 -- stream id and its sealed name ("" = none): kept only if the stream has no record yet.
 -- -> {'ok', duplicates, {seq...}} | {'version-inactive', version id}
@@ -31,25 +32,14 @@ for i = 0, n - 1 do
     seqs[#seqs + 1] = seq
   end
 end
-if #added > 0 then redis.call('ZADD', KEYS[2], unpack(added)) end
+if #added > 0 then
+  redis.call('ZADD', KEYS[2], unpack(added))
+  redis.call('SADD', KEYS[7], ARGV[3 + n * 3])
+end
 local sealed = ARGV[4 + n * 3]
 if sealed ~= '' and redis.call('HSETNX', KEYS[5], ARGV[3 + n * 3], sealed) == 1 then
   redis.call('ZADD', KEYS[6], 0, ARGV[3 + n * 3])
 end
 local r = redis.call('HMGET', KEYS[3], 'max_entries', 'max_age_seconds')
-if r[1] then redis.call('XTRIM', KEYS[1], 'MAXLEN', r[1]) end
-if r[2] then
-  local minid = tonumber(ARGV[1]) - tonumber(r[2]) * 1000
-  if minid < 0 then minid = 0 end
-  redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', minid))
-end
-if r[1] or r[2] then
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  if #first == 0 then
-    redis.call('DEL', KEYS[2])
-  else
-    local ms = string.match(first[1][1], '^(%d+)')
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ms)
-  end
-end
+trim(KEYS[1], KEYS[2], r[1], r[2], ARGV[1])
 return {'ok', dups, seqs}

@@ -2,7 +2,7 @@
 -- set.  ARGV[1] version id, [2] user id, [3] created_at, [4] blob. Audited; the outcome is
 -- 'created' or 'replaced' (the record's status: 201 or 200).
 -- -> {'ok', 1 created | 0 replaced} | {'version-not-found'} | {'user-not-found'}
---    | {'deprecated'} | {'user-inactive', state} | {'auditor'} | an audit refusal
+--    | {'deprecated'} | {'version-destroyed'} | {'user-inactive', state} | {'auditor'} | an audit refusal
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'version-not-found'} end
 local u = redis.call('HMGET', KEYS[2], 'state', 'role')
@@ -10,6 +10,7 @@ local us = u[1]
 if not us then return {'user-not-found'} end
 if u[2] == 'auditor' then return {'auditor'} end
 if st == 'deprecated' then return {'deprecated'} end
+if st == 'destroyed' then return {'version-destroyed'} end
 if us ~= 'active' then return {'user-inactive', us} end
 local outcome = 'created'
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then outcome = 'replaced' end

@@ -1,4 +1,5 @@
--- KEYS[1] version hash.  ARGV[1] new status. Audited (also when nothing changes: the
+-- KEYS[1] version hash.  ARGV[1] new status. 'destroyed' is reached by destroy_version.lua
+-- only (it deletes the version's blobs) and is terminal: no status leads on from it. Audited (also when nothing changes: the
 -- request was allowed and answered 200).
 -- -> {'ok', previous} | {'version-not-found'} | {'invalid-transition', current, allowed...}
 --    | a chain or audit refusal
