@@ -366,6 +366,9 @@ class LogsMixin(CatalogueMixin):
             stream = session.working_keys(version_id).stream_id(log_name)
             with contextlib.suppress(NotFoundError):
                 await self._transport.delete(paths.url(paths.LOG, stream_id=stream))
+            # the server dropped the stream's catalogue record with it: a later write under
+            # that name must send one again
+            self._catalogued.discard((version_id, stream))
 
     async def set_log_retention(
         self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None

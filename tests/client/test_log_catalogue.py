@@ -148,3 +148,13 @@ async def test_the_server_keeps_the_first_record(
     assert any(b'"sealed_name"' in body for _, _, _, body in recorder.requests[sent:])
     assert before is not None
     assert raw_redis.hget(catalogue, v2_keys.stream_id("orders")) == before
+
+
+async def test_a_log_written_again_after_deletion_is_listed_again(world: World) -> None:
+    """The writer forgets that it recorded a stream it deleted, so the next write under the
+    same name sends the record again (the server dropped it with the stream)."""
+    await world.admin.log("orders", {"before": "deletion"})
+    await world.admin.delete_log("orders")
+    assert "orders" not in [log.name for log in await world.alice.list_logs()]
+    await world.admin.log("orders", {"after": "deletion"})
+    assert CatalogueLog("orders", (world.v2,)) in await world.alice.list_logs()
