@@ -57,7 +57,7 @@ def describe_head_store(heads: HeadStore) -> str:
     if isinstance(heads, FileHeadStore):
         return str(heads.path)
     if isinstance(heads, MemoryHeadStore):
-        return "memory (this process only: a restart trusts the server's chain on first use)"
+        return "memory (this process only)"
     return type(heads).__name__
 
 

@@ -41,7 +41,7 @@ def chain_text(status: ChainStatus | None) -> str:
         if status.audit is None
         else f"{status.audit[0]} record(s), head {status.audit[1][:HASH_PREFIX]}"
     )
-    saved = "saved" if status.head_saved else "NOT saved (the next check trusts on first use)"
+    saved = "saved" if status.head_saved else "NOT saved: a restart trusts the server's chain"
     members = _members(status)
     rows = [
         ("Links verified", f"{status.links} (head seq {status.links - 1})"),
@@ -50,7 +50,8 @@ def chain_text(status: ChainStatus | None) -> str:
         ("Members", members[0]),
         *(("", line) for line in members[1:]),
         ("Audit checkpoint", audit),
-        ("Head", f"{saved} in {status.head_store}"),
+        ("Head", saved),
+        ("Head store", status.head_store),
     ]
     return "\n".join(f"{label:<17}{value}" for label, value in rows)
 

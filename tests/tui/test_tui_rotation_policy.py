@@ -142,8 +142,8 @@ async def test_chain_status_shows_the_verified_head_and_members(
         await wait_until(pilot, lambda: isinstance(app.screen, ChainStatusDialog), "chain")
         state = await admin.verified_state()
         assert state is not None
-        text = await shows(pilot, "Links verified")
-        assert "server cannot change it undetected" in text
+        assert "server cannot change it undetected" in await shows(pilot, "Links verified")
+        text = str(app.screen.query_one("#chain-body", Static).render())
         assert f"Links verified   {state.head.seq + 1} (head seq {state.head.seq})" in text
         assert f"Head hash        {state.head.hash.hex()[:16]}" in text
         assert f"Active version   {state.active_version}" in text
@@ -154,7 +154,8 @@ async def test_chain_status_shows_the_verified_head_and_members(
         assert state.audit is not None
         assert f"{state.audit.count} record(s), head {state.audit.head[:16]}" in text
         heads = Path(os.environ["XDG_STATE_HOME"]) / "neurallog" / "chain-heads.json"
-        assert f"saved in {heads}" in text
+        assert "Head             saved\n" in text
+        assert f"Head store       {heads}" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ChainStatusDialog), "closed")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neurallog.errors import WrongRecoveryPhraseError
@@ -99,9 +100,12 @@ class FakeBackend:
         return list(self._users)
 
     async def rotation_policy(self) -> RotationPolicy:
-        if not self._policy_days:
+        """V3 became active on 2026-11-01 09:00, 29 days before the snapshots' clock."""
+        days = self._policy_days
+        if not days:
             return RotationPolicy(0, False, V3, 29)
-        return RotationPolicy(self._policy_days, False, V3, 29, "2026-12-01T09:00:00Z")
+        due_at = datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(days=days)
+        return RotationPolicy(days, days <= 29, V3, 29, due_at.isoformat().replace("+00:00", "Z"))
 
     async def set_rotation_policy(self, days: int) -> int:
         self._policy_days = days
