@@ -203,6 +203,41 @@ class RotateResult:
     removed_users: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class RotationPolicy:
+    """The signed rotation policy and whether it asks for a rotation now.
+
+    Every value comes from the verified tenant chain (the client's ``rotation_due``):
+    ``days`` 0 means no policy; ``age_days`` is the active version's age in whole days from
+    the signer's time on the link that made it active; ``due_at`` is ISO (or ``""``).
+    """
+
+    days: int
+    due: bool
+    active_version: str = ""
+    age_days: int | None = None
+    due_at: str = ""
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """The signed tenant chain as this client verified it (read-only).
+
+    ``members`` is (role, ((user id, state), ...)) per role, as the chain's links say;
+    ``audit`` the last signed audit checkpoint (count, head hash); ``head_store`` where this
+    client keeps the head it verified (a file path, or ``memory``); ``head_saved`` whether
+    that store holds exactly this head.
+    """
+
+    links: int
+    head_hash: str
+    active_version: str
+    members: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    audit: tuple[int, str] | None
+    head_store: str
+    head_saved: bool
+
+
 class Backend(Protocol):
     """What the screens may ask for; implemented by :class:`ClientBackend`."""
 
@@ -232,6 +267,18 @@ class Backend(Protocol):
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult: ...
+    async def rotation_policy(self) -> RotationPolicy:
+        """The signed policy and whether the active version is due for rotation."""
+        ...
+
+    async def set_rotation_policy(self, days: int) -> int:
+        """Sign a new policy (0: none); returns the policy now in force."""
+        ...
+
+    async def chain_status(self) -> ChainStatus | None:
+        """The verified tenant chain; None when it has not started (a pre-chain tenant)."""
+        ...
+
     async def users(self) -> list[UserRow]: ...
     async def enroll(self, user_id: str, role: str) -> Enrolment: ...
     async def disable(self, user_id: str) -> None: ...

@@ -18,6 +18,7 @@ from neurallog.client import (
     bootstrap_token_tenant,
     weak_kdf_message,
 )
+from neurallog.client.head_store import FileHeadStore, HeadStore, MemoryHeadStore, head_store
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
 from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
@@ -29,11 +30,13 @@ from .backend import (
     AuditVerdict,
     BootstrapResult,
     CatalogueRow,
+    ChainStatus,
     Enrolment,
     LogPage,
     LogRow,
     ProgressCallback,
     RotateResult,
+    RotationPolicy,
     UserRow,
     VersionRow,
     fingerprint_of,
@@ -49,14 +52,25 @@ async def _initialize(client: AsyncNeuralLogClient, secret: str, kind: str) -> N
         await client.initialize_with_recovery_phrase(secret)
 
 
-async def _open(base_url: str, api_key: str, secret: str) -> tuple[AsyncNeuralLogClient, str]:
+def describe_head_store(heads: HeadStore) -> str:
+    """Where a client keeps its verified chain head, as the chain status view says it."""
+    if isinstance(heads, FileHeadStore):
+        return str(heads.path)
+    if isinstance(heads, MemoryHeadStore):
+        return "memory (this process only)"
+    return type(heads).__name__
+
+
+async def _open(
+    base_url: str, api_key: str, secret: str, heads: HeadStore
+) -> tuple[AsyncNeuralLogClient, str]:
     """An authenticated, initialised client and the tenant's secret kind.
 
     The kind (phrase or mnemonic) comes from the tenant's public profile, so the admin
     never has to say which one they typed. On any failure the client is closed (keys wiped).
     A weak KDF is not an error here: the main screen shows ``weak_kdf_warning`` instead.
     """
-    client = AsyncNeuralLogClient(base_url)
+    client = AsyncNeuralLogClient(base_url, chain_heads=heads)
     try:
         await client.authenticate_with_api_key(api_key)
         kind = (await client.get_tenant()).profile.secret_kind
@@ -73,9 +87,17 @@ class ClientBackend:
     """An unlocked admin session over one client instance."""
 
     def __init__(
-        self, base_url: str, client: AsyncNeuralLogClient, api_key: str, secret_kind: str
+        self,
+        base_url: str,
+        client: AsyncNeuralLogClient,
+        api_key: str,
+        secret_kind: str,
+        heads: HeadStore | None = None,
     ) -> None:
+        """``heads``: the store ``client`` was given as ``chain_heads`` (default: the one the
+        client builds by default, which is the same file or ``memory`` setting)."""
         self._base_url = base_url
+        self._heads = heads if heads is not None else head_store(None)
         self._client: AsyncNeuralLogClient | None = client
         self._api_key = api_key
         self._tenant_id = client.tenant_id or ""
@@ -116,7 +138,7 @@ class ClientBackend:
         Nothing on the server changes; the probe's keys are wiped when it closes.
         """
         try:
-            probe, _ = await _open(self._base_url, self._api_key, secret)
+            probe, _ = await _open(self._base_url, self._api_key, secret, self._heads)
         except WrongRecoveryPhraseError as exc:
             return False, str(exc)
         await probe.close()
@@ -124,7 +146,7 @@ class ClientBackend:
 
     async def check_shares(self, shares: ShareCollector, passphrase: str) -> tuple[bool, str]:
         """The drill with shares: a throw-away client recombines them and checks the tenant."""
-        probe = AsyncNeuralLogClient(self._base_url)
+        probe = AsyncNeuralLogClient(self._base_url, chain_heads=self._heads)
         try:
             await probe.authenticate_with_api_key(self._api_key)
             with warnings.catch_warnings():
@@ -157,6 +179,42 @@ class ClientBackend:
     ) -> RotateResult:
         result = await self.client.rotate_kek(reason, tuple(remove_users), progress=progress)
         return RotateResult(VersionRow.of(result.version), tuple(result.removed_users))
+
+    # --- rotation policy and tenant chain --------------------------------------------------
+
+    async def rotation_policy(self) -> RotationPolicy:
+        if await self.client.verified_state() is None:  # a pre-chain tenant has no policy
+            return RotationPolicy(0, False)
+        due = await self.client.rotation_due()
+        return RotationPolicy(
+            due.policy_days,
+            due.due,
+            due.active_version or "",
+            None if due.age is None else due.age.days,
+            "" if due.due_at is None else due.due_at.isoformat().replace("+00:00", "Z"),
+        )
+
+    async def set_rotation_policy(self, days: int) -> int:
+        return await self.client.set_rotation_policy(days or None)
+
+    async def chain_status(self) -> ChainStatus | None:
+        state = await self.client.verified_state()
+        if state is None:
+            return None
+        roles: dict[str, list[tuple[str, str]]] = {}
+        for user_id, member in sorted(state.members.items()):
+            roles.setdefault(member.role, []).append((user_id, str(member.state)))
+        saved = self._heads.load(state.tenant_id, state.signing_public_key)
+        audit = state.audit
+        return ChainStatus(
+            links=state.head.seq + 1,
+            head_hash=state.head.hash.hex(),
+            active_version=state.active_version or "",
+            members=tuple((role, tuple(users)) for role, users in sorted(roles.items())),
+            audit=None if audit is None else (audit.count, audit.head),
+            head_store=describe_head_store(self._heads),
+            head_saved=saved == (state.head.seq, state.head.hash),
+        )
 
     # --- users -----------------------------------------------------------------------------
 
@@ -226,23 +284,26 @@ class ClientConnector:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
+        self.heads = head_store(None)
+        """One head store for every session of this console (the default file, or the
+        ``NEURALLOG_CHAIN_HEADS`` choice): a re-unlock keeps the head it verified."""
 
     async def connect(self, api_key: str, secret: str) -> ClientBackend:
-        client, kind = await _open(self.base_url, api_key, secret)
-        return ClientBackend(self.base_url, client, api_key, kind)
+        client, kind = await _open(self.base_url, api_key, secret, self.heads)
+        return ClientBackend(self.base_url, client, api_key, kind, self.heads)
 
     async def connect_with_shares(
         self, api_key: str, shares: ShareCollector, passphrase: str
     ) -> ClientBackend:
         """Unlock with SLIP-39 shares (mnemonic tenants); the client is closed on failure."""
-        client = AsyncNeuralLogClient(self.base_url)
+        client = AsyncNeuralLogClient(self.base_url, chain_heads=self.heads)
         try:
             await client.authenticate_with_api_key(api_key)
             await client.initialize_with_shares(shares, passphrase)
         except BaseException:
             await client.close()
             raise
-        return ClientBackend(self.base_url, client, api_key, "mnemonic")
+        return ClientBackend(self.base_url, client, api_key, "mnemonic", self.heads)
 
     async def check_server(self, token: str) -> str:
         """The token's tenant, after ``/readyz`` answered (nothing is sent but the ping)."""
@@ -284,7 +345,7 @@ class ClientConnector:
         When the client stops after the token was spent, the admin key it hands over is
         returned with a note, so it is shown instead of being lost with the error.
         """
-        client = AsyncNeuralLogClient(self.base_url)
+        client = AsyncNeuralLogClient(self.base_url, chain_heads=self.heads)
         try:
             if kind == "mnemonic":
                 result = await client.bootstrap_tenant(token, mnemonic=secret, cipher=cipher)
@@ -299,13 +360,14 @@ class ClientConnector:
                 creds.tenant_id, creds.api_key, fingerprint_of(creds.api_key), note
             )
             if client.is_initialized:
-                return ClientBackend(self.base_url, client, creds.api_key, kind), summary
+                backend = ClientBackend(self.base_url, client, creds.api_key, kind, self.heads)
+                return backend, summary
             await client.close()
             return None, summary
         except BaseException:
             await client.close()
             raise
-        backend = ClientBackend(self.base_url, client, result.api_key, kind)
+        backend = ClientBackend(self.base_url, client, result.api_key, kind, self.heads)
         summary = BootstrapResult(result.tenant_id, result.api_key, fingerprint_of(result.api_key))
         return backend, summary
 

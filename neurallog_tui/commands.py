@@ -50,6 +50,22 @@ COMMANDS: tuple[Command, ...] = (
         "Change status",
         "Move a retired version between decrypt-only and deprecated.",
     ),
+    Command(
+        "versions",
+        "policy",
+        "p",
+        "Rotation policy",
+        "Sign how often the KEK must be rotated (days, 1..3650; empty or 0: none); a banner"
+        " says when the active version is older.",
+    ),
+    Command(
+        "versions",
+        "chain",
+        "c",
+        "Tenant chain status",
+        "Show the signed tenant chain this client verified: links, head, active version,"
+        " members, audit checkpoint, where the head is saved.",
+    ),
     Command("versions", "reload", "f5", "Refresh versions", "Reload versions and users."),
     Command(
         "users",
@@ -135,7 +151,11 @@ TAB_HELP: dict[str, str] = {
         "NEW VERSION (n) only switches the active version: every active user keeps"
         " access. ROTATE (r) does the same and can remove users at the same time: their"
         " blobs are deleted and their API keys revoked, so they cannot read new logs.\n"
-        "users 7/8: active users holding a blob of that version out of all active users."
+        "users 7/8: active users holding a blob of that version out of all active users.\n"
+        "ROTATION POLICY (p): rotate every N days, signed by your admins into the tenant"
+        " chain; when the active version is older a banner says so until you rotate.\n"
+        "TENANT CHAIN (c): state signed by your tenant's admins (versions, members, the"
+        " policy, audit checkpoints); the server cannot change it undetected."
     ),
     "users": (
         "Your own row is marked 'you'. Roles: admin (everything), member (write and read"

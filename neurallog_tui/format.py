@@ -32,6 +32,11 @@ def short_time(value: str) -> str:
     return value.replace("T", " ")[:19] if value else ""
 
 
+def days(count: int) -> str:
+    """``1 day``, ``30 days``."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def short_id(value: str, width: int = 8) -> str:
     return value[:width]
 

@@ -10,8 +10,10 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from ..backend import RotationPolicy
 from ..commands import Command, help_text
 from ..dialogs.help import HelpDialog
+from ..format import days
 from ..messages import DataChanged
 from ..widgets.audit import AuditPane
 from ..widgets.drill import DrillPane
@@ -32,6 +34,15 @@ TABS = (
 )
 
 
+def rotation_due_text(policy: RotationPolicy) -> str:
+    """The banner's words: how old the active version is against the signed policy."""
+    every = f"the policy is every {days(policy.days)}"
+    if not policy.active_version:
+        return f"Rotation due: there is no active version; {every} -- press r to rotate"
+    age = "?? days" if policy.age_days is None else days(policy.age_days)
+    return f"Rotation due: the active version is {age} old; {every} -- press r to rotate"
+
+
 class MainScreen(Screen[None]):
     BINDINGS = [
         *(
@@ -40,6 +51,7 @@ class MainScreen(Screen[None]):
         ),
         Binding("escape", "focus_table", "Leave input", show=False, id="main.escape"),
         Binding("question_mark,f1", "tab_help", "Help", id="main.help", key_display="?"),
+        Binding("r", "rotate_due", "Rotate", show=False, id="main.rotate-due"),
     ]
 
     def __init__(self, tenant_id: str, *, warning: str = "") -> None:
@@ -77,6 +89,30 @@ class MainScreen(Screen[None]):
             return
         self.mount(Static(text, id="integrity-alarm", classes="error banner"), before=0)
         self.notify(why, title="Server integrity alarm", severity="error", timeout=30)
+
+    def show_rotation_due(self, policy: RotationPolicy) -> None:
+        """The rotation-due banner while the signed policy says so; gone once it does not
+        (after a rotation, or a longer policy). The versions pane calls this on each load."""
+        found = self.query("#rotation-due")
+        if not policy.due:
+            found.remove()
+            return
+        text = rotation_due_text(policy)
+        if found:
+            found.first(Static).update(text)
+            return
+        self.mount(Static(text, id="rotation-due"), before=self.query_one("#tabs"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``r`` outside the versions tab rotates only while the due banner asks for it."""
+        if action == "rotate_due":
+            return bool(self.query("#rotation-due"))
+        return True
+
+    async def action_rotate_due(self) -> None:
+        """The banner's ``r`` from any tab: the versions tab's rotation, with its dialogs."""
+        self.action_show_tab("versions")
+        await self.query_one("#versions", TabPane).query_one(Pane).run_action("rotate")
 
     def show_state(self, state: str, refreshed: str | None) -> None:
         """The header's second line: tenant, connection state, time of the last refresh."""

@@ -13,13 +13,15 @@ from textual.widgets import DataTable, Static
 
 from neurallog.client.lockout import lockout_refusal
 
-from ..backend import UserRow, VersionRow
+from ..backend import RotationPolicy, UserRow, VersionRow
+from ..dialogs.chain_status import ChainStatusDialog
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
+from ..dialogs.rotation_policy import RotationPolicyDialog
 from ..dialogs.typed_confirm import TypedConfirmDialog
-from ..format import TRANSITIONS, coverage, short_id, short_time, styled
+from ..format import TRANSITIONS, coverage, days, short_id, short_time, styled
 from ..safe_call import FAILED, Failed, attempt
 from ..widgets.pane import Pane, refill
 
@@ -45,11 +47,27 @@ def rotation_consequences(plan: RotatePlan, active: VersionRow | None, readers: 
     return "\n".join(lines)
 
 
+def policy_line(policy: RotationPolicy | None) -> str:
+    """The pane's policy line: the signed policy and when the next rotation is due."""
+    if policy is None:
+        return "Rotation policy: loading..."
+    if not policy.days:
+        return "Rotation policy: none (p sets one)"
+    every = f"Rotation policy: every {days(policy.days)}"
+    when = short_time(policy.due_at)[:16]
+    if policy.due:
+        return f"{every}; DUE since {when or 'now'} (r rotates)"
+    age = "" if policy.age_days is None else f" (active {days(policy.age_days)} old)"
+    return f"{every}; due {when}{age}"
+
+
 class VersionsPane(Pane):
     BINDINGS = [
         Binding("n", "create", "New version", id="versions.create"),
         Binding("s", "status", "Status", id="versions.status"),
         Binding("r", "rotate", "Rotate", id="versions.rotate"),
+        Binding("p", "policy", "Policy", id="versions.policy"),
+        Binding("c", "chain", "Chain", id="versions.chain"),
         Binding("f5", "reload", "Refresh", id="versions.refresh"),
     ]
 
@@ -57,9 +75,11 @@ class VersionsPane(Pane):
         super().__init__(id="versions-pane")
         self.rows: list[VersionRow] = []
         self.users: list[UserRow] = []
+        self.policy: RotationPolicy | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading versions...", id="versions-summary", classes="summary")
+        yield Static(policy_line(None), id="versions-policy", classes="summary")
         yield DataTable(id="versions-table", cursor_type="row")
         yield Static("", id="versions-detail", classes="detail")
 
@@ -75,12 +95,16 @@ class VersionsPane(Pane):
         result = await both
         if isinstance(result, Failed):
             return
-        self.rows, self.users = result
+        self.rows, self.users, self.policy = result
         self._show()
+        show_due = getattr(self.screen, "show_rotation_due", None)
+        if show_due is not None:
+            show_due(self.policy)
 
-    async def _load(self) -> tuple[list[VersionRow], list[UserRow]]:
-        versions, users = await asyncio.gather(self.backend.versions(), self.backend.users())
-        return versions, users
+    async def _load(self) -> tuple[list[VersionRow], list[UserRow], RotationPolicy]:
+        backend = self.backend
+        versions, users = await asyncio.gather(backend.versions(), backend.users())
+        return versions, users, await backend.rotation_policy()
 
     def redraw(self) -> None:
         self._show()
@@ -105,6 +129,7 @@ class VersionsPane(Pane):
         active = self.active
         summary = f"{len(self.rows)} version(s); active: {active.id if active else 'none'}"
         self.query_one("#versions-summary", Static).update(summary)
+        self.query_one("#versions-policy", Static).update(policy_line(self.policy))
 
     @property
     def active(self) -> VersionRow | None:
@@ -135,6 +160,25 @@ class VersionsPane(Pane):
         if not isinstance(created, Failed):
             self.notify(f"version {short_id(created.id)} is active", title="Created")
             self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_policy(self) -> None:
+        current = self.policy.days if self.policy is not None else 0
+        chosen = await self.app.push_screen_wait(RotationPolicyDialog(current))
+        if chosen is None:
+            return
+        call = self.backend.set_rotation_policy(chosen)
+        done = await attempt(self, "Setting the policy", call)
+        if not isinstance(done, Failed):
+            said = f"rotate every {days(done)}" if done else "no rotation policy"
+            self.notify(f"signed: {said}", title="Rotation policy")
+            self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_chain(self) -> None:
+        status = await attempt(self, "Verifying the tenant chain", self.backend.chain_status())
+        if not isinstance(status, Failed):
+            await self.app.push_screen_wait(ChainStatusDialog(status))
 
     @work(exclusive=True, group="versions-act")
     async def action_status(self) -> None:

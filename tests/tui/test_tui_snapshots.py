@@ -87,6 +87,28 @@ def test_rotate_dialog_80x24(snap_compare: Any) -> None:
     assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then(*keys))
 
 
+def test_rotation_policy_dialog_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then("p"))
+
+
+def test_rotation_policy_dialog_160x48(snap_compare: Any) -> None:
+    keys = ("p", "backspace", "backspace", *"abc", "enter")  # the refusal stays in the dialog
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=unlocked_then(*keys))
+
+
+def test_rotation_due_banner_80x24(snap_compare: Any) -> None:
+    keys = ("p", "backspace", "backspace", "7", "enter")  # 7 days: the fake's V3 is 29 old
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then(*keys))
+
+
+def test_chain_status_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=unlocked_then("c"))
+
+
+def test_chain_status_160x48(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=unlocked_then("c"))
+
+
 def test_users_screen(snap_compare: Any) -> None:
     assert snap_compare(fake_app(), terminal_size=(100, 32), run_before=unlocked_then("2"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neurallog.errors import WrongRecoveryPhraseError
@@ -17,11 +18,13 @@ from neurallog_tui.backend import (
     AuditVerdict,
     Backend,
     BootstrapResult,
+    ChainStatus,
     Enrolment,
     LogPage,
     LogRow,
     ProgressCallback,
     RotateResult,
+    RotationPolicy,
     UserRow,
     VersionRow,
 )
@@ -39,6 +42,7 @@ class FakeBackend:
         self.user_id = "alice"
         self.secret_kind = "phrase"
         self.weak_kdf_warning = ""
+        self._policy_days = 30
         self._versions = [
             VersionRow(V1, "deprecated", "2026-09-01T09:00:00Z", "alice", "initial", 3),
             VersionRow(V2, "decrypt-only", "2026-10-01T09:00:00Z", "alice", "quarterly", 4),
@@ -94,6 +98,37 @@ class FakeBackend:
 
     async def users(self) -> list[UserRow]:
         return list(self._users)
+
+    async def rotation_policy(self) -> RotationPolicy:
+        """V3 became active on 2026-11-01 09:00, 29 days before the snapshots' clock."""
+        days = self._policy_days
+        if not days:
+            return RotationPolicy(0, False, V3, 29)
+        due_at = datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(days=days)
+        return RotationPolicy(days, days <= 29, V3, 29, due_at.isoformat().replace("+00:00", "Z"))
+
+    async def set_rotation_policy(self, days: int) -> int:
+        self._policy_days = days
+        return days
+
+    async def chain_status(self) -> ChainStatus | None:
+        members = (
+            ("admin", (("alice", "active"),)),
+            ("auditor", (("carol", "active"),)),
+            (
+                "member",
+                (("bob", "removed"), ("ingest-1", "active"), ("svc-old", "disabled")),
+            ),
+        )
+        return ChainStatus(
+            links=17,
+            head_hash="3f2a9c1e0b7d4a55" + "0" * 48,
+            active_version=V3,
+            members=members,
+            audit=(412, "9ab3c2d4e5f60718" + "1" * 48),
+            head_store="/home/alice/.local/state/neurallog/chain-heads.json",
+            head_saved=True,
+        )
 
     async def enroll(self, user_id: str, role: str) -> Enrolment:
         return Enrolment(user_id, API_KEY, "ZmluZ2VycHJpbnQ")
