@@ -93,6 +93,9 @@ async def test_wrong_passphrase_is_refused(live: Any, redis_url: str) -> None:
         app.screen.query_one("#shares-passphrase-input", Input).value = "vault"
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the console")
+        # let the first load finish before the app is torn down (a busy machine otherwise
+        # ends the test while the versions pane's worker still fills its table)
+        await rows(pilot, "versions-table", 1)
 
 
 async def test_recovery_drill_with_shares(live: Any, redis_url: str) -> None:
