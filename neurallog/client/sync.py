@@ -174,6 +174,10 @@ class NeuralLogClient:
 
     # --- every public coroutine method of AsyncNeuralLogClient, run on the loop ---
 
+    def abort_kek_staging(self, version_id: str) -> None:
+        """Drop a staged version: its staged blobs are deleted, no version is made."""
+        return self._run(self._client.abort_kek_staging(version_id))
+
     def authenticate_with_api_key(self, api_key: str) -> None:
         """Authenticate, unlock this user's private key and load its KEK blobs."""
         return self._run(self._client.authenticate_with_api_key(api_key))
@@ -386,6 +390,14 @@ class NeuralLogClient:
         """Reload the versions and open any new KEK blob of this user; the key of a version the
         verified chain shows destroyed is dropped."""
         return self._run(self._client.refresh())
+
+    def resume_kek_staging(
+        self, version_id: str, *, progress: Progress | None = None
+    ) -> RotationResult:
+        """Finish a staged version a crashed client left behind: read what is staged, seal and
+        upload the blobs of the readers still missing, sign and commit. Works for a create
+        (``removed_users`` empty) and a rotation alike."""
+        return self._run(self._client.resume_kek_staging(version_id, progress=progress))
 
     def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
         """Revoke an API key at once (default: one of the current user's)."""
