@@ -557,12 +557,26 @@ class AdminMixin(ClientBase):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def staged_kek_version(self) -> str | None:
+        """The id of the tenant's staged (uploaded in part, not committed) version, if any:
+        a client that crashed during a large create or rotation left it behind."""
+        try:
+            doc = await self._transport.get(paths.STAGING)
+        except NotFoundError:
+            return None
+        return str(doc["version_id"]) if isinstance(doc, dict) else None
+
     async def resume_kek_staging(
-        self, version_id: str, *, progress: Progress | None = None
+        self, version_id: str | None = None, *, progress: Progress | None = None
     ) -> RotationResult:
-        """Finish a staged version a crashed client left behind: read what is staged, seal
-        and upload the blobs of the readers still missing, sign and commit. Works for a
-        create (``removed_users`` empty) and a rotation alike."""
+        """Finish a staged version a crashed client left behind (the tenant's staged one
+        when ``version_id`` is None): read what is staged, seal and upload the blobs of the
+        readers still missing, sign and commit. Works for a create (``removed_users``
+        empty) and a rotation alike."""
+        if version_id is None:
+            version_id = await self.staged_kek_version()
+            if version_id is None:
+                raise NotFoundError(404, "Not Found", "no KEK version is staged")
         staged = await self._staging(version_id)
         kind = str(staged.get("kind"))
         removed = [str(u) for u in staged.get("remove_users") or []]
@@ -570,8 +584,13 @@ class AdminMixin(ClientBase):
         await self._load_versions()
         return self._rotation_result(doc, removed)
 
-    async def abort_kek_staging(self, version_id: str) -> None:
-        """Drop a staged version: its staged blobs are deleted, no version is made."""
+    async def abort_kek_staging(self, version_id: str | None = None) -> None:
+        """Drop a staged version (the tenant's staged one when ``version_id`` is None): its
+        staged blobs are deleted, no version is made."""
+        if version_id is None:
+            version_id = await self.staged_kek_version()
+            if version_id is None:
+                raise NotFoundError(404, "Not Found", "no KEK version is staged")
         await self._transport.delete(paths.url(paths.STAGING_ONE, version_id=version_id))
 
     async def _staged_version(

@@ -174,8 +174,9 @@ class NeuralLogClient:
 
     # --- every public coroutine method of AsyncNeuralLogClient, run on the loop ---
 
-    def abort_kek_staging(self, version_id: str) -> None:
-        """Drop a staged version: its staged blobs are deleted, no version is made."""
+    def abort_kek_staging(self, version_id: str | None = None) -> None:
+        """Drop a staged version (the tenant's staged one when ``version_id`` is None): its
+        staged blobs are deleted, no version is made."""
         return self._run(self._client.abort_kek_staging(version_id))
 
     def authenticate_with_api_key(self, api_key: str) -> None:
@@ -392,11 +393,12 @@ class NeuralLogClient:
         return self._run(self._client.refresh())
 
     def resume_kek_staging(
-        self, version_id: str, *, progress: Progress | None = None
+        self, version_id: str | None = None, *, progress: Progress | None = None
     ) -> RotationResult:
-        """Finish a staged version a crashed client left behind: read what is staged, seal and
-        upload the blobs of the readers still missing, sign and commit. Works for a create
-        (``removed_users`` empty) and a rotation alike."""
+        """Finish a staged version a crashed client left behind (the tenant's staged one when
+        ``version_id`` is None): read what is staged, seal and upload the blobs of the readers
+        still missing, sign and commit. Works for a create (``removed_users`` empty) and a
+        rotation alike."""
         return self._run(self._client.resume_kek_staging(version_id, progress=progress))
 
     def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
@@ -438,6 +440,11 @@ class NeuralLogClient:
         The ``policy`` link is signed with the tenant key, so a server cannot stretch or drop
         it unseen. Returns the policy now in force (0: none)."""
         return self._run(self._client.set_rotation_policy(days))
+
+    def staged_kek_version(self) -> str | None:
+        """The id of the tenant's staged (uploaded in part, not committed) version, if any: a
+        client that crashed during a large create or rotation left it behind."""
+        return self._run(self._client.staged_kek_version())
 
     def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""

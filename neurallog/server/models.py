@@ -320,6 +320,10 @@ PROBLEM = {
                 "items": _s(),
                 "description": "active admins and members the blobs do not cover",
             },
+            "staged_version": {
+                **_s(),
+                "description": "staging-exists: the version staged already (resume or abort)",
+            },
             "head": {
                 "type": "integer",
                 "description": "chain-head, chain-required: the tenant chain's length, the "

@@ -89,6 +89,12 @@ def version_blobs(t: str, version_id: str) -> str:
     return prefix(t) + "version:" + version_id + ":blobs"
 
 
+def staged(t: str) -> str:
+    """String: the id of the tenant's one staged version (so a crashed client finds it);
+    expires with the staging's hashes."""
+    return prefix(t) + "staged"
+
+
 def staging(t: str, version_id: str) -> str:
     """Hash of a staged (pending) version: kind (create|rotate), reason, remove (the users
     to remove, one per line), created_by, expires_at. Expires with :func:`staging_blobs`

@@ -195,7 +195,8 @@ ERRORS: dict[Status, Build] = {
         f"no blob of user {s['user_id']!r} for version {s['version_id']}"
     ),
     Status.STAGING_EXISTS: lambda d, s: StateConflictError(
-        f"version {s['version_id']} is staged already: resume it or abort it first"
+        f"version {d[0]} is staged: resume it or abort it first (one staging at a time)",
+        staged_version=d[0],
     ),
     Status.STAGING_NOT_FOUND: lambda d, s: RecordNotFoundError(
         f"no staging of version {s['version_id']} (never opened, committed, aborted or expired)"

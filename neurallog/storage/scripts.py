@@ -69,6 +69,7 @@ CREATE_VERSION = Script(
 STAGING_OPEN = Script("staging_open")
 STAGING_PUT = Script("staging_put")
 STAGING_READ = Script("staging_read")
+STAGING_ABORT = Script("staging_abort")
 STAGING_COMMIT = Script(
     "staging_commit", ("active_admins", "new_version"), audited=True, chained=True
 )
@@ -104,6 +105,7 @@ ALL: tuple[Script, ...] = (
     STAGING_OPEN,
     STAGING_PUT,
     STAGING_READ,
+    STAGING_ABORT,
     STAGING_COMMIT,
     SET_VERSION_STATUS,
     DESTROY_VERSION,

@@ -53,7 +53,11 @@ class Staging:
 
 
 def _keys(tenant_id: str, version_id: str) -> list[str]:
-    return [keyspace.staging(tenant_id, version_id), keyspace.staging_blobs(tenant_id, version_id)]
+    return [
+        keyspace.staging(tenant_id, version_id),
+        keyspace.staging_blobs(tenant_id, version_id),
+        keyspace.staged(tenant_id),
+    ]
 
 
 def _expiry() -> tuple[str, int]:
@@ -76,8 +80,13 @@ async def open_staging(
     reply = await run(
         redis,
         scripts.STAGING_OPEN,
-        [*_keys(tenant_id, version_id), keyspace.version(tenant_id, version_id)],
-        [kind, reason, "\n".join(remove_users), created_by, expires_at, ttl],
+        [
+            keyspace.staging(tenant_id, version_id),
+            keyspace.staging_blobs(tenant_id, version_id),
+            keyspace.version(tenant_id, version_id),
+            keyspace.staged(tenant_id),
+        ],
+        [kind, reason, "\n".join(remove_users), created_by, expires_at, ttl, version_id],
     )
     check(reply, version_id=version_id)
     staging = await read_staging(redis, tenant_id, version_id)
@@ -118,9 +127,16 @@ async def read_staging(redis: AnyRedis, tenant_id: str, version_id: str) -> Stag
     )
 
 
-async def abort_staging(redis: AnyRedis, tenant_id: str, version_id: str) -> bool:
-    """Delete a staging; True when there was one."""
-    return int(await redis.delete(*_keys(tenant_id, version_id))) > 0
+async def staged_version(redis: AnyRedis, tenant_id: str) -> str | None:
+    """The id of the tenant's staged version, if any."""
+    found = await redis.get(keyspace.staged(tenant_id))
+    return text(found) if found else None
+
+
+async def abort_staging(redis: AnyRedis, tenant_id: str, version_id: str) -> None:
+    """Delete a staging (404 when there is none)."""
+    reply = await run(redis, scripts.STAGING_ABORT, _keys(tenant_id, version_id), [version_id])
+    check(reply, version_id=version_id)
 
 
 async def commit_staging(

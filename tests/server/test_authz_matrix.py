@@ -200,6 +200,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         four(403, 403, 404, 404),  # no such staging
     ),
+    ("GET", "/api/kek/staging"): Row(
+        lambda w: ("/api/kek/staging", None), four(403, 403, 404, 404)
+    ),
     ("GET", "/api/kek/staging/<version_id:str>"): Row(
         lambda w: (f"/api/kek/staging/{version_id()}", None), four(403, 403, 404, 404)
     ),

@@ -46,7 +46,8 @@ def blueprint() -> Blueprint:
     async def open_staging(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
-        """Admin. 409 when the version id was used or is staged already. The staging
+        """Admin. 409 when the version id was used or another version is staged
+        (``staged_version``: resume or abort it; one staging per tenant). The staging
         expires (``expires_at``) unless a chunk comes; nothing is checked against the
         membership before the commit but each chunk's users."""
         request.ctx.audit_target = f"version:{body['version_id']}"
@@ -87,6 +88,22 @@ def blueprint() -> Blueprint:
     @declare(
         bp,
         "GET",
+        paths.STAGING,
+        Rule("kek.staging.read", ADMIN),
+        "The tenant's staged version (one at a time), to resume or abort it",
+        response=models.STAGING,
+        errors=(403, 404),
+    )
+    async def current(request: Request, principal: Principal, body: None) -> HTTPResponse:
+        """Admin; 404 when no version is staged."""
+        version_id = await staging.staged_version(app_ctx(request).redis, principal.tenant_id)
+        if version_id is None:
+            raise Problem(404, "no version is staged")
+        return json((await _staged(request, principal, version_id)).to_json())
+
+    @declare(
+        bp,
+        "GET",
         paths.STAGING_ONE,
         Rule("kek.staging.read", ADMIN),
         "A staging's progress: what it is, blobs staged, who has one, when it expires",
@@ -113,8 +130,7 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin; 404 when there is none."""
         request.ctx.audit_target = f"version:{version_id}"
-        if not await staging.abort_staging(app_ctx(request).redis, principal.tenant_id, version_id):
-            raise Problem(404, f"no staging of version {version_id}")
+        await staging.abort_staging(app_ctx(request).redis, principal.tenant_id, version_id)
         return empty(status=204)
 
     @declare(

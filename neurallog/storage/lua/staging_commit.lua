@@ -1,5 +1,6 @@
 -- KEYS[1] versions list, KEYS[2] active version, KEYS[3] users set, KEYS[4] new version
--- hash, KEYS[5] new version's blob set, KEYS[6] staging hash, KEYS[7] staging blobs hash.
+-- hash, KEYS[5] new version's blob set, KEYS[6] staging hash, KEYS[7] staging blobs hash,
+-- KEYS[8] the staged version id.
 -- ARGV[1] tenant prefix, [2] version id, [3] created_at, [4] created_by, [5] the kind and
 -- [6] the removals (one per line) the caller's link was checked against.
 -- Audited. What create_version.lua does, with the staged blobs (new_version.lua): checks
@@ -24,5 +25,5 @@ if err then return err end
 audit_append()
 chain_append()
 local old = version_apply(p, k, ARGV[2], ARGV[3], ARGV[4], m[2], plan)
-redis.call('DEL', KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[6], KEYS[7], KEYS[8])
 return {'ok', old}

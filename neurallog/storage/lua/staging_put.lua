@@ -1,4 +1,4 @@
--- KEYS[1] staging hash, KEYS[2] staging blobs hash.
+-- KEYS[1] staging hash, KEYS[2] staging blobs hash, KEYS[3] the staged version id.
 -- ARGV[1] tenant prefix, [2] expires_at, [3] ttl seconds, then (user_id, blob) pairs.
 -- Adds one chunk: each user must exist, be active, read logs (no auditor) and not be one
 -- the rotation removes. A user staged before is replaced (a chunk sent again after a
@@ -24,4 +24,5 @@ local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'expires_at', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl)
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ttl) end
+redis.call('EXPIRE', KEYS[3], ttl)
 return {'ok', redis.call('HLEN', KEYS[2])}

@@ -1,4 +1,4 @@
--- KEYS[1] staging hash, KEYS[2] staging blobs hash.
+-- KEYS[1] staging hash, KEYS[2] staging blobs hash (KEYS[3], the staged id, unused).
 -- -> {} when there is no such staging, else {kind, reason, remove, created_by,
 --    expires_at, blobs staged, staged user ids...}
 local m = redis.call('HMGET', KEYS[1], 'kind', 'reason', 'remove', 'created_by', 'expires_at')
