@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from client_live import FAST_KDF, Recorder
-from many_readers import add_readers
+from many_readers import add_readers, make_readers, write_readers
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.client import _keys
@@ -227,6 +227,36 @@ async def test_an_interrupted_staged_rotation_resumes(
     state = await admin.verified_state()
     assert state is not None and state.active_version == version_id
     assert state.members["r00005"].state == "removed"
+
+
+async def test_a_reader_enrolled_during_the_upload_gets_a_blob_before_the_commit(
+    admin: AsyncNeuralLogClient,
+    redis_url: str,
+    raw_redis: Any,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(admin_module, "STAGING_CHUNK", 2)
+    pairs = await add_readers(admin, redis_url, 4)
+    session = admin._session
+    assert session is not None
+    late: dict[str, UserKeyPair] = {}
+
+    def progress(done: int, total: int) -> None:
+        state = session.chain.state
+        if done == total and not late and state is not None:  # after the last chunk
+            readers = make_readers(admin, 1, "late", seq=state.head.seq + 1, prev=state.head.hash)
+            pipe = raw_redis.pipeline(transaction=False)
+            write_readers(pipe, TENANT, readers)
+            pipe.execute()
+            late.update(readers.pairs)
+
+    recorder.requests.clear()
+    result = await admin.rotate_kek("a newcomer meanwhile", progress=progress)
+    assert late and result.version.blob_count == 6  # admin, r00000..r00003, late00000
+    commits = [p for p in _staging_posts(recorder) if p.endswith("/commit")]
+    assert len(commits) == 2  # 409 missing_users, then the newcomer staged, then 201
+    assert await _opens(admin, redis_url, result.version.id, {**pairs, **late}) == 5
 
 
 async def test_an_aborted_staging_leaves_nothing(
