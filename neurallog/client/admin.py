@@ -76,6 +76,10 @@ USER_PAGE = 1000
 CHAIN_ATTEMPTS = 4
 """Tries of a signed write whose link lost the race for the chain head (409 chain-head)."""
 
+STAGING_CHUNK = 1000
+"""Readers above which a version goes up staged, and blobs per staging chunk (the route's
+maximum): one request carries at most 10,000 blobs, a staged version has no limit."""
+
 
 def _chain_moved(exc: ConflictError) -> bool:
     """The 409 of a link signed on a head another admin's link replaced meanwhile."""
@@ -507,12 +511,7 @@ class AdminMixin(ClientBase):
         removed = list(dict.fromkeys(remove_users))
         doc = await self._new_version(reason, removed, progress, rotate=True)
         await self._load_versions()
-        if not isinstance(doc, dict):
-            raise FormatError("rotation: expected a JSON object in the server's answer")
-        return RotationResult(
-            Version.from_json(doc.get("version")),
-            tuple(str(u) for u in doc.get("removed_users") or removed),
-        )
+        return self._rotation_result(doc, removed)
 
     async def _new_version(
         self,
@@ -524,17 +523,13 @@ class AdminMixin(ClientBase):
     ) -> Any:
         """Seal, sign and send a new version; retried when a user was enrolled or the chain
         moved meanwhile (each try seals for the membership as it is then)."""
-        caller = self._need_session().user_id
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
-            listed = await self.list_users()
-            if removed:
-                self._refuse(lockout_refusal(caller, removed, _rows(listed), verb="remove"))
+            users = await self._recipients(removed)
+            if len(users) > STAGING_CHUNK:
+                kind = "rotate" if rotate else "create"
+                return await self._staged_version(version_id, kind, reason, removed, progress)
             state = self._need_session().chain.state
-            if state is not None:
-                users = reader_recipients(state, listed, exclude=removed)
-            else:
-                users = [u for u in listed if _reader(u) and u.user_id not in removed]
             blobs = await self._seal_for(version_id, users, progress)
             body: dict[str, Any] = {"reason": reason, "blobs": blobs}
             if rotate:
@@ -561,6 +556,148 @@ class AdminMixin(ClientBase):
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def staged_kek_version(self) -> str | None:
+        """The id of the tenant's staged (uploaded in part, not committed) version, if any:
+        a client that crashed during a large create or rotation left it behind."""
+        try:
+            doc = await self._transport.get(paths.STAGING)
+        except NotFoundError:
+            return None
+        return str(doc["version_id"]) if isinstance(doc, dict) else None
+
+    async def resume_kek_staging(
+        self, version_id: str | None = None, *, progress: Progress | None = None
+    ) -> RotationResult:
+        """Finish a staged version a crashed client left behind (the tenant's staged one
+        when ``version_id`` is None): read what is staged, seal and upload the blobs of the
+        readers still missing, sign and commit. Works for a create (``removed_users``
+        empty) and a rotation alike."""
+        if version_id is None:
+            version_id = await self.staged_kek_version()
+            if version_id is None:
+                raise NotFoundError(404, "Not Found", "no KEK version is staged")
+        staged = await self._staging(version_id)
+        kind = str(staged.get("kind"))
+        removed = [str(u) for u in staged.get("remove_users") or []]
+        doc = await self._fill_and_commit(version_id, kind, removed, progress)
+        await self._load_versions()
+        return self._rotation_result(doc, removed)
+
+    async def abort_kek_staging(self, version_id: str | None = None) -> None:
+        """Drop a staged version (the tenant's staged one when ``version_id`` is None): its
+        staged blobs are deleted, no version is made."""
+        if version_id is None:
+            version_id = await self.staged_kek_version()
+            if version_id is None:
+                raise NotFoundError(404, "Not Found", "no KEK version is staged")
+        await self._transport.delete(paths.url(paths.STAGING_ONE, version_id=version_id))
+
+    async def _staged_version(
+        self,
+        version_id: str,
+        kind: str,
+        reason: str,
+        removed: list[str],
+        progress: Progress | None,
+    ) -> Any:
+        """A version too big for one request: open a staging, upload the blobs chunk by
+        chunk, commit. Answers like ``POST /api/kek/rotate`` for a rotation and like
+        ``POST /api/kek/versions`` for a create."""
+        body: dict[str, Any] = {"version_id": version_id, "kind": kind, "reason": reason}
+        if removed:
+            body["remove_users"] = removed
+        await self._transport.post(paths.STAGING, body)
+        doc = await self._fill_and_commit(version_id, kind, removed, progress)
+        if kind == "rotate":
+            return doc
+        return doc.get("version") if isinstance(doc, dict) else doc
+
+    async def _fill_and_commit(
+        self, version_id: str, kind: str, removed: list[str], progress: Progress | None
+    ) -> Any:
+        """Upload the blobs of every reader the staging lacks, then commit with a link
+        signed on the verified head. A 409 ``missing_users`` (a user enrolled meanwhile)
+        fills again; a 409 chain-head signs again."""
+        link_kind = "rotation" if kind == "rotate" else "version.create"
+        link_body: dict[str, Any] = {"version_id": version_id}
+        if kind == "rotate":
+            link_body["removed_users"] = sorted(set(removed))
+        commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
+        for attempt in range(CHAIN_ATTEMPTS):
+            listed = (await self._staging(version_id)).get("user_ids") or []
+            staged = {str(u) for u in listed}
+            users = await self._recipients(removed)
+            todo = [u for u in users if u.user_id not in staged]
+            await self._stage_blobs(version_id, todo, progress, len(users) - len(todo), len(users))
+            state = await self._sync_chain()
+            body: dict[str, Any] = {}
+            if state is not None:
+                signed = self._need_session().chain.sign(
+                    self._need_hierarchy("signing a chain link").signing_key,
+                    link_kind,
+                    link_body,
+                    state=state,
+                )
+                body["link"] = signed.to_json()
+            try:
+                return await self._transport.post(commit_path, body)
+            except ConflictError as exc:
+                retry = "missing_users" in exc.extensions or _chain_moved(exc)
+                if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _staging(self, version_id: str) -> dict[str, Any]:
+        doc = await self._transport.get(paths.url(paths.STAGING_ONE, version_id=version_id))
+        if not isinstance(doc, dict):
+            raise FormatError("staging: expected a JSON object in the server's answer")
+        return doc
+
+    async def _stage_blobs(
+        self,
+        version_id: str,
+        users: list[User],
+        progress: Progress | None,
+        done: int,
+        total: int,
+    ) -> None:
+        """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
+        key is checked before anything is sealed (fail closed as a whole). A chunk sent
+        again replaces its blobs, so the transport may retry it."""
+        self._need_hierarchy("creating a KEK version")
+        recipients = [(u.user_id, self._public_key_of(u)) for u in users]
+        seal = self._sealer(version_id)
+        path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
+        for start in range(0, len(recipients), STAGING_CHUNK):
+            chunk = recipients[start : start + STAGING_CHUNK]
+            blobs = [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+            await self._transport.post(path, {"blobs": blobs}, idempotent=True)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+                await asyncio.sleep(0)
+
+    async def _recipients(self, removed: list[str]) -> list[User]:
+        """The readers a new version is sealed to: the verified chain's active admins and
+        members but ``removed`` (refused first if it would lock the admins out)."""
+        listed = await self.list_users()
+        if removed:
+            caller = self._need_session().user_id
+            self._refuse(lockout_refusal(caller, removed, _rows(listed), verb="remove"))
+        state = self._need_session().chain.state
+        if state is not None:
+            return reader_recipients(state, listed, exclude=removed)
+        return [u for u in listed if _reader(u) and u.user_id not in removed]
+
+    @staticmethod
+    def _rotation_result(doc: Any, removed: list[str]) -> RotationResult:
+        if not isinstance(doc, dict):
+            raise FormatError("rotation: expected a JSON object in the server's answer")
+        return RotationResult(
+            Version.from_json(doc.get("version")),
+            tuple(str(u) for u in doc.get("removed_users") or removed),
+        )
 
     async def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""

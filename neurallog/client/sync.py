@@ -174,6 +174,11 @@ class NeuralLogClient:
 
     # --- every public coroutine method of AsyncNeuralLogClient, run on the loop ---
 
+    def abort_kek_staging(self, version_id: str | None = None) -> None:
+        """Drop a staged version (the tenant's staged one when ``version_id`` is None): its
+        staged blobs are deleted, no version is made."""
+        return self._run(self._client.abort_kek_staging(version_id))
+
     def authenticate_with_api_key(self, api_key: str) -> None:
         """Authenticate, unlock this user's private key and load its KEK blobs."""
         return self._run(self._client.authenticate_with_api_key(api_key))
@@ -387,6 +392,15 @@ class NeuralLogClient:
         verified chain shows destroyed is dropped."""
         return self._run(self._client.refresh())
 
+    def resume_kek_staging(
+        self, version_id: str | None = None, *, progress: Progress | None = None
+    ) -> RotationResult:
+        """Finish a staged version a crashed client left behind (the tenant's staged one when
+        ``version_id`` is None): read what is staged, seal and upload the blobs of the readers
+        still missing, sign and commit. Works for a create (``removed_users`` empty) and a
+        rotation alike."""
+        return self._run(self._client.resume_kek_staging(version_id, progress=progress))
+
     def revoke_api_key(self, key_id: str, user_id: str | None = None) -> Key:
         """Revoke an API key at once (default: one of the current user's)."""
         return self._run(self._client.revoke_api_key(key_id, user_id))
@@ -426,6 +440,11 @@ class NeuralLogClient:
         The ``policy`` link is signed with the tenant key, so a server cannot stretch or drop
         it unseen. Returns the policy now in force (0: none)."""
         return self._run(self._client.set_rotation_policy(days))
+
+    def staged_kek_version(self) -> str | None:
+        """The id of the tenant's staged (uploaded in part, not committed) version, if any: a
+        client that crashed during a large create or rotation left it behind."""
+        return self._run(self._client.staged_kek_version())
 
     def update_kek_version_status(self, version_id: str, status: str) -> Version:
         """``decrypt-only <-> deprecated``; a 409 names the allowed transitions."""

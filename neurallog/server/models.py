@@ -137,6 +137,19 @@ ROTATION = Obj(
     },
     name="Rotation",
 )
+#: blobs per staging chunk (``POST /api/kek/staging/<version_id>/blobs``)
+STAGING_CHUNK_MAX = 1000
+NEW_STAGING = Obj(
+    {
+        "version_id": version_id,
+        "kind": Str(enum=("create", "rotate")),
+        "reason": Opt(Str(max_len=500), ""),
+        "remove_users": Opt(Arr(user_id, 0, 10_000, unique=True), []),
+    },
+    name="NewStaging",
+)
+STAGING_CHUNK = Obj({"blobs": Arr(BLOB_IN, 1, STAGING_CHUNK_MAX)}, name="StagingChunk")
+STAGING_COMMIT = Obj({"link": LINK}, name="StagingCommit")
 PUT_BLOB = Obj({"user_id": user_id, "version_id": version_id, "blob": B64(32, 4096)})
 ENTRY_IN = Obj(
     {
@@ -227,6 +240,23 @@ VERSION = _doc(
     },
     "Version",
 )
+STAGING = _doc(
+    {
+        "version_id": _s(),
+        "kind": {"type": "string", "enum": ["create", "rotate"]},
+        "reason": _s(),
+        "remove_users": {"type": "array", "items": _s()},
+        "created_by": _s(),
+        "expires_at": {**_t(), "description": "dropped unless a chunk comes before"},
+        "blob_count": {"type": "integer", "description": "blobs staged so far"},
+        "user_ids": {
+            "type": "array",
+            "items": _s(),
+            "description": "the users with a staged blob, sorted (resume uploads the others)",
+        },
+    },
+    "Staging",
+)
 BLOB = _doc(
     {
         "user_id": _s(),
@@ -289,6 +319,10 @@ PROBLEM = {
                 "type": "array",
                 "items": _s(),
                 "description": "active admins and members the blobs do not cover",
+            },
+            "staged_version": {
+                **_s(),
+                "description": "staging-exists: the version staged already (resume or abort)",
             },
             "head": {
                 "type": "integer",

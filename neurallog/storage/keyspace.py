@@ -89,6 +89,25 @@ def version_blobs(t: str, version_id: str) -> str:
     return prefix(t) + "version:" + version_id + ":blobs"
 
 
+def staged(t: str) -> str:
+    """String: the id of the tenant's one staged version (so a crashed client finds it);
+    expires with the staging's hashes."""
+    return prefix(t) + "staged"
+
+
+def staging(t: str, version_id: str) -> str:
+    """Hash of a staged (pending) version: kind (create|rotate), reason, remove (the users
+    to remove, one per line), created_by, expires_at. Expires with :func:`staging_blobs`
+    (Redis TTL, refreshed by every chunk); the commit deletes both."""
+    return prefix(t) + "staging:" + version_id
+
+
+def staging_blobs(t: str, version_id: str) -> str:
+    """Hash: user id -> blob (base64) of a staged version, moved to the users' blob hashes
+    by the commit (``lua/staging_commit.lua``)."""
+    return prefix(t) + "staging:" + version_id + ":blobs"
+
+
 def version_streams(t: str, version_id: str) -> str:
     """Set of the stream ids that took entries of one version (the append adds to it):
     destroying the version counts what is left in them (``lua/destroy_version.lua``)."""

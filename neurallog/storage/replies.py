@@ -71,6 +71,9 @@ class Status(StrEnum):
     BLOB_AUDITOR = "blob-auditor"
     MISSING = "missing"
     BLOB_NOT_FOUND = "blob-not-found"
+    STAGING_EXISTS = "staging-exists"
+    STAGING_NOT_FOUND = "staging-not-found"
+    STAGING_CHANGED = "staging-changed"
 
 
 _NO_KEK = "auditors read no logs and hold no Operational KEK"
@@ -190,6 +193,17 @@ ERRORS: dict[Status, Build] = {
     ),
     Status.BLOB_NOT_FOUND: lambda d, s: RecordNotFoundError(
         f"no blob of user {s['user_id']!r} for version {s['version_id']}"
+    ),
+    Status.STAGING_EXISTS: lambda d, s: StateConflictError(
+        f"version {d[0]} is staged: resume it or abort it first (one staging at a time)",
+        staged_version=d[0],
+    ),
+    Status.STAGING_NOT_FOUND: lambda d, s: RecordNotFoundError(
+        f"no staging of version {s['version_id']} (never opened, committed, aborted or expired)"
+    ),
+    Status.STAGING_CHANGED: lambda d, s: StateConflictError(
+        f"the staging of version {s['version_id']} was aborted and opened again meanwhile; "
+        "read it and sign again"
     ),
 }
 

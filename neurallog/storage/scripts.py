@@ -63,7 +63,16 @@ PAGE_USERS = Script("page_users")
 READ_KEYS = Script("read_keys")
 READ_VERSIONS = Script("read_versions", ("version_row",))
 READ_VERSION = Script("read_version", ("version_row",))
-CREATE_VERSION = Script("create_version", ("active_admins",), audited=True, chained=True)
+CREATE_VERSION = Script(
+    "create_version", ("active_admins", "new_version"), audited=True, chained=True
+)
+STAGING_OPEN = Script("staging_open")
+STAGING_PUT = Script("staging_put")
+STAGING_READ = Script("staging_read")
+STAGING_ABORT = Script("staging_abort")
+STAGING_COMMIT = Script(
+    "staging_commit", ("active_admins", "new_version"), audited=True, chained=True
+)
 SET_VERSION_STATUS = Script("set_version_status", audited=True, chained=True)
 DESTROY_VERSION = Script("destroy_version", audited=True, chained=True)
 SET_POLICY = Script("set_policy", audited=True, chained=True)
@@ -93,6 +102,11 @@ ALL: tuple[Script, ...] = (
     READ_VERSIONS,
     READ_VERSION,
     CREATE_VERSION,
+    STAGING_OPEN,
+    STAGING_PUT,
+    STAGING_READ,
+    STAGING_ABORT,
+    STAGING_COMMIT,
     SET_VERSION_STATUS,
     DESTROY_VERSION,
     SET_POLICY,

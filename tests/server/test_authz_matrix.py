@@ -186,6 +186,32 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         four(403, 403, 201, 422),
     ),
+    ("POST", "/api/kek/staging"): Row(
+        lambda w: (
+            "/api/kek/staging",
+            {"version_id": version_id(), "kind": "rotate", "remove_users": ["alice"]},
+        ),
+        four(403, 403, 201, 201),  # the users are checked by the chunks and the commit
+    ),
+    ("POST", "/api/kek/staging/<version_id:str>/blobs"): Row(
+        lambda w: (
+            f"/api/kek/staging/{version_id()}/blobs",
+            {"blobs": [{"user_id": "alice", "blob": opaque(80)}]},
+        ),
+        four(403, 403, 404, 404),  # no such staging
+    ),
+    ("GET", "/api/kek/staging"): Row(
+        lambda w: ("/api/kek/staging", None), four(403, 403, 404, 404)
+    ),
+    ("GET", "/api/kek/staging/<version_id:str>"): Row(
+        lambda w: (f"/api/kek/staging/{version_id()}", None), four(403, 403, 404, 404)
+    ),
+    ("DELETE", "/api/kek/staging/<version_id:str>"): Row(
+        lambda w: (f"/api/kek/staging/{version_id()}", None), four(403, 403, 404, 404)
+    ),
+    ("POST", "/api/kek/staging/<version_id:str>/commit"): Row(
+        lambda w: (f"/api/kek/staging/{version_id()}/commit", {}), four(403, 403, 404, 404)
+    ),
     ("GET", "/api/kek/blobs/users/<user_id:str>/versions/<version_id:str>"): Row(
         lambda w: (f"/api/kek/blobs/users/alice/versions/{w.v1}", None),
         four(200, 403, 200, 404),

@@ -17,7 +17,7 @@ from neurallog.storage import versions
 from neurallog.wire import paths
 
 
-def _blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def blob_pairs(blobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     pairs = []
     for i, item in enumerate(blobs):
@@ -88,7 +88,7 @@ def blueprint() -> Blueprint:
             version_id=body["id"],
             created_by=principal.user_id,
             reason=body["reason"],
-            blobs=_blob_pairs(body["blobs"]),
+            blobs=blob_pairs(body["blobs"]),
             audit=write_record(request, 201),
             chain=link,
         )
@@ -191,7 +191,7 @@ def blueprint() -> Blueprint:
             version_id=body["version_id"],
             created_by=principal.user_id,
             reason=body["reason"],
-            blobs=_blob_pairs(body["blobs"]),
+            blobs=blob_pairs(body["blobs"]),
             remove_users=remove,
             audit=write_record(request, 201),
             chain=link,
