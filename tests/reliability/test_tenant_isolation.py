@@ -121,6 +121,19 @@ RULES: dict[tuple[str, str], Body] = {
     ("GET", "/api/audit"): NO_BODY,
     ("GET", "/api/audit/verify"): NO_BODY,
     ("GET", "/api/chain"): NO_BODY,
+    ("PUT", "/api/tenant/policy"): lambda ids: {"rotate_every_days": 1},  # B's own tenant
+    ("GET", "/api/logs"): NO_BODY,  # no version given: 422 (a version id of A: below)
+    ("POST", "/api/kek/versions/<version_id:str>/destroy"): lambda ids: {},
+    ("POST", "/api/kek/staging"): lambda ids: {
+        "version_id": str(uuid.uuid4()),
+        "kind": "rotate",
+        "remove_users": [ids.user],
+    },
+    ("GET", "/api/kek/staging"): NO_BODY,
+    ("GET", "/api/kek/staging/<version_id:str>"): NO_BODY,
+    ("POST", "/api/kek/staging/<version_id:str>/blobs"): lambda ids: {"blobs": _blobs(ids)},
+    ("POST", "/api/kek/staging/<version_id:str>/commit"): lambda ids: {},
+    ("DELETE", "/api/kek/staging/<version_id:str>"): NO_BODY,
     # B tries to start a chain for A: a profile link naming tenant A (B's own is empty)
     ("POST", "/api/chain/genesis"): lambda ids: {
         "links": [Signer("iso-a").link("profile", PROFILE_LINK_BODY)]
@@ -217,6 +230,10 @@ async def test_tenant_b_cannot_see_or_touch_tenant_a(
     if ("GET", "/metrics") in table:  # after all of it: metrics name routes, never ids
         metrics = (await http.get("/metrics")).text
         assert not [v for v in a_values if v in metrics], "an id reached /metrics"
+    # the catalogue of A's version, asked for by name
+    for caller in (b_auditor, b_member, b_admin):
+        response = await http.get(f"/api/logs?version={v1}", headers=caller.headers)
+        assert response.status_code < 500 and "sealed_name" not in response.text
     # control: the same scan does flag A's own view of alice (so the scan can fail)
     own = (await http.get(f"/api/users/{ids.user}", headers=a_admin.headers)).text
     assert [v for v in a_values if v not in sent and v in own]
