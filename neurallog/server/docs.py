@@ -142,6 +142,8 @@ def documented(
         codes |= {401, 429}
     if body is not None:
         codes |= {400, 413, 415, 422}
+    if path or params:  # a path id or query parameter that fails its pattern
+        codes |= {422}
 
     def decorate(func: T) -> T:
         # the query parameters the route reads: any other is a 422 (see app._observe)

@@ -110,7 +110,7 @@ def blueprint() -> Blueprint:
     )
     async def verify(request: Request, principal: Principal, body: None) -> HTTPResponse:
         """Admin, auditor. Incremental by default (see docs/api.md for what that checks)."""
-        full = _flag("full", request.args.get("full"))
+        full = _flag("full", query_arg(request, "full", 5))
         ctx = app_ctx(request)
         await ctx.denials.flush(principal.tenant_id)
         await ctx.reads.flush(principal.tenant_id)

@@ -46,14 +46,21 @@ def blueprint() -> Blueprint:
     async def open_staging(
         request: Request, principal: Principal, body: dict[str, Any]
     ) -> HTTPResponse:
-        """Admin. 409 when the version id was used or another version is staged
+        """Admin. 409 when the version id was used, another version is staged, or a create
+        names users to remove
         (``staged_version``: resume or abort it; one staging per tenant). The staging
         expires (``expires_at``) unless a chunk comes; nothing is checked against the
         membership before the commit but each chunk's users."""
         request.ctx.audit_target = f"version:{body['version_id']}"
         remove = list(dict.fromkeys(body["remove_users"]))
         if remove and body["kind"] != "rotate":
-            raise Problem(422, "remove_users: only a rotation removes users", field="remove_users")
+            # well-formed but contradictory (a create that removes): a conflict, like an
+            # illegal status change, rather than a schema error
+            raise Problem(
+                409,
+                "remove_users: only a rotation removes users (kind rotate)",
+                slug="invalid-transition",
+            )
         opened = await staging.open_staging(
             app_ctx(request).redis,
             principal.tenant_id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 
@@ -22,33 +20,39 @@ from neurallog.storage import users
 from neurallog.wire import paths
 from neurallog.wire.ids import USER_ID
 
-#: ``cursor``: base64url (no padding) of a page position ``<created_at> <user_id>``
-CURSOR = r"[A-Za-z0-9_-]{1,120}"
-_POSITION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z " + USER_ID)
+#: ``cursor``: a page position ``<created_at> <user_id>`` written URL-safe as
+#: ``YYYYMMDDTHHMMSSZ.<user_id>``. Every string of this pattern is a position, so the
+#: documented pattern is exactly what the server accepts (an arbitrary position starts the
+#: page after it in the listing order).
+CURSOR = r"[0-9]{8}T[0-9]{6}Z\." + USER_ID
+_POSITION = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z (" + USER_ID + ")"
+)
+_CURSOR = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.(.+)")
 MAX_PAGE = 1000
 
 
 def page_cursor(position: str | None) -> str | None:
-    """The opaque ``next`` of a page: its storage position, base64url-encoded."""
+    """The ``next`` of a page: its storage position in the cursor's URL-safe form."""
     if position is None:
         return None
-    return base64.urlsafe_b64encode(position.encode()).rstrip(b"=").decode()
+    found = _POSITION.fullmatch(position)
+    if found is None:  # not a position this server writes
+        raise ValueError("unexpected user page position")
+    y, mo, d, h, mi, se, uid = found.groups()
+    return f"{y}{mo}{d}T{h}{mi}{se}Z.{uid}"
 
 
 def page_position(cursor: str | None) -> str:
     """The storage position a ``cursor`` stands for ("" when absent), or 422."""
     if cursor is None:
         return ""
-    try:
-        if not re.fullmatch(CURSOR, cursor):
-            raise ValueError(cursor)
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        position = raw.decode("ascii")
-    except (ValueError, binascii.Error):
-        position = ""
-    if not _POSITION.fullmatch(position):
+    if not re.fullmatch(CURSOR, cursor):
         raise Problem(422, "cursor: not the next of a user page", field="cursor")
-    return position
+    found = _CURSOR.fullmatch(cursor)
+    assert found is not None
+    y, mo, d, h, mi, se, uid = found.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{se}Z {uid}"
 
 
 SLOT_DOC = {
