@@ -14,6 +14,7 @@ that tenant (then an empty chain is a rollback).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -87,6 +88,7 @@ class ChainTracker:
     server_audit: AuditCheckpoint | None = None
     #: The ``time`` (Unix seconds) signed into new links: the system clock unless replaced.
     clock: Callable[[], int] = field(default=link_time, repr=False)
+    _lock: asyncio.Lock | None = field(default=None, repr=False, compare=False)
 
     @property
     def length(self) -> int:
@@ -98,7 +100,15 @@ class ChainTracker:
 
         The head link itself is fetched again and must be the one verified: a server that
         replaced it (a fork of the same length) is caught now, not when the next link comes.
+        Syncs of one client run one at a time: each is relative to the head it started
+        from, and two in flight would compare their answers with each other's heads.
         """
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            return await self._sync()
+
+    async def _sync(self) -> TenantState | None:
         links, length = await self._fetch(self.length - 2 if self.length else -1)
         if self.state is not None:
             head = self.state.head

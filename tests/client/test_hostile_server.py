@@ -470,3 +470,18 @@ async def test_reordered_entries_are_found(world: World) -> None:
     with pytest.raises(ServerIntegrityError) as caught:
         await alice.get_logs("app", strict=True)
     assert _reason(caught) == "reordered"
+
+
+# --- an honest server, busy clients -----------------------------------------------------------
+
+
+async def test_concurrent_syncs_of_one_client_agree(world: World) -> None:
+    """Many requests of one client sync the chain at once while it grows: none of them may
+    mistake another's newer head for a rollback (seen in the soak run)."""
+    import asyncio
+
+    alice = await world.client("alice")
+    for n in range(3):
+        await world.admin.enroll_user(f"busy-{n}")  # the chain grows behind alice's head
+        states = await asyncio.gather(*(alice.verified_state() for _ in range(8)))
+        assert len({s.head for s in states if s is not None}) == 1
