@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 
 from neurallog.server.config import ServerConfig
 from neurallog.storage import keyspace
@@ -37,6 +36,7 @@ from tests.server.test_chain_routes import (
     verified,
 )
 from tests.server.test_metrics import parse, value
+from tests.support.raw_redis import raw_redis
 
 POLICY = "/api/tenant/policy"
 
@@ -104,7 +104,7 @@ async def test_a_policy_link_with_another_body_or_kind_is_422_and_nothing_is_sto
         assert r.json()["field"] == field
         after = await snapshot(redis_url)
         assert after["chain"] == before["chain"]
-    client = redis.Redis.from_url(redis_url)
+    client = raw_redis(redis_url)
     try:
         assert client.hget(keyspace.tenant(T), "rotate_every_days") is None
     finally:
@@ -154,7 +154,7 @@ async def test_metrics_expose_each_tenants_key_state_as_stored(redis_url: str) -
         other = await bootstrap_tenant(http, redis_url, "other")
         await create_version(http, other, ["root"])
         # the active version of acme was created three days ago (as stored)
-        client = redis.Redis.from_url(redis_url)
+        client = raw_redis(redis_url)
         try:
             old = iso(now() - timedelta(days=3))
             client.hset(keyspace.version("acme", v2), "created_at", old)
@@ -180,7 +180,7 @@ async def test_metrics_count_broken_audit_verifications(redis_url: str) -> None:
         before = parse((await http.get("/metrics")).text)
         ok = await http.get("/api/audit/verify", headers=admin.headers)
         assert ok.json()["intact"] is True
-        client = redis.Redis.from_url(redis_url)
+        client = raw_redis(redis_url)
         try:
             seq, _ = client.xrange(keyspace.audit("acme"))[0]
             client.xdel(keyspace.audit("acme"), seq)  # a record removed behind the server

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from neurallog.errors import StateConflictError
 from neurallog.storage import keyspace
 from neurallog.storage.connection import connect
 from neurallog.storage.users import create_user
 from tests.server.helpers import Credential, add_user, bootstrap_tenant, new_user_body
+from tests.support.raw_redis import raw_redis
 
 TENANT = "acme"
 
@@ -139,7 +139,7 @@ async def test_a_tenant_from_before_the_order_index_is_paged_too(
     admin = await bootstrap_tenant(http, redis_url, TENANT)
     ids = [f"old-{n:03d}" for n in range(30)]
     await _create_users(redis_url, ids)
-    raw = redis.Redis.from_url(redis_url)
+    raw = raw_redis(redis_url)
     try:
         raw.delete(keyspace.users_order(TENANT))
     finally:
