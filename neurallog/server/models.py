@@ -362,3 +362,13 @@ def listing(name: str, item: dict[str, Any]) -> dict[str, Any]:
 
 def body_schema(node: Node) -> dict[str, Any]:
     return node.openapi()
+
+
+#: The answer of a rotation, one-request or staged: the new version and the removed users.
+ROTATION_RESULT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "version": VERSION,
+        "removed_users": {"type": "array", "items": {"type": "string"}},
+    },
+}

@@ -147,13 +147,7 @@ def blueprint() -> Blueprint:
         Rule("kek.staging.commit", ADMIN, body=models.STAGING_COMMIT, audit=True),
         "Commit a staging: the new active version with the staged blobs, all or nothing",
         status=201,
-        response={
-            "type": "object",
-            "properties": {
-                "version": models.VERSION,
-                "removed_users": {"type": "array", "items": {"type": "string"}},
-            },
-        },
+        response=models.ROTATION_RESULT,
         errors=(403, 404, 409),
     )
     async def commit(

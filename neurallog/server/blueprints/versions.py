@@ -165,13 +165,7 @@ def blueprint() -> Blueprint:
         Rule("kek.rotate", ADMIN, body=models.ROTATION, audit=True),
         "Rotate: new active version, blobs, removed users' access gone, all or nothing",
         status=201,
-        response={
-            "type": "object",
-            "properties": {
-                "version": models.VERSION,
-                "removed_users": {"type": "array", "items": {"type": "string"}},
-            },
-        },
+        response=models.ROTATION_RESULT,
         errors=(403, 409),
     )
     async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
