@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.containers import Vertical
@@ -26,17 +27,31 @@ def refill(
 ) -> None:
     """Replace the table's columns and rows, keeping the cursor on the same row key.
 
-    Without this every refresh (after each action) would jump back to row 0.
+    Without this every refresh (after each action) would jump back to row 0. Column widths
+    are given, not left to the table: columns replaced while a resize redraws kept the
+    width of their header ("1a", "initia") until the next refresh.
     """
     keep: str | None = None
     if table.row_count:
         keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
     table.clear(columns=True)
-    table.add_columns(*columns)
-    for key, cells in rows:
+    body = list(rows)
+    widths = [cell_len(label) for label in columns]
+    for _, cells in body:
+        for i, cell in enumerate(cells[: len(widths)]):
+            widths[i] = max(widths[i], _width(cell))
+    for label, width in zip(columns, widths, strict=True):
+        table.add_column(label, width=width)
+    for key, cells in body:
         table.add_row(*cells, key=key)
     if keep is not None and keep in table.rows:
         table.move_cursor(row=table.get_row_index(keep), animate=False)
+
+
+def _width(cell: Cell) -> int:
+    """Terminal cells the widest line of ``cell`` takes."""
+    text = cell.plain if isinstance(cell, Text) else cell
+    return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
 class Pane(Vertical):
