@@ -19,7 +19,6 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
     Static,
@@ -30,6 +29,7 @@ from ..dialogs.enroll import SecretShownDialog
 from ..messages import SessionOpened
 from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
+from ..widgets.radio import MarkedRadioButton
 from ..widgets.secret import SecretField
 
 QUIZ_SIZE = 3
@@ -78,8 +78,10 @@ class BootstrapScreen(Screen[None]):
                 )
                 yield SecretField("bootstrap token (nlb1...)", id="token")
                 with RadioSet(id="new-kind"):
-                    yield RadioButton("Generate a 24-word mnemonic", value=True, id="new-mnemonic")
-                    yield RadioButton("My own recovery phrase", id="new-phrase")
+                    yield MarkedRadioButton(
+                        "Generate a 24-word mnemonic", value=True, id="new-mnemonic"
+                    )
+                    yield MarkedRadioButton("My own recovery phrase", id="new-phrase")
                 with Horizontal(classes="pickers"):
                     with Vertical():
                         yield Label("KDF (phrases only)")

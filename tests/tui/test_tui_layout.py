@@ -1,4 +1,4 @@
-"""Tables keep their columns whole when the terminal is resized (seen in tmux at 80x24)."""
+"""Layout read as a person would in tmux: whole columns after a resize, marks by shape."""
 
 from __future__ import annotations
 
@@ -29,3 +29,19 @@ async def test_versions_columns_survive_a_resize(
             text = screen_text(app)
             assert f"{version[:8]}  active" in text, text
             assert "initial version" in text, text
+
+
+async def test_the_chosen_secret_kind_is_marked_by_shape_not_only_colour(tenant: Tenant) -> None:
+    """Both radio buttons of the new-tenant form drew the same ``●``, in two colours."""
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        text = await shows(pilot, "Generate a 24-word mnemonic")
+        marks = [line for line in text.splitlines() if "●" in line]
+        assert len(marks) == 1 and "Generate a 24-word mnemonic" in marks[0].split("●")[1]
+        assert marks[0].count("●") == 1, marks
+        await pilot.click("#new-phrase")
+        await pilot.pause(0.2)
+        line = next(line for line in screen_text(app).splitlines() if "●" in line)
+        assert line.count("●") == 1 and "My own recovery phrase" in line.split("●")[1]
