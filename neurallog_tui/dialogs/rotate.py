@@ -58,6 +58,7 @@ class RotateDialog(ModalScreen[RotatePlan | None]):
             yield Static(
                 "Users to remove: [x] removed (blobs and API keys deleted), [ ] kept."
                 " Space toggles.",
+                markup=False,  # "[x]" is markup to Rich: the legend lost its mark
                 classes="hint",
             )
             yield CheckList(*((u, u) for u in self._users), id="rotate-remove")

@@ -66,6 +66,8 @@ async def test_create_status_and_rotate(tenant: Tenant, admin: AsyncNeuralLogCli
             # rotate, removing bob: the confirm dialog states the consequences first
             await pilot.press("r")
             await wait_until(pilot, lambda: isinstance(app.screen, RotateDialog), "rotate form")
+            # the legend shows both marks (Rich took "[x]" for markup and dropped it)
+            assert "[x] removed" in screen_text(app) and "[ ] kept" in screen_text(app)
             await pilot.press(*"bob left", "enter")
             dialog = app.screen
             remove = dialog.query_one("#rotate-remove", SelectionList)
