@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import ipaddress
 import re
+from typing import Any
 
 from sanic import Request
 
@@ -104,11 +105,11 @@ def route_template(request: Request) -> str:
     return f"{request.method} {path}"[:200]
 
 
-async def authenticate(request: Request, action: str, fused: str = "") -> Principal:
-    """Return the principal of an ``nla1`` credential or raise 401/429.
+async def authenticate(request: Request, action: str, fused: str = "") -> tuple[Principal, Any]:
+    """Return the principal of an ``nla1`` credential and, with ``fused``, the data read in
+    the same round trip (else None), or raise 401/429.
 
     The token is judged first (one round trip); a right token is never rate limited.
-    With ``fused``, the data read in the same round trip lands in ``request.ctx.prefetched``.
     """
     _, tenant_id, key_id, token = bearer(request, "nla1", 4)
     ctx = app_ctx(request)
@@ -120,8 +121,7 @@ async def authenticate(request: Request, action: str, fused: str = "") -> Princi
         ctx.redis, tenant_id, key_id, hashlib.sha256(raw).hexdigest(), fused=fused
     )
     if result.outcome is AuthOutcome.OK:
-        request.ctx.prefetched = result.data
-        return Principal(tenant_id, result.user_id, result.role, key_id)
+        return Principal(tenant_id, result.user_id, result.role, key_id), result.data
     if result.outcome is AuthOutcome.NO_TENANT:
         raise await refused(ctx, None, address, INVALID)
     # server-chosen fields only: route template, reason from a fixed set, key id if it exists

@@ -20,7 +20,7 @@ from neurallog.server.auth import (
 )
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, parse_json, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule, parse_json
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -134,16 +134,16 @@ def blueprint() -> Blueprint:
         errors=(403, 409),
     )
     async def set_policy(
-        request: Request, principal: Principal, body: dict[str, Any]
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
     ) -> HTTPResponse:
         """Admin. ``link``: ``policy`` stating the same ``rotate_every_days``."""
         days = body["rotate_every_days"]
-        request.ctx.audit_target = f"policy:rotate_every_days={days}"
+        call.target = f"policy:rotate_every_days={days}"
         link = links.route_link(
             body["link"], principal.tenant_id, "policy", {"rotate_every_days": days}
         )
         previous = await tenants.set_policy(
-            app_ctx(request).redis, principal.tenant_id, days, write_record(request), link
+            app_ctx(request).redis, principal.tenant_id, days, call.write(), link
         )
         return json({"rotate_every_days": days, "previous_rotate_every_days": previous})
 
