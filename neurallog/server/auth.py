@@ -21,7 +21,7 @@ from sanic import Request
 from neurallog.server.context import AppCtx, Principal, app_ctx
 from neurallog.server.problems import Problem
 from neurallog.storage import credentials
-from neurallog.storage.credentials import AuthOutcome
+from neurallog.storage.credentials import AuthOutcome, Fused
 from neurallog.wire import ids
 
 TENANT_RE = re.compile(ids.TENANT_ID)
@@ -144,7 +144,9 @@ async def credential(request: Request, prefix: str) -> Credential:
     return Credential(tenant_id, key_id, raw, address)
 
 
-async def authenticate(request: Request, action: str, fused: str = "") -> tuple[Principal, Any]:
+async def authenticate(
+    request: Request, action: str, fused: Fused = Fused.NONE
+) -> tuple[Principal, Any]:
     """Return the principal of an ``nla1`` credential and, with ``fused``, the data read in
     the same round trip (else None), or raise 401/429.
 

@@ -28,6 +28,7 @@ from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
+from neurallog.storage.credentials import Fused
 from neurallog.wire.vocab import READER_ROLES, ROLES
 
 ADMIN = frozenset({"admin"})
@@ -59,7 +60,7 @@ class Rule:
     self_param: str | None = None
     body: Obj | None = None
     audit: bool = False
-    fused: str = ""
+    fused: Fused = Fused.NONE
     audit_others: bool = False
     body_optional: bool = False
 

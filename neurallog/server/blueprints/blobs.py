@@ -13,6 +13,7 @@ from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import versions
+from neurallog.storage.credentials import Fused
 from neurallog.wire import paths
 
 
@@ -63,7 +64,7 @@ def blueprint() -> Blueprint:
         bp,
         "GET",
         paths.BLOB_ME,
-        Rule("kek.blob.list.self", ANY, fused="blobs"),
+        Rule("kek.blob.list.self", ANY, fused=Fused.BLOBS),
         "The caller's own blobs",
         response=models.listing("blobs", models.BLOB),
     )

@@ -14,6 +14,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import versions
+from neurallog.storage.credentials import Fused
 from neurallog.wire import paths
 
 
@@ -53,7 +54,7 @@ def blueprint() -> Blueprint:
         bp,
         "GET",
         paths.VERSION_ACTIVE,
-        Rule("kek.version.active", ANY, fused="active"),
+        Rule("kek.version.active", ANY, fused=Fused.ACTIVE),
         "The active KEK version",
         response=models.VERSION,
         errors=(404,),
