@@ -21,7 +21,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse, json, text
 from neurallog.server.access_log import AccessLog
 from neurallog.server.blueprints import all_blueprints
 from neurallog.server.config import ServerConfig
-from neurallog.server.context import AppCtx, app_ctx
+from neurallog.server.context import ApiRequest, AppCtx, app_ctx, request_ctx
 from neurallog.server.docs import documentation, documented
 from neurallog.server.metrics import CONTENT_TYPE
 from neurallog.server.metrics_access import check_metrics_access
@@ -41,7 +41,12 @@ logger = logging.getLogger("neurallog.server")
 def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config, AppCtx]:
     """Build the NeuralLog server for ``config``."""
     app_name = name or f"neurallog_{os.getpid()}_{next(_names)}"
-    app: Sanic[Config, AppCtx] = Sanic(app_name, ctx=AppCtx(config))
+    app: Sanic[Config, AppCtx] = Sanic(
+        app_name,
+        ctx=AppCtx(config),
+        # Sanic types request_class with a plain SimpleNamespace context (invariant)
+        request_class=ApiRequest,  # type: ignore[arg-type]
+    )
     app.config.REQUEST_MAX_SIZE = config.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.update(
@@ -123,7 +128,7 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
     @app.middleware("request", priority=1000)
     async def start_clock(request: Request) -> None:
-        request.ctx.started = time.perf_counter()
+        request_ctx(request).started = time.perf_counter()
         # Sanic bounds the head's size only (REQUEST_MAX_HEADER_SIZE, 8 KiB): bound the count
         if len(request.headers) > MAX_HEADER_FIELDS:
             raise Problem(431, f"more than {MAX_HEADER_FIELDS} header fields")
@@ -136,7 +141,8 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
     @app.middleware("response", priority=-1000)
     async def stop_clock(request: Request, response: BaseHTTPResponse) -> None:
-        started = getattr(request.ctx, "started", None)
+        state = request_ctx(request)
+        started = state.started
         # None when routing failed (404/405): request middleware never ran
         seconds = time.perf_counter() - started if started is not None else None
         name = request.route.name if request.route is not None else ""
@@ -148,7 +154,7 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
                 route=route,
                 status=response.status,
                 seconds=seconds or 0.0,
-                tenant=getattr(request.ctx, "tenant_id", None),
+                tenant=state.tenant_id,
                 request_id=log.request_id(),
             )
 

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 
 from neurallog.server.auth import authenticate
 from neurallog.server.body import check_content_type, loads
-from neurallog.server.context import Principal, app_ctx
+from neurallog.server.context import Principal, app_ctx, request_ctx
 from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
 from neurallog.storage import audit
@@ -123,7 +123,7 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
             reads.in_flight += 1
             try:
                 principal, prefetched = await authenticate(request, rule.action, rule.fused)
-                request.ctx.tenant_id = principal.tenant_id  # for the access log
+                request_ctx(request).tenant_id = principal.tenant_id  # for the access log
                 call = Call(principal, request.path, prefetched)
                 if principal.role not in rule.roles and (
                     rule.self_param is None or params.get(rule.self_param) != principal.user_id
