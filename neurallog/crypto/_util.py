@@ -10,11 +10,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from neurallog.errors import FormatError
+from neurallog.wire import ids
 
-TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
-USER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_@-]{0,63}$")
-VERSION_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-KEY_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+# the identifier patterns of neurallog.wire.ids, anchored (every use is a fullmatch)
+TENANT_ID_RE = re.compile(f"^{ids.TENANT_ID}$")
+USER_ID_RE = re.compile(f"^{ids.USER_ID}$")
+VERSION_ID_RE = re.compile(f"^{ids.VERSION_ID}$")
+KEY_ID_RE = re.compile(f"^{ids.KEY_ID}$")
 B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 

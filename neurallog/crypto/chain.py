@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -34,7 +34,7 @@ from neurallog.crypto._util import (
     from_b64url,
 )
 from neurallog.errors import FormatError, ServerIntegrityError
-from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS
+from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES, UserState
 
 FORMAT_VERSION: Final = 1
 HASH_LABEL: Final = b"neurallog/v1/chain-link-hash\x00"
@@ -53,12 +53,11 @@ KINDS: Final = (
     "member.remove",
     "policy",
 )
-ROLES: Final = ("admin", "member", "auditor")
 ACTIVE: Final = "active"
 DESTROYED: Final = "destroyed"
-VERSION_STATUSES: Final = (ACTIVE, "decrypt-only", "deprecated", DESTROYED)
+VERSION_STATUSES: Final = STATUSES
 DEMOTED: Final = "decrypt-only"  # what the previous active version becomes on create/rotation
-MemberState = Literal["active", "disabled", "removed"]
+MemberState = UserState
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

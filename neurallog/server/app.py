@@ -17,16 +17,16 @@ from urllib.parse import unquote
 from sanic import Request, Sanic
 from sanic.config import Config
 from sanic.response import BaseHTTPResponse, HTTPResponse, json, text
-from sanic_ext.extensions.openapi.builders import SpecificationBuilder
-from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from neurallog.server.access_log import AccessLog
 from neurallog.server.blueprints import all_blueprints
 from neurallog.server.config import ServerConfig
-from neurallog.server.context import AppCtx, app_ctx
-from neurallog.server.docs import documented
+from neurallog.server.context import ApiRequest, AppCtx, app_ctx, request_ctx
+from neurallog.server.docs import documentation, documented
 from neurallog.server.metrics import CONTENT_TYPE
 from neurallog.server.metrics_access import check_metrics_access
+from neurallog.server.openapi import blueprint as openapi_blueprint
+from neurallog.server.openapi import document
 from neurallog.server.problems import REDIS_DOWN, Problem, handle_error
 from neurallog.server.tenant_metrics import render_tenant_state
 from neurallog.storage.connection import connect
@@ -41,32 +41,25 @@ logger = logging.getLogger("neurallog.server")
 def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config, AppCtx]:
     """Build the NeuralLog server for ``config``."""
     app_name = name or f"neurallog_{os.getpid()}_{next(_names)}"
-    app: Sanic[Config, AppCtx] = Sanic(app_name, ctx=AppCtx(config))
+    app: Sanic[Config, AppCtx] = Sanic(
+        app_name,
+        ctx=AppCtx(config),
+        # Sanic types request_class with a plain SimpleNamespace context (invariant)
+        request_class=ApiRequest,  # type: ignore[arg-type]
+    )
     app.config.REQUEST_MAX_SIZE = config.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.update(
         {
-            "OAS_URL_PREFIX": "/docs",
-            "OAS_UI_DEFAULT": "swagger",
-            "OAS_TITLE": "NeuralLog KEK service",
-            "OAS_VERSION": "1",
-            "OAS_DESCRIPTION": "Zero-knowledge KEK and encrypted-log service; see docs/api.md.",
-            "OAS_AUTODOC": False,
+            "AUTO_EXTEND": False,  # no sanic-ext: the OpenAPI document is neurallog.server.openapi
             "HTTP_AUTO_HEAD": False,
             "HTTP_AUTO_OPTIONS": False,
             "HTTP_AUTO_TRACE": False,
-            "CORS": False,
-            "HEALTH": False,
         }
-    )
-    # Only the OpenAPI extension: injection, templating and the HTTP helpers would add
-    # per-request signal handlers the API does not use.
-    app.extend(built_in_extensions=False, extensions=[OpenAPIExtension])
-    app.ext.openapi.add_security_scheme(
-        "bearer", "http", scheme="bearer", description="nla1.<tenant>.<key_id>.<token>"
     )
     for bp in all_blueprints():
         app.blueprint(bp)
+    app.blueprint(openapi_blueprint())  # the document and its pages under /docs
 
     @app.get("/openapi.json", name="openapi_json")
     @documented(
@@ -76,8 +69,7 @@ def create_app(config: ServerConfig, *, name: str | None = None) -> Sanic[Config
     )
     async def openapi_json(request: Request) -> HTTPResponse:
         """The OpenAPI 3 document (same as /docs/openapi.json)."""
-        spec = SpecificationBuilder().build(request.app)
-        return json(spec.serialize())  # type: ignore[no-untyped-call]
+        return json(document(request.app))
 
     if config.metrics:
 
@@ -136,7 +128,7 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
     @app.middleware("request", priority=1000)
     async def start_clock(request: Request) -> None:
-        request.ctx.started = time.perf_counter()
+        request_ctx(request).started = time.perf_counter()
         # Sanic bounds the head's size only (REQUEST_MAX_HEADER_SIZE, 8 KiB): bound the count
         if len(request.headers) > MAX_HEADER_FIELDS:
             raise Problem(431, f"more than {MAX_HEADER_FIELDS} header fields")
@@ -149,7 +141,8 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
 
     @app.middleware("response", priority=-1000)
     async def stop_clock(request: Request, response: BaseHTTPResponse) -> None:
-        started = getattr(request.ctx, "started", None)
+        state = request_ctx(request)
+        started = state.started
         # None when routing failed (404/405): request middleware never ran
         seconds = time.perf_counter() - started if started is not None else None
         name = request.route.name if request.route is not None else ""
@@ -161,7 +154,7 @@ def _observe(app: Sanic[Config, AppCtx], access_log: bool) -> None:
                 route=route,
                 status=response.status,
                 seconds=seconds or 0.0,
-                tenant=getattr(request.ctx, "tenant_id", None),
+                tenant=state.tenant_id,
                 request_id=log.request_id(),
             )
 
@@ -172,9 +165,10 @@ def _known_query(request: Request) -> None:
     An unknown one (``?limt=5``) would otherwise be ignored without a word.
     """
     route = request.route
-    names = getattr(route.handler, "query_names", None) if route is not None else None
-    if names is None:
+    found = documentation(route.handler) if route is not None else None
+    if found is None:
         return
+    names = found.query_names
     for name in request.get_args(keep_blank_values=True):
         if name not in names:
             if name.isascii() and name.isidentifier() and len(name) <= 32:

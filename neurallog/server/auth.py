@@ -13,17 +13,25 @@ import binascii
 import hashlib
 import ipaddress
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from sanic import Request
 
 from neurallog.server.context import AppCtx, Principal, app_ctx
 from neurallog.server.problems import Problem
 from neurallog.storage import credentials
-from neurallog.storage.credentials import AuthOutcome
+from neurallog.storage.credentials import AuthOutcome, Fused
+from neurallog.wire import ids
 
-TENANT_RE = re.compile(r"[a-z0-9][a-z0-9-]{2,62}")
-KEY_RE = re.compile(r"[0-9a-f]{32}")
+TENANT_RE = re.compile(ids.TENANT_ID)
+KEY_RE = re.compile(ids.KEY_ID)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+#: credential prefix -> its dot-separated parts: ``nla1.<tenant>.<key id>.<token>`` (an
+#: API key's request credential), ``nlb1.<tenant>.<token>`` (a bootstrap token)
+API_KEY = "nla1"
+BOOTSTRAP = "nlb1"
+_PARTS = {API_KEY: 4, BOOTSTRAP: 3}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="neurallog"'}
 INVALID = "invalid credential"
 PARAM_TYPE = re.compile(r"<(\w+):[^>]*>")
@@ -104,24 +112,54 @@ def route_template(request: Request) -> str:
     return f"{request.method} {path}"[:200]
 
 
-async def authenticate(request: Request, action: str, fused: str = "") -> Principal:
-    """Return the principal of an ``nla1`` credential or raise 401/429.
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A well-formed bearer credential: its tenant, key id (``""`` for a bootstrap token),
+    the 32 token bytes, and the caller's normalised address."""
 
-    The token is judged first (one round trip); a right token is never rate limited.
-    With ``fused``, the data read in the same round trip lands in ``request.ctx.prefetched``.
+    tenant_id: str
+    key_id: str
+    token: bytes
+    address: str
+
+
+async def credential(request: Request, prefix: str) -> Credential:
+    """The ``prefix`` credential of ``request`` (:data:`API_KEY` or :data:`BOOTSTRAP`).
+
+    No ``Bearer`` header, or another prefix or part count: 401 (nothing is counted: no
+    token was tried). Ill-formed tenant, key id or token: a failure counted against the
+    address, so 401 ``invalid credential`` or 429 (:func:`refused`).
     """
-    _, tenant_id, key_id, token = bearer(request, "nla1", 4)
-    ctx = app_ctx(request)
+    pieces = bearer(request, prefix, _PARTS[prefix])
+    tenant_id, token = pieces[1], pieces[-1]
+    key_id = pieces[2] if prefix == API_KEY else ""
     address = client_address(request)
     raw = decode_token(token)
-    if raw is None or not TENANT_RE.fullmatch(tenant_id) or not KEY_RE.fullmatch(key_id):
-        raise await refused(ctx, None, address, INVALID)
+    if (
+        raw is None
+        or not TENANT_RE.fullmatch(tenant_id)
+        or (prefix == API_KEY and not KEY_RE.fullmatch(key_id))
+    ):
+        raise await refused(app_ctx(request), None, address, INVALID)
+    return Credential(tenant_id, key_id, raw, address)
+
+
+async def authenticate(
+    request: Request, action: str, fused: Fused = Fused.NONE
+) -> tuple[Principal, Any]:
+    """Return the principal of an ``nla1`` credential and, with ``fused``, the data read in
+    the same round trip (else None), or raise 401/429.
+
+    The token is judged first (one round trip); a right token is never rate limited.
+    """
+    found = await credential(request, API_KEY)
+    tenant_id, key_id, address = found.tenant_id, found.key_id, found.address
+    ctx = app_ctx(request)
     result = await credentials.authenticate(
-        ctx.redis, tenant_id, key_id, hashlib.sha256(raw).hexdigest(), fused=fused
+        ctx.redis, tenant_id, key_id, hashlib.sha256(found.token).hexdigest(), fused=fused
     )
     if result.outcome is AuthOutcome.OK:
-        request.ctx.prefetched = result.data
-        return Principal(tenant_id, result.user_id, result.role, key_id)
+        return Principal(tenant_id, result.user_id, result.role, key_id), result.data
     if result.outcome is AuthOutcome.NO_TENANT:
         raise await refused(ctx, None, address, INVALID)
     # server-chosen fields only: route template, reason from a fixed set, key id if it exists

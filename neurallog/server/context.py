@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from sanic import Request
 
@@ -49,6 +50,35 @@ class Principal:
     user_id: str
     role: str
     key_id: str
+
+
+class RequestCtx(SimpleNamespace):
+    """What one request carries from one stage to the next, typed: when it started (the
+    request middleware, for the response middleware's timing) and the caller's tenant
+    (the guard, for the access log). Handlers get their facts from the guard's ``Call``."""
+
+    started: float | None
+    tenant_id: str | None
+
+    def __init__(self) -> None:
+        super().__init__(started=None, tenant_id=None)
+
+
+class ApiRequest(Request[Any, RequestCtx]):
+    """The server's request class: its ``ctx`` is a :class:`RequestCtx`."""
+
+    @staticmethod
+    def make_context() -> RequestCtx:
+        return RequestCtx()
+
+
+def request_ctx(request: Request) -> RequestCtx:
+    """The typed per-request context of ``request`` (served by an app made with
+    ``request_class=ApiRequest``)."""
+    found = request.ctx
+    if not isinstance(found, RequestCtx):
+        raise TypeError("the app was not created with request_class=ApiRequest")
+    return found
 
 
 def app_ctx(request: Request) -> AppCtx:

@@ -1,30 +1,22 @@
 """OpenAPI documentation of a route from the same schemas the validator uses.
 
-The operation is written straight into sanic-ext's ``OperationStore`` with ready-made
-definitions: sanic-ext's own ``openapi.definition`` converts schema dicts by reflection,
-which costs seconds per app for nested schemas.
+:func:`documented` attaches the route's OpenAPI operation object (plain JSON data) to its
+handler as :class:`Documented`; :func:`neurallog.server.openapi.document` assembles the
+app's document from its routes. Nothing here depends on a documentation library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from sanic_ext.extensions.openapi.builders import OperationStore
-from sanic_ext.extensions.openapi.definitions import (
-    MediaType,
-    Parameter,
-    RequestBody,
-    Response,
-)
-from sanic_ext.extensions.openapi.types import Definition
 
 from neurallog.server.models import PROBLEM
 from neurallog.server.schema import Obj
 from neurallog.wire.ids import KEY_ID, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
 
 T = TypeVar("T")
-D = TypeVar("D", bound=Definition)
+Parameter = dict[str, Any]
 
 _ERROR_TEXT = {
     400: "Bad JSON",
@@ -59,24 +51,19 @@ def query(
     name: str, schema: dict[str, Any], description: str = "", *, required: bool = False
 ) -> Parameter:
     """A query parameter (optional unless ``required``), documented as the handler reads it."""
-    return _make(
-        Parameter,
-        name=name,
-        schema=schema,
-        location="query",
-        required=required,
-        description=description or None,
-    )
+    found: Parameter = {"name": name, "in": "query", "required": required, "schema": schema}
+    if description:
+        found["description"] = description
+    return found
 
 
 def _path(name: str) -> Parameter:
-    return _make(
-        Parameter,
-        name=name,
-        schema={"type": "string", "pattern": anchored(PATH_PATTERNS[name])},
-        location="path",
-        required=True,
-    )
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": anchored(PATH_PATTERNS[name])},
+    }
 
 
 def _require_all(schema: Any) -> Any:
@@ -97,26 +84,29 @@ def _require_all(schema: Any) -> Any:
     return out
 
 
-def _make(cls: type[D], **fields: Any) -> D:
-    """A sanic-ext definition with exactly ``fields`` (no reflection)."""
-    obj = cls.__new__(cls)
-    obj._fields = {k: v for k, v in fields.items() if v is not None}
-    return obj
+def _content(media: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {media: {"schema": schema}}
 
 
-def _content(media: str, schema: dict[str, Any]) -> dict[str, MediaType]:
-    return {media: _make(MediaType, schema=schema)}
-
-
-_PROBLEMS: dict[int, Response] = {
-    code: _make(
-        Response,
-        content=_content("application/problem+json", PROBLEM),
-        description=text,
-        status=code,
-    )
+_PROBLEMS: dict[int, dict[str, Any]] = {
+    code: {"content": _content("application/problem+json", PROBLEM), "description": text}
     for code, text in _ERROR_TEXT.items()
 }
+
+
+@dataclass(frozen=True)
+class Documented:
+    """A route's OpenAPI operation (without ``operationId`` and ``tags``, which the
+    document takes from the route) and the query parameters its handler reads."""
+
+    operation: dict[str, Any]
+    query_names: frozenset[str]
+
+
+def documentation(handler: object) -> Documented | None:
+    """What :func:`documented` attached to ``handler`` (None for an undocumented one)."""
+    found = getattr(handler, "openapi", None)
+    return found if isinstance(found, Documented) else None
 
 
 def documented(
@@ -145,29 +135,30 @@ def documented(
     if path or params:  # a path id or query parameter that fails its pattern
         codes |= {422}
 
-    def decorate(func: T) -> T:
-        # the query parameters the route reads: any other is a 422 (see app._observe)
-        func.query_names = frozenset(p._fields["name"] for p in params)  # type: ignore[attr-defined]
-        op = OperationStore()[func]  # type: ignore[no-untyped-call]
-        op.describe(summary=summary)
-        op.responses[str(status)] = _make(
-            Response,
-            content=_content(media, _require_all(response)) if response else None,
-            description="Success" if response else "No content",
-            status=status,
+    responses: dict[str, Any] = {
+        str(status): (
+            {"content": _content(media, _require_all(response)), "description": "Success"}
+            if response
+            else {"description": "No content"}
         )
-        for code in sorted(codes):
-            op.responses[str(code)] = _PROBLEMS[code]
-        op.parameters.extend(_path(name) for name in path)
-        op.parameters.extend(params)
-        if body is not None:
-            op.requestBody = _make(
-                RequestBody,
-                content=_content("application/json", body.openapi()),
-                required=body_required,
-            )
-        if secured:
-            op.secured("bearer")
+    }
+    responses.update((str(code), _PROBLEMS[code]) for code in sorted(codes))
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    parameters = [*(_path(name) for name in path), *params]
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "content": _content("application/json", body.openapi()),
+            "required": body_required,
+        }
+    if secured:
+        operation["security"] = [{"bearer": []}]
+    # the query parameters the route reads: any other is a 422 (see app._observe)
+    found = Documented(operation, frozenset(p["name"] for p in params))
+
+    def decorate(func: T) -> T:
+        func.openapi = found  # type: ignore[attr-defined]
         return func
 
     return decorate

@@ -4,15 +4,18 @@ Every API handler is declared with :func:`guarded`; the :class:`Rule` it carries
 what the authorisation-matrix test reads from the route table. Order of checks: credential
 (401/429), role (403, audited), content type (415), JSON (400), schema (422), handler.
 
+A handler that needs more than the principal takes a keyword-only ``call: Call``: the
+guard's :class:`Call` is the one place where the handler and the guard share facts about
+the request (what authentication read in the same round trip, what the audit record names).
 An audited write's record is appended by the write's own script: the handler passes
-:func:`write_record` to the storage call. A refused or failed write (no write made) is
+:meth:`Call.write` to the storage call. A refused or failed write (no write made) is
 recorded here after the handler, as are reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sanic import Request
@@ -20,11 +23,12 @@ from sanic.response import HTTPResponse
 
 from neurallog.server.auth import authenticate
 from neurallog.server.body import check_content_type, loads
-from neurallog.server.context import Principal, app_ctx
+from neurallog.server.context import Principal, app_ctx, request_ctx
 from neurallog.server.problems import Problem, to_problem
 from neurallog.server.schema import Obj
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
+from neurallog.storage.credentials import Fused
 from neurallog.wire.vocab import READER_ROLES, ROLES
 
 ADMIN = frozenset({"admin"})
@@ -56,9 +60,43 @@ class Rule:
     self_param: str | None = None
     body: Obj | None = None
     audit: bool = False
-    fused: str = ""
+    fused: Fused = Fused.NONE
     audit_others: bool = False
     body_optional: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    """One guarded request, as the guard hands it to a handler that asks for it.
+
+    ``prefetched``: what authentication read with the credential for a ``fused`` rule
+    (the caller's blob hash, the active version's row; None otherwise). ``target``: what
+    the audit record names (an object such as ``version:<id>``); the handler sets it as
+    soon as it knows it, and the guard records a refusal, a failure or a read with it;
+    unset, the record names the path.
+    """
+
+    principal: Principal
+    path: str
+    prefetched: Any = None
+    target: str | None = None
+    _record: WriteRecord | None = field(default=None, repr=False)
+
+    @property
+    def audit_target(self) -> str:
+        """The target of this call's audit records."""
+        return self.target or self.path
+
+    def write(self, status: int = 200) -> WriteRecord:
+        """The audit record of the route's write, for the storage call that makes the write
+        (its script appends it): ``status`` is the answer on success. Only for a rule with
+        ``audit``."""
+        record = self._record
+        if record is None:
+            raise RuntimeError("Call.write: the route's rule is not audited")
+        record.target = self.audit_target
+        record.status = status
+        return record
 
 
 def parse_json(request: Request, schema: Obj, *, optional: bool = False) -> dict[str, Any]:
@@ -73,7 +111,8 @@ def parse_json(request: Request, schema: Obj, *, optional: bool = False) -> dict
 
 
 def guarded(rule: Rule) -> Callable[[Handler], Handler]:
-    """Wrap ``handler(request, principal, body, **path)`` with the checks of ``rule``."""
+    """Wrap ``handler(request, principal, body, *, call, **path)`` with the checks of
+    ``rule``; ``call`` is this request's :class:`Call`."""
 
     read_audited = not rule.audit and rule.action.partition(".")[0] in READ_AUDITED
 
@@ -83,12 +122,13 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
             reads = ctx.reads
             reads.in_flight += 1
             try:
-                principal = await authenticate(request, rule.action, rule.fused)
-                request.ctx.tenant_id = principal.tenant_id  # for the access log
+                principal, prefetched = await authenticate(request, rule.action, rule.fused)
+                request_ctx(request).tenant_id = principal.tenant_id  # for the access log
+                call = Call(principal, request.path, prefetched)
                 if principal.role not in rule.roles and (
                     rule.self_param is None or params.get(rule.self_param) != principal.user_id
                 ):
-                    await _record(request, principal, rule, "denied", 403)
+                    await _record(request, call, rule, "denied", 403)
                     raise Problem(403, f"role {principal.role} may not {rule.action}")
                 body = (
                     parse_json(request, rule.body, optional=rule.body_optional)
@@ -102,22 +142,20 @@ def guarded(rule: Rule) -> Callable[[Handler], Handler]:
                     and params.get(rule.self_param) != principal.user_id
                 )
                 if not now and (not read_audited or mode == "off"):
-                    return await handler(request, principal, body, **params)
+                    return await handler(request, principal, body, call=call, **params)
                 now = now or mode == "each"
                 record = None
                 if rule.audit:
-                    record = request.ctx.write_record = _write_record(
-                        request, principal, rule.action
-                    )
+                    record = call._record = _write_record(request, principal, rule.action)
                 try:
-                    response = await handler(request, principal, body, **params)
+                    response = await handler(request, principal, body, call=call, **params)
                 except Exception as exc:
                     status = to_problem(exc).status_code
                     if status < 500 and not (record and record.written):
-                        await _allowed(request, principal, rule, status, now)
+                        await _allowed(request, call, rule, status, now)
                     raise
                 if not (record and record.written):
-                    await _allowed(request, principal, rule, response.status, now)
+                    await _allowed(request, call, rule, response.status, now)
                 return response
             finally:
                 reads.in_flight -= 1
@@ -147,33 +185,25 @@ def _write_record(request: Request, principal: Principal, action: str) -> WriteR
     )
 
 
-def write_record(request: Request, status: int = 200) -> WriteRecord:
-    """The audit record of the route's write, for the storage call that makes the write
-    (its script appends it): ``status`` is the answer on success, the target is
-    ``request.ctx.audit_target`` (set before this call) or the path."""
-    record: WriteRecord = request.ctx.write_record
-    record.target = getattr(request.ctx, "audit_target", None) or request.path
-    record.status = status
-    return record
-
-
-async def _allowed(
-    request: Request, principal: Principal, rule: Rule, status: int, now: bool
-) -> None:
+async def _allowed(request: Request, call: Call, rule: Rule, status: int, now: bool) -> None:
     if now:
-        await _record(request, principal, rule, "allowed", status)
+        await _record(request, call, rule, "allowed", status)
         return
-    target = getattr(request.ctx, "audit_target", None) or request.path
+    principal = call.principal
     app_ctx(request).reads.note(
-        principal.tenant_id, principal.user_id, principal.role, rule.action, target, status
+        principal.tenant_id,
+        principal.user_id,
+        principal.role,
+        rule.action,
+        call.audit_target,
+        status,
     )
 
 
-async def _record(
-    request: Request, principal: Principal, rule: Rule, outcome: str, status: int
-) -> None:
+async def _record(request: Request, call: Call, rule: Rule, outcome: str, status: int) -> None:
     ctx = app_ctx(request)
-    target = getattr(request.ctx, "audit_target", None) or request.path
+    principal = call.principal
+    target = call.audit_target
     if outcome == "denied":  # repeated denials are aggregated per minute
         await ctx.denials.record(
             principal.tenant_id,

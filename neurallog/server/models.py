@@ -16,6 +16,7 @@ from neurallog.server.schema import (
     Str,
     Time,
 )
+from neurallog.wire import models as wire_models
 from neurallog.wire.ids import (
     ALGORITHM,
     ENTRY_ID,
@@ -23,6 +24,7 @@ from neurallog.wire.ids import (
     USER_ID,
     VERSION_ID,
 )
+from neurallog.wire.models import json_schema
 from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES, USER_STATES
 
 
@@ -229,17 +231,7 @@ KEY = _doc(
 )
 # Every member is always present except ``revoked_with``, which only a revocation answers.
 KEY["required"] = [name for name in KEY["properties"] if name != "revoked_with"]
-VERSION = _doc(
-    {
-        "id": _s(),
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "created_at": _t(),
-        "created_by": _s(),
-        "reason": _s(),
-        "blob_count": {"type": "integer"},
-    },
-    "Version",
-)
+VERSION = json_schema(wire_models.Version)
 STAGING = _doc(
     {
         "version_id": _s(),
@@ -257,15 +249,7 @@ STAGING = _doc(
     },
     "Staging",
 )
-BLOB = _doc(
-    {
-        "user_id": _s(),
-        "version_id": _s(),
-        "blob": {"type": "string", "format": "byte"},
-        "created_at": _t(),
-    },
-    "Blob",
-)
+BLOB = json_schema(wire_models.Blob)
 ENTRY = _doc({**ENTRY_IN.openapi()["properties"], "seq": _s(), "time": _t()}, "Entry")
 CATALOGUE_ENTRY = _doc(
     {

@@ -16,12 +16,12 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from neurallog.storage import keyspace, scripts
 from neurallog.storage.connection import AnyRedis
-from neurallog.storage.replies import Status
+from neurallog.storage.replies import Status, status
 from neurallog.storage.store import run, text
 
 # Reasons are a fixed set (they land in audit records and detail messages).
@@ -42,6 +42,14 @@ class AuthOutcome(Enum):
     FAILED = "failed"
 
 
+class Fused(StrEnum):
+    """What ``lua/authenticate.lua`` reads with the credential, for the hottest routes."""
+
+    NONE = ""
+    BLOBS = "blobs"  # the caller's blob hash (GET /api/kek/blobs/me)
+    ACTIVE = "active"  # the active version's row (GET /api/kek/versions/active)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     """What authentication found; ``reason`` is one of the constants above (or "")."""
@@ -60,13 +68,25 @@ class AuthResult:
         )
 
 
+#: the refusals of ``lua/authenticate.lua`` (its other reply is ``ok``)
+_REFUSED = {
+    Status.NO_TENANT: AuthResult(AuthOutcome.NO_TENANT),
+    Status.NO_KEY: AuthResult(AuthOutcome.FAILED, reason=UNKNOWN_KEY),
+}
+
+
 async def authenticate(
-    redis: AnyRedis, tenant_id: str, key_id: str, presented_hash: str, *, fused: str = ""
+    redis: AnyRedis,
+    tenant_id: str,
+    key_id: str,
+    presented_hash: str,
+    *,
+    fused: Fused = Fused.NONE,
 ) -> AuthResult:
     """Judge a request credential (no counting: see :func:`count_failure`).
 
-    ``fused`` ("blobs" or "active") reads the caller's blobs or the active version in the
-    same script; it is returned in ``data`` only when the credential is valid.
+    ``fused`` reads the caller's blobs or the active version in the same script; it is
+    returned in ``data`` only when the credential is valid.
     """
     reply = await run(
         redis,
@@ -74,11 +94,9 @@ async def authenticate(
         [keyspace.api_key(tenant_id, key_id), keyspace.tenant(tenant_id)],
         [keyspace.prefix(tenant_id), fused],
     )
-    status = text(reply[0])
-    if status == Status.NO_TENANT:
-        return AuthResult(AuthOutcome.NO_TENANT)
-    if status == Status.NO_KEY:
-        return AuthResult(AuthOutcome.FAILED, reason=UNKNOWN_KEY)
+    refused = _REFUSED.get(status(reply))
+    if refused is not None:
+        return refused
     user_id, stored, expires, revoked, role, state = (text(v) for v in reply[1:7])
     reason = ""
     if not hmac.compare_digest(stored.encode(), presented_hash.encode()):

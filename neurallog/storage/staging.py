@@ -19,6 +19,7 @@ from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
 from neurallog.storage.store import iso, now, run, text
 from neurallog.storage.versions import get_version
+from neurallog.wire.models import Version
 
 STAGING_TTL_SECONDS = 3600
 """How long a staging lives after it was opened or last took a chunk."""
@@ -147,7 +148,7 @@ async def commit_staging(
     created_by: str,
     audit: WriteRecord | None = None,
     chain: ChainAppend | None = None,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Version, str]:
     """Make the staged version the active one, atomically with its audit record and chain
     link; returns the new version and the previously active id ("" if none)."""
     version_id = staging.version_id

@@ -56,7 +56,7 @@ async def read_stats(redis: AnyRedis, tenant_id: str, now: datetime) -> TenantSt
         if row["status"] == "active" and row["created_at"]:
             created = datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
             age = max(0.0, (now - created.replace(tzinfo=UTC)).total_seconds())
-    counts = Counter(row["status"] for row in rows)
+    counts = Counter[str](row["status"] for row in rows)
     return TenantStats(tenant_id, int(tenant["rotate_every_days"]), age, dict(counts))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from neurallog.errors import RecordNotFoundError
 from neurallog.storage import keyspace, scripts
@@ -11,13 +11,15 @@ from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_s
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
 from neurallog.storage.store import iso, now, run, stream_rows, text
+from neurallog.wire.models import Blob, Version
+from neurallog.wire.vocab import VersionStatus
 
 
-def version_row(row: list[Any]) -> dict[str, Any]:
+def version_row(row: list[Any]) -> Version:
     """A Lua version row as the wire ``Version``."""
     return {
         "id": text(row[0]),
-        "status": text(row[1]),
+        "status": cast(VersionStatus, text(row[1])),
         "created_at": text(row[2]),
         "created_by": text(row[3]),
         "reason": text(row[4]),
@@ -25,7 +27,7 @@ def version_row(row: list[Any]) -> dict[str, Any]:
     }
 
 
-async def list_versions(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]:
+async def list_versions(redis: AnyRedis, tenant_id: str) -> list[Version]:
     """Every version, oldest first, in one round trip."""
     rows = await run(
         redis, scripts.READ_VERSIONS, [keyspace.versions(tenant_id)], [keyspace.prefix(tenant_id)]
@@ -33,9 +35,7 @@ async def list_versions(redis: AnyRedis, tenant_id: str) -> list[dict[str, Any]]
     return [version_row(r) for r in rows]
 
 
-async def get_version(
-    redis: AnyRedis, tenant_id: str, version_id: str = ""
-) -> dict[str, Any] | None:
+async def get_version(redis: AnyRedis, tenant_id: str, version_id: str = "") -> Version | None:
     """One version, or the active one when ``version_id`` is empty; None if absent."""
     row = await run(
         redis,
@@ -57,7 +57,7 @@ async def create_version(
     remove_users: list[str] | None = None,
     audit: WriteRecord | None = None,
     chain: ChainAppend | None = None,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Version, str]:
     """Create (or, with ``remove_users``, rotate to) a new active version atomically,
     with its audit record and chain link (``version.create`` or ``rotation``).
 
@@ -104,7 +104,7 @@ async def set_status(
     status: str,
     audit: WriteRecord | None = None,
     chain: ChainAppend | None = None,
-) -> dict[str, Any]:
+) -> Version:
     """Apply a checked status transition (one atomic Lua step, with its audit record and
     its ``version.status`` link)."""
     reply = await chained_write(
@@ -157,7 +157,7 @@ async def destroy_version(
     version_id: str,
     audit: WriteRecord | None = None,
     chain: ChainAppend | None = None,
-) -> dict[str, Any]:
+) -> Version:
     """Destroy a version with no entry left: its blobs, blob set, stream set and catalogue
     deleted and its status ``destroyed``, with its audit record and ``version.status``
     link, in one Lua step (``lua/destroy_version.lua``)."""
@@ -185,7 +185,7 @@ async def destroy_version(
     return version
 
 
-def _blob(user_id: str, version_id: str, stored: str) -> dict[str, Any]:
+def _blob(user_id: str, version_id: str, stored: str) -> Blob:
     created, _, blob = stored.partition("|")
     return {"user_id": user_id, "version_id": version_id, "blob": blob, "created_at": created}
 
@@ -197,7 +197,7 @@ async def put_blob(
     version_id: str,
     blob: str,
     audit: WriteRecord | None = None,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Blob, bool]:
     """Store a blob (with its audit record, whose outcome is "created" or "replaced");
     returns it and True when created (False when replaced)."""
     created_at = iso(now())
@@ -220,22 +220,20 @@ async def put_blob(
     return _blob(user_id, version_id, stored), int(reply[1]) == 1
 
 
-async def get_blob(
-    redis: AnyRedis, tenant_id: str, user_id: str, version_id: str
-) -> dict[str, Any]:
+async def get_blob(redis: AnyRedis, tenant_id: str, user_id: str, version_id: str) -> Blob:
     stored = await redis.hget(keyspace.user_blobs(tenant_id, user_id), version_id)
     if not stored:
         raise RecordNotFoundError(f"no blob of user {user_id!r} for version {version_id}")
     return _blob(user_id, version_id, text(stored))
 
 
-async def list_blobs(redis: AnyRedis, tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+async def list_blobs(redis: AnyRedis, tenant_id: str, user_id: str) -> list[Blob]:
     """Every blob of one user (one HGETALL), oldest first."""
     raw = await redis.hgetall(keyspace.user_blobs(tenant_id, user_id))
     return blobs_from_hash(user_id, raw)
 
 
-def blobs_from_hash(user_id: str, raw: Any) -> list[dict[str, Any]]:
+def blobs_from_hash(user_id: str, raw: Any) -> list[Blob]:
     """A user's blob hash (a dict, or a flat list from Lua) as wire ``Blob`` objects."""
     if isinstance(raw, dict):
         pairs = list(raw.items())

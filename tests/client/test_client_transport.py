@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from client_live import LiveServer, free_port, serve
+from client_live import LiveServer, serve
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json, text
 
@@ -26,6 +26,7 @@ from neurallog.errors import (
     RateLimitedError,
     ServiceUnavailableError,
 )
+from tests.support.ports import free_port
 
 PROBLEM = "application/problem+json"
 

@@ -1,5 +1,6 @@
 """Test helpers: credentials in the docs/api.md formats, made with plain ``secrets``/``hashlib``
-(no ``neurallog.crypto``), a live Sanic server on a free port, tenant bootstrap and users.
+(no ``neurallog.crypto``), a live Sanic server with an httpx client (served by
+:func:`tests.support.live.running`), tenant bootstrap and users.
 
 Reusable by every test package: ``from tests.server.helpers import ...``.
 """
@@ -22,7 +23,7 @@ from neurallog.server.app import create_app
 from neurallog.server.config import ServerConfig
 from neurallog.storage.connection import connect
 from neurallog.storage.tenants import create_tenant
-from tests.support.ports import free_port
+from tests.support.live import running
 
 
 def b64(raw: bytes) -> str:
@@ -131,27 +132,11 @@ async def live_server(
     """
     app = create_app(config)
     app.config.update(sanic_config or {})
-    # Sanic's touch-up recompiles class methods once per process; a second in-process
-    # server would recompile already touched code and fail.
-    app.config.TOUCHUP = False
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=access_log
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    url = f"http://127.0.0.1:{port}"
-    client = httpx.AsyncClient(base_url=url, timeout=30)
-    try:
+    async with (
+        running(app, access_log=access_log) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
         yield LiveServer(app, url, client)
-    finally:
-        await client.aclose()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 async def bootstrap_tenant(

@@ -116,6 +116,39 @@ async def test_bootstrap_right_token_passes_after_failures(
     assert (await http.post("/api/tenants/bootstrap", json=body, headers=right)).status_code == 201
 
 
+async def test_bootstrap_and_api_keys_share_the_parser_and_the_limit(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """A wrong bootstrap token and a wrong API key get the same answer; the failures of the
+    bootstrap and of malformed API keys add up on one per-address counter (one parser, one
+    limiter)."""
+    redis = connect(redis_url)
+    try:
+        token = await create_tenant(redis, "acme")
+    finally:
+        await redis.aclose()
+    body = {"profile": profile_body(), "admin": new_user_body(Credential("acme"), "root", "admin")}
+    wrong_boot = {"Authorization": f"Bearer {token[:-4]}AAAA"}
+    malformed_key = {"Authorization": "Bearer nla1.acme.nothex.short"}
+    answers = set()
+    for _ in range(10):
+        r = await http.post("/api/tenants/bootstrap", json=body, headers=wrong_boot)
+        answers.add((r.status_code, r.json()["detail"], r.headers["www-authenticate"]))
+        r = await http.get("/api/tenant", headers=malformed_key)
+        answers.add((r.status_code, r.json()["detail"], r.headers["www-authenticate"]))
+    r = await http.get("/api/tenant", headers=Credential("acme").headers)  # another counter
+    answers.add((r.status_code, r.json()["detail"], r.headers["www-authenticate"]))
+    assert answers == {(401, "invalid credential", 'Bearer realm="neurallog"')}
+    r = await http.post(
+        "/api/tenants/bootstrap", json=body, headers={"Authorization": "Bearer nlb1.acme.short"}
+    )
+    assert r.status_code == 429 and r.json()["detail"].startswith("too many failed")
+    right = {"Authorization": f"Bearer {token}"}
+    assert (await http.post("/api/tenants/bootstrap", json=body, headers=right)).status_code == 201
+    r = await http.post("/api/tenants/bootstrap", json=body, headers=right)  # used: a guess now
+    assert r.status_code == 429
+
+
 async def _auth_failed(http: httpx.AsyncClient, auditor: Credential) -> list[dict[str, Any]]:
     r = await http.get("/api/audit?action=auth.failed&limit=1000", headers=auditor.headers)
     assert r.status_code == 200

@@ -9,10 +9,11 @@ from sanic.response import HTTPResponse, empty
 
 from neurallog.server import models
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.guard import ADMIN, ANY, Rule, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import versions
+from neurallog.storage.credentials import Fused
 from neurallog.wire import paths
 
 
@@ -63,13 +64,15 @@ def blueprint() -> Blueprint:
         bp,
         "GET",
         paths.BLOB_ME,
-        Rule("kek.blob.list.self", ANY, fused="blobs"),
+        Rule("kek.blob.list.self", ANY, fused=Fused.BLOBS),
         "The caller's own blobs",
         response=models.listing("blobs", models.BLOB),
     )
-    async def my_blobs(request: Request, principal: Principal, body: None) -> HTTPResponse:
+    async def my_blobs(
+        request: Request, principal: Principal, body: None, *, call: Call
+    ) -> HTTPResponse:
         """Any role; read by the authentication script itself (one round trip)."""
-        return json({"blobs": versions.blobs_from_hash(principal.user_id, request.ctx.prefetched)})
+        return json({"blobs": versions.blobs_from_hash(principal.user_id, call.prefetched)})
 
     @declare(
         bp,
@@ -82,12 +85,12 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409),
     )
     async def put_blob(
-        request: Request, principal: Principal, body: dict[str, Any]
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
     ) -> HTTPResponse:
         """Admin. 201 created, 200 replaced; 409 deprecated version or inactive user; 422
         for an auditor (auditors read no logs and hold no Operational KEK)."""
-        request.ctx.audit_target = f"blob:{body['user_id']}/{body['version_id']}"
-        record = write_record(request, 201)
+        call.target = f"blob:{body['user_id']}/{body['version_id']}"
+        record = call.write(201)
         record.vary = lambda outcome: (record.target, 201 if outcome == "created" else 200)
         blob, created = await versions.put_blob(
             app_ctx(request).redis,
@@ -109,7 +112,13 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 422),
     )
     async def delete_blob(
-        request: Request, principal: Principal, body: None, user_id: str, version_id: str
+        request: Request,
+        principal: Principal,
+        body: None,
+        user_id: str,
+        version_id: str,
+        *,
+        call: Call,
     ) -> HTTPResponse:
         """Admin; 404 if absent."""
         await versions.delete_blob(
@@ -117,7 +126,7 @@ def blueprint() -> Blueprint:
             principal.tenant_id,
             user_id,
             version_id,
-            write_record(request, 204),
+            call.write(204),
         )
         return empty(status=204)
 

@@ -12,7 +12,7 @@ from neurallog.server import links, models
 from neurallog.server.blueprints import query_arg, query_limit
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import query
-from neurallog.server.guard import ADMIN, ANY, Rule, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -79,7 +79,9 @@ def blueprint() -> Blueprint:
         response={"type": "object", "properties": {"length": {"type": "integer"}}},
         errors=(403, 409),
     )
-    async def genesis(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
+    async def genesis(
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
+    ) -> HTTPResponse:
         """Admin. Only while the chain is empty (409 ``chain-head`` otherwise); the
         profile link must state the tenant's stored profile (kdf, kdf_params, kem,
         cipher)."""
@@ -88,9 +90,9 @@ def blueprint() -> Blueprint:
         tenant = await tenants.read_tenant(redis, principal.tenant_id)
         profile = (tenant or {}).get("profile") or {}
         links.expect(found[0], "profile", links.profile_body(profile), "links[0]")
-        request.ctx.audit_target = f"chain:0..{len(found) - 1}"
+        call.target = f"chain:0..{len(found) - 1}"
         append = ChainAppend(tuple(link.text for link in found), 0)
-        await chain.genesis(redis, principal.tenant_id, append, write_record(request, 201))
+        await chain.genesis(redis, principal.tenant_id, append, call.write(201))
         return json({"length": len(found)}, status=201)
 
     return bp

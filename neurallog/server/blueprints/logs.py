@@ -11,7 +11,7 @@ from neurallog.server import models
 from neurallog.server.blueprints import check_param, query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
-from neurallog.server.guard import ADMIN, WRITERS, Rule, write_record
+from neurallog.server.guard import ADMIN, WRITERS, Call, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -149,12 +149,12 @@ def blueprint() -> Blueprint:
         errors=(403, 422),
     )
     async def delete(
-        request: Request, principal: Principal, body: None, stream_id: str
+        request: Request, principal: Principal, body: None, stream_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin only: destroying entries is not a writer's right (a member's 403 is audited).
         The stream's catalogue record goes with it."""
         await logs.delete_stream(
-            app_ctx(request).redis, principal.tenant_id, stream_id, write_record(request, 204)
+            app_ctx(request).redis, principal.tenant_id, stream_id, call.write(204)
         )
         return empty(status=204)
 
@@ -168,7 +168,7 @@ def blueprint() -> Blueprint:
         errors=(403,),
     )
     async def retention(
-        request: Request, principal: Principal, body: dict[str, Any], stream_id: str
+        request: Request, principal: Principal, body: dict[str, Any], stream_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin only (retention trims entries). ``null`` removes a limit."""
         await logs.set_retention(
@@ -177,7 +177,7 @@ def blueprint() -> Blueprint:
             stream_id,
             body["max_entries"],
             body["max_age_seconds"],
-            write_record(request),
+            call.write(),
         )
         return json(body)
 

@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse, empty
 from neurallog.server import links, models
 from neurallog.server.blueprints.versions import blob_pairs
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.guard import ADMIN, Rule, write_record
+from neurallog.server.guard import ADMIN, Call, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -44,14 +44,14 @@ def blueprint() -> Blueprint:
         errors=(403, 409),
     )
     async def open_staging(
-        request: Request, principal: Principal, body: dict[str, Any]
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
     ) -> HTTPResponse:
         """Admin. 409 when the version id was used, another version is staged, or a create
         names users to remove
         (``staged_version``: resume or abort it; one staging per tenant). The staging
         expires (``expires_at``) unless a chunk comes; nothing is checked against the
         membership before the commit but each chunk's users."""
-        request.ctx.audit_target = f"version:{body['version_id']}"
+        call.target = f"version:{body['version_id']}"
         remove = list(dict.fromkeys(body["remove_users"]))
         if remove and body["kind"] != "rotate":
             # well-formed but contradictory (a create that removes): a conflict, like an
@@ -82,11 +82,11 @@ def blueprint() -> Blueprint:
         errors=(403, 404),
     )
     async def put_chunk(
-        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin. Every user of the chunk must be an active admin or member the staging
         does not remove (else 422 and none of the chunk is staged); refreshes the expiry."""
-        request.ctx.audit_target = f"version:{version_id}"
+        call.target = f"version:{version_id}"
         count = await staging.put_blobs(
             app_ctx(request).redis, principal.tenant_id, version_id, blob_pairs(body["blobs"])
         )
@@ -133,10 +133,10 @@ def blueprint() -> Blueprint:
         errors=(403, 404),
     )
     async def abort(
-        request: Request, principal: Principal, body: None, version_id: str
+        request: Request, principal: Principal, body: None, version_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin; 404 when there is none."""
-        request.ctx.audit_target = f"version:{version_id}"
+        call.target = f"version:{version_id}"
         await staging.abort_staging(app_ctx(request).redis, principal.tenant_id, version_id)
         return empty(status=204)
 
@@ -151,7 +151,7 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409),
     )
     async def commit(
-        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin. What ``POST /api/kek/versions`` (kind create, ``link``: ``version.create``)
         or ``POST /api/kek/rotate`` (kind rotate, ``link``: ``rotation``) does, with the
@@ -163,17 +163,17 @@ def blueprint() -> Blueprint:
         if found.kind == "rotate":
             kind = "rotation"
             link_body: dict[str, Any] = {"version_id": version_id, "removed_users": sorted(remove)}
-            request.ctx.audit_target = (f"version:{version_id} remove:{','.join(remove)}")[:512]
+            call.target = (f"version:{version_id} remove:{','.join(remove)}")[:512]
         else:
             kind, link_body = "version.create", {"version_id": version_id}
-            request.ctx.audit_target = f"version:{version_id}"
+            call.target = f"version:{version_id}"
         link = links.route_link(body["link"], principal.tenant_id, kind, link_body)
         version, _ = await staging.commit_staging(
             app_ctx(request).redis,
             principal.tenant_id,
             found,
             created_by=principal.user_id,
-            audit=write_record(request, 201),
+            audit=call.write(201),
             chain=link,
         )
         return json({"version": version, "removed_users": remove}, status=201)

@@ -10,17 +10,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from neurallog.server import links, models
-from neurallog.server.auth import (
-    CHALLENGE,
-    TENANT_RE,
-    bearer,
-    client_address,
-    decode_token,
-    refused,
-)
+from neurallog.server.auth import BOOTSTRAP, CHALLENGE, INVALID, credential, refused
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
-from neurallog.server.guard import ADMIN, ANY, Rule, parse_json, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule, parse_json
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -71,21 +64,14 @@ def blueprint() -> Blueprint:
     )
     async def bootstrap(request: Request) -> HTTPResponse:
         """Works once per tenant; a second use is 401."""
-        _, tenant_id, secret = bearer(request, "nlb1", 3)
+        found = await credential(request, BOOTSTRAP)
+        tenant_id = found.tenant_id
         ctx = app_ctx(request)
-        raw = decode_token(secret)
-        stored = await tenants.bootstrap_hash(ctx.redis, tenant_id) if raw else None
-        presented = hashlib.sha256(raw).hexdigest() if raw else ""
-        if (
-            raw is None
-            or not TENANT_RE.fullmatch(tenant_id)
-            or stored is None
-            or not hmac.compare_digest(stored.encode(), presented.encode())
-        ):
+        stored = await tenants.bootstrap_hash(ctx.redis, tenant_id)
+        presented = hashlib.sha256(found.token).hexdigest()
+        if stored is None or not hmac.compare_digest(stored.encode(), presented.encode()):
             # only a wrong token is counted or limited: the right one always passes
-            raise await refused(
-                ctx, None, client_address(request), "invalid or used bootstrap token"
-            )
+            raise await refused(ctx, None, found.address, INVALID)
         body = parse_json(request, models.BOOTSTRAP)
         admin: dict[str, Any] = body["admin"]
         if admin["role"] != "admin":
@@ -101,7 +87,7 @@ def blueprint() -> Blueprint:
         if not await tenants.bootstrap(
             ctx.redis, tenant_id, presented, body["profile"], admin, record, chain
         ):
-            raise Problem(401, "invalid or used bootstrap token", headers=CHALLENGE)
+            raise Problem(401, INVALID, headers=CHALLENGE)  # used meanwhile
         user = await users.get_user(ctx.redis, tenant_id, admin["user_id"])
         return json({"tenant_id": tenant_id, "user": user}, status=201)
 
@@ -134,16 +120,16 @@ def blueprint() -> Blueprint:
         errors=(403, 409),
     )
     async def set_policy(
-        request: Request, principal: Principal, body: dict[str, Any]
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
     ) -> HTTPResponse:
         """Admin. ``link``: ``policy`` stating the same ``rotate_every_days``."""
         days = body["rotate_every_days"]
-        request.ctx.audit_target = f"policy:rotate_every_days={days}"
+        call.target = f"policy:rotate_every_days={days}"
         link = links.route_link(
             body["link"], principal.tenant_id, "policy", {"rotate_every_days": days}
         )
         previous = await tenants.set_policy(
-            app_ctx(request).redis, principal.tenant_id, days, write_record(request), link
+            app_ctx(request).redis, principal.tenant_id, days, call.write(), link
         )
         return json({"rotate_every_days": days, "previous_rotate_every_days": previous})
 

@@ -12,7 +12,7 @@ from neurallog.server import links, models
 from neurallog.server.blueprints import query_arg, query_limit
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
-from neurallog.server.guard import ADMIN, ANY, Rule, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
@@ -116,11 +116,11 @@ def blueprint() -> Blueprint:
         errors=(403, 409, 422),
     )
     async def create_user(
-        request: Request, principal: Principal, body: dict[str, Any]
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
     ) -> HTTPResponse:
         """Admin: 409 when the user id (or the key id) exists. ``link``: the
         ``member.enrol`` link (user_id, role, fingerprint of public_key)."""
-        request.ctx.audit_target = f"user:{body['user_id']}"
+        call.target = f"user:{body['user_id']}"
         link = links.route_link(
             body["link"],
             principal.tenant_id,
@@ -132,7 +132,7 @@ def blueprint() -> Blueprint:
             },
         )
         user = await users.create_user(
-            app_ctx(request).redis, principal.tenant_id, body, write_record(request, 201), link
+            app_ctx(request).redis, principal.tenant_id, body, call.write(201), link
         )
         return json(user, status=201)
 
@@ -175,7 +175,7 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409, 422),
     )
     async def disable_user(
-        request: Request, principal: Principal, body: dict[str, Any], user_id: str
+        request: Request, principal: Principal, body: dict[str, Any], user_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin. Its blobs stay; re-enabling is not offered (enrol anew). 409
         ``admin-lockout`` for the caller itself or the tenant's last active admin. The
@@ -189,7 +189,7 @@ def blueprint() -> Blueprint:
                 principal.tenant_id,
                 user_id,
                 by=principal.user_id,
-                audit=write_record(request),
+                audit=call.write(),
                 chain=link,
             )
         )
@@ -222,22 +222,20 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409),
     )
     async def add_key(
-        request: Request, principal: Principal, body: dict[str, Any], user_id: str
+        request: Request, principal: Principal, body: dict[str, Any], user_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin, or the user itself. A key a user mints for itself descends from the
         caller's key (``parent``): revoking that key revokes this one too, so a stolen key
         cannot leave live offspring behind (docs/decisions.md)."""
         parent = principal.key_id if principal.user_id == user_id else ""
-        request.ctx.audit_target = f"key:{user_id}/{body['key_id']}" + (
-            f" parent:{parent}" if parent else ""
-        )
+        call.target = f"key:{user_id}/{body['key_id']}" + (f" parent:{parent}" if parent else "")
         key = await users.add_key(
             app_ctx(request).redis,
             principal.tenant_id,
             user_id,
             body,
             parent=parent,
-            audit=write_record(request, 201),
+            audit=call.write(201),
         )
         return json(key, status=201)
 
@@ -251,13 +249,13 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 422),
     )
     async def revoke_key(
-        request: Request, principal: Principal, body: None, user_id: str, key_id: str
+        request: Request, principal: Principal, body: None, user_id: str, key_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin, or the user itself. Revokes the key's descendants in the same step.
 
         Takes effect on the next request, on every worker.
         """
-        record = write_record(request)
+        record = call.write()
         # the script tells which descendants it revokes (the outcome): they are in the target
         record.vary = lambda with_: (
             f"key:{user_id}/{key_id} with:{with_}"[:512] if with_ else request.path,

@@ -9,11 +9,12 @@ from sanic.response import HTTPResponse
 
 from neurallog.server import links, models
 from neurallog.server.context import Principal, app_ctx
-from neurallog.server.guard import ADMIN, ANY, Rule, write_record
+from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import versions
+from neurallog.storage.credentials import Fused
 from neurallog.wire import paths
 
 
@@ -53,14 +54,16 @@ def blueprint() -> Blueprint:
         bp,
         "GET",
         paths.VERSION_ACTIVE,
-        Rule("kek.version.active", ANY, fused="active"),
+        Rule("kek.version.active", ANY, fused=Fused.ACTIVE),
         "The active KEK version",
         response=models.VERSION,
         errors=(404,),
     )
-    async def active(request: Request, principal: Principal, body: None) -> HTTPResponse:
+    async def active(
+        request: Request, principal: Principal, body: None, *, call: Call
+    ) -> HTTPResponse:
         """Any role; 404 when no version exists yet. Read by the authentication script."""
-        row = request.ctx.prefetched
+        row = call.prefetched
         if not row:
             raise Problem(404, "no active KEK version yet")
         return json(versions.version_row(row))
@@ -75,10 +78,12 @@ def blueprint() -> Blueprint:
         response=models.VERSION,
         errors=(403, 409),
     )
-    async def create(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
+    async def create(
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
+    ) -> HTTPResponse:
         """Admin. Blobs must cover every active admin and member (409 ``missing_users``);
         an auditor's blob is 422 (auditors read no logs). ``link``: ``version.create``."""
-        request.ctx.audit_target = f"version:{body['id']}"
+        call.target = f"version:{body['id']}"
         link = links.route_link(
             body["link"], principal.tenant_id, "version.create", {"version_id": body["id"]}
         )
@@ -89,7 +94,7 @@ def blueprint() -> Blueprint:
             created_by=principal.user_id,
             reason=body["reason"],
             blobs=blob_pairs(body["blobs"]),
-            audit=write_record(request, 201),
+            audit=call.write(201),
             chain=link,
         )
         return json(version, status=201)
@@ -104,11 +109,11 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409),
     )
     async def set_status(
-        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin. decrypt-only <-> deprecated; anything else is 409 with ``allowed``.
         ``link``: ``version.status``."""
-        request.ctx.audit_target = f"version:{version_id}:{body['status']}"
+        call.target = f"version:{version_id}:{body['status']}"
         link = links.route_link(
             body["link"],
             principal.tenant_id,
@@ -121,7 +126,7 @@ def blueprint() -> Blueprint:
                 principal.tenant_id,
                 version_id,
                 body["status"],
-                write_record(request),
+                call.write(),
                 link,
             )
         )
@@ -136,12 +141,12 @@ def blueprint() -> Blueprint:
         errors=(403, 404, 409),
     )
     async def destroy(
-        request: Request, principal: Principal, body: dict[str, Any], version_id: str
+        request: Request, principal: Principal, body: dict[str, Any], version_id: str, *, call: Call
     ) -> HTTPResponse:
         """Admin. 409 for the active version, a destroyed one, or while entries of the
         version remain (``entries``, ``streams``: what is left). ``link``:
         ``version.status`` with status ``destroyed``."""
-        request.ctx.audit_target = f"version:{version_id}:destroyed"
+        call.target = f"version:{version_id}:destroyed"
         link = links.route_link(
             body["link"],
             principal.tenant_id,
@@ -153,7 +158,7 @@ def blueprint() -> Blueprint:
                 app_ctx(request).redis,
                 principal.tenant_id,
                 version_id,
-                write_record(request),
+                call.write(),
                 link,
             )
         )
@@ -168,7 +173,9 @@ def blueprint() -> Blueprint:
         response=models.ROTATION_RESULT,
         errors=(403, 409),
     )
-    async def rotate(request: Request, principal: Principal, body: dict[str, Any]) -> HTTPResponse:
+    async def rotate(
+        request: Request, principal: Principal, body: dict[str, Any], *, call: Call
+    ) -> HTTPResponse:
         """Admin. Blobs must cover exactly the active admins and members minus the removed.
         ``link``: ``rotation`` (removed_users sorted)."""
         remove = list(dict.fromkeys(body["remove_users"]))
@@ -178,7 +185,7 @@ def blueprint() -> Blueprint:
             "rotation",
             {"version_id": body["version_id"], "removed_users": sorted(set(remove))},
         )
-        request.ctx.audit_target = (f"version:{body['version_id']} remove:{','.join(remove)}")[:512]
+        call.target = (f"version:{body['version_id']} remove:{','.join(remove)}")[:512]
         version, _ = await versions.create_version(
             app_ctx(request).redis,
             principal.tenant_id,
@@ -187,7 +194,7 @@ def blueprint() -> Blueprint:
             reason=body["reason"],
             blobs=blob_pairs(body["blobs"]),
             remove_users=remove,
-            audit=write_record(request, 201),
+            audit=call.write(201),
             chain=link,
         )
         return json({"version": version, "removed_users": remove}, status=201)
