@@ -53,20 +53,30 @@ def _seq_time(seq: str) -> str:
 
 
 async def read(
-    redis: AnyRedis, tenant_id: str, stream_id: str, *, limit: int, before: str | None
+    redis: AnyRedis,
+    tenant_id: str,
+    stream_id: str,
+    *,
+    limit: int,
+    before: str | None,
+    oldest: bool = False,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; ``before`` is an exclusive seq. Returns (entries, next cursor).
 
-    Nothing is before ``0-0`` (and Redis refuses the exclusive range ``(0-0``).
+    ``oldest``: oldest first instead, ``after`` an exclusive seq (a rewrap reads its next
+    chunk this way). Nothing is before ``0-0`` (and Redis refuses the exclusive range
+    ``(0-0``).
     """
-    if before == "0-0":
-        return [], None
-    top = f"({before}" if before else "+"
-    rows = stream_rows(
-        await redis.xrevrange(
-            keyspace.log_stream(tenant_id, stream_id), max=top, min="-", count=limit + 1
-        )
-    )
+    key = keyspace.log_stream(tenant_id, stream_id)
+    if oldest:
+        low = f"({after}" if after else "-"
+        rows = stream_rows(await redis.xrange(key, min=low, max="+", count=limit + 1))
+    else:
+        if before == "0-0":
+            return [], None
+        top = f"({before}" if before else "+"
+        rows = stream_rows(await redis.xrevrange(key, max=top, min="-", count=limit + 1))
     entries = []
     for seq, fields in rows[:limit]:
         seq_s = seq
@@ -105,7 +115,7 @@ async def delete_stream(
 
 async def read_catalogue(
     redis: AnyRedis, tenant_id: str, version_id: str, *, limit: int, after: str | None
-) -> tuple[list[dict[str, str]], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a version's catalogue in stream id order; ``after`` is an exclusive
     stream id. Returns (records, next cursor)."""
     reply = await run(
@@ -115,16 +125,67 @@ async def read_catalogue(
             keyspace.log_catalogue_index(tenant_id, version_id),
             keyspace.log_catalogue(tenant_id, version_id),
         ],
-        [after or "", limit + 1],
+        [after or "", limit + 1, keyspace.prefix(tenant_id)],
     )
     check(reply)
-    flat = [text(v) for v in reply[1]]
-    records = [
-        {"stream_id": flat[i], "sealed_name": flat[i + 1], "version_id": version_id}
-        for i in range(0, len(flat), 2)
+    flat = reply[1]
+    records: list[dict[str, Any]] = [
+        {
+            "stream_id": text(flat[i]),
+            "sealed_name": text(flat[i + 1]),
+            "version_id": version_id,
+            "entries": int(flat[i + 2]),
+        }
+        for i in range(0, len(flat), 3)
     ]
-    following = records[limit - 1]["stream_id"] if len(records) > limit else None
+    following = str(records[limit - 1]["stream_id"]) if len(records) > limit else None
     return records[:limit], following
+
+
+async def rewrap(
+    redis: AnyRedis,
+    tenant_id: str,
+    stream_id: str,
+    body: dict[str, Any],
+    role: str,
+    user_id: str,
+    audit: WriteRecord | None = None,
+) -> tuple[int, int]:
+    """Move a chunk of re-encrypted entries from ``stream_id`` (of ``body['from_version']``)
+    to ``body['to_stream']`` of the active version, each keeping its seq and id, and delete
+    the originals, with the audit record, in one Lua step (``lua/rewrap_entries.lua``).
+    Returns (moved, entries left in the source stream)."""
+    source, target = body["from_version"], body["to_version"]
+    args: list[Any] = [
+        source,
+        target,
+        body["to_stream"],
+        body["sealed_name"] or "",
+        role,
+        len(body["entries"]),
+    ]
+    for entry in body["entries"]:
+        args.extend((entry["seq"], entry["id"], entry["envelope"]))
+    reply = await chained_write(
+        redis,
+        tenant_id,
+        scripts.REWRAP_ENTRIES,
+        [
+            keyspace.log_stream(tenant_id, stream_id),
+            keyspace.log_ids(tenant_id, stream_id),
+            keyspace.log_stream(tenant_id, body["to_stream"]),
+            keyspace.active_version(tenant_id),
+            keyspace.log_catalogue(tenant_id, target),
+            keyspace.log_catalogue_index(tenant_id, target),
+            keyspace.version_streams(tenant_id, target),
+            keyspace.user_blobs(tenant_id, user_id),
+            keyspace.version(tenant_id, source),
+        ],
+        args,
+        audit,
+    )
+    check(reply, version_id=source)
+    return int(reply[1]), int(reply[2])
 
 
 async def set_retention(
