@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import redis
-from client_live import FAST_KDF
+from client_live import FAST_KDF, Recorder
 from test_client_destroy_version import dump, mentions
+from zk_scan import encodings, redis_dump
 
 from neurallog import AsyncNeuralLogClient, RewrapProgress, RewrapReport
 from neurallog.client import LogEntry
@@ -246,4 +247,35 @@ async def test_rewrap_beside_writers_readers_and_another_rewrap(
         assert news == written
         seqs = [e.seq for e in entries]
         assert len(set(seqs)) == len(seqs)
+    await admin.close()
+
+
+async def test_rewrap_sends_and_stores_no_plaintext_name_or_key(
+    server_url: str,
+    new_tenant: Callable[[str], Awaitable[str]],
+    raw_redis: redis.Redis[Any],
+    recorder: Recorder,
+) -> None:
+    """Zero knowledge through a rewrap: no entry plaintext, log name or KEK in any request
+    or anywhere in Redis, before and after (the rewrapped catalogue record included)."""
+    admin, v1 = await _tenant(server_url, new_tenant)
+    alice = AsyncNeuralLogClient(server_url, api_key=await admin.enroll_user("alice"))
+    secrets = [b"rewrap-plaintext-canary-%d" % i for i in range(20)]
+    name = "payroll-log-name-canary"
+    async with alice:
+        await alice.log_batch(name, [s.decode() for s in secrets])
+        v2 = (await admin.rotate_kek("scheduled")).version.id
+        start = len(recorder.requests)
+        report = await alice.rewrap(chunk=6)
+        assert report.moved == 20
+        assert len(recorder.requests) - start >= 4  # the chunks really went to the server
+        session = alice._need_session()
+        keks = [session.operational_kek(v) for v in (v1, v2)]
+        haystacks = redis_dump(raw_redis) + recorder.bodies()
+        haystacks += [f"{m} {p}".encode() for m, p, _, _ in recorder.requests]
+        for secret in [*secrets, name.encode(), *keks]:
+            for form in encodings(secret):
+                assert not any(form in hay for hay in haystacks), secret
+        page = await alice.get_logs(name, limit=100, strict=True)
+        assert sorted(e.data for e in page.entries) == sorted(s.decode() for s in secrets)  # type: ignore[type-var]
     await admin.close()
