@@ -29,6 +29,7 @@ from neurallog.errors import (
     DecryptionError,
     FormatError,
     NoAccessToVersionError,
+    ServerIntegrityError,
 )
 from neurallog.storage import keyspace
 
@@ -278,4 +279,57 @@ async def test_rewrap_sends_and_stores_no_plaintext_name_or_key(
                 assert not any(form in hay for hay in haystacks), secret
         page = await alice.get_logs(name, limit=100, strict=True)
         assert sorted(e.data for e in page.entries) == sorted(s.decode() for s in secrets)  # type: ignore[type-var]
+    await admin.close()
+
+
+async def test_a_server_tampering_with_rewrapped_entries_is_caught(
+    server_url: str,
+    new_tenant: Callable[[str], Awaitable[str]],
+    raw_redis: redis.Redis[Any],
+) -> None:
+    """What holds after a rewrap (docs/threat-model.md): a rewrapped entry withheld shows
+    as a gap in its writer's counters; one moved to another stream fails to authenticate;
+    the original put back beside its rewrapped copy is shown once (same seq and id), and
+    put back under another seq it is a replay."""
+    admin, v1 = await _tenant(server_url, new_tenant)
+    alice = AsyncNeuralLogClient(server_url, api_key=await admin.enroll_user("alice"))
+    async with alice:
+        await alice.log_batch("orders", [{"n": i} for i in range(6)])
+        await alice.log_batch("billing", [{"n": i} for i in range(2)])
+        old_key = keyspace.log_stream(
+            TENANT, alice._need_session().working_keys(v1).stream_id("orders")
+        )
+        originals = raw_redis.xrange(old_key)
+        v2 = (await admin.rotate_kek("scheduled")).version.id
+        await alice.rewrap()
+        keys = alice._need_session().working_keys(v2)
+        new_key = keyspace.log_stream(TENANT, keys.rewrap_stream_id(v1, "orders"))
+        rewrapped = raw_redis.xrange(new_key)
+        assert [seq for seq, _ in rewrapped] == [seq for seq, _ in originals]
+        honest = seen(await read_all(alice, "orders"))
+
+        # the original put back (a restored dump): shown once, the same entry
+        seq, fields = originals[2]
+        raw_redis.delete(old_key)  # the emptied stream remembers its last id: start again
+        raw_redis.xadd(old_key, fields, id=seq)
+        assert seen(await read_all(alice, "orders")) == honest
+        # under another seq: a replay the writer's counter shows
+        raw_redis.delete(old_key)
+        raw_redis.xadd(old_key, fields, id="1-1")
+        with pytest.raises(ServerIntegrityError) as replayed:
+            await read_all(alice, "orders")
+        assert replayed.value.reason == "replayed"
+        raw_redis.xdel(old_key, "1-1")
+
+        # a rewrapped entry withheld: a gap in its writer's counters
+        seq, fields = rewrapped[3]
+        raw_redis.xdel(new_key, seq)
+        with pytest.raises(ServerIntegrityError) as withheld:
+            await read_all(alice, "orders")
+        assert withheld.value.reason == "withheld"
+        # ... and moved to another log's rewrapped stream: it fails to authenticate
+        other = keyspace.log_stream(TENANT, keys.rewrap_stream_id(v1, "billing"))
+        raw_redis.xadd(other, fields)
+        with pytest.raises(DecryptionError):
+            await read_all(alice, "billing")
     await admin.close()
