@@ -13,6 +13,8 @@ the same data, seq, time, id and writer marks (the plaintext frame is unchanged)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from binascii import b2a_base64
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -117,11 +119,44 @@ class RewrapMixin(LogsMixin):
                 )
         return list(dict.fromkeys(versions))
 
-    async def _oldest(self, stream: str, limit: int) -> list[Entry]:
-        """The ``limit`` oldest entries of a stream (what the rewrap moves next)."""
+    async def _oldest(self, stream: str, limit: int, after: str | None = None) -> list[Entry]:
+        """The ``limit`` oldest entries of a stream (after the exclusive seq ``after``)."""
         params: dict[str, str | int] = {"limit": limit, "order": "oldest"}
+        if after is not None:
+            params["after"] = after
         doc = await self._transport.get(paths.url(paths.LOG_ENTRIES, stream_id=stream), params)
         return [Entry.from_json(e) for e in list_field(doc, "entries")]
+
+    def _reseal(
+        self, entries: list[Entry], version_id: str, source: str, target: str, dest: str
+    ) -> list[dict[str, str]]:
+        """Open each entry of ``source`` (failing closed) and seal the same plaintext for
+        ``dest`` under ``target``, keeping its seq and id."""
+        session = self._need_session()
+        sealer = session.sealer(target)
+        opener = session.opener()
+        moved: list[dict[str, str]] = []
+        for entry in entries:
+            try:
+                if entry.version_id != version_id:
+                    raise DecryptionError("version mismatch")
+                plaintext = opener.open(
+                    entry.envelope, stream_id=source, entry_id=entry.id, version_id=version_id
+                )
+            except (DecryptionError, FormatError):
+                raise DecryptionError(
+                    f"log entry {entry.id} failed to authenticate: it was moved, replayed "
+                    "or altered (the server may be tampering); nothing was rewrapped"
+                ) from None
+            envelope = sealer.seal(dest, entry.id, plaintext)
+            moved.append(
+                {
+                    "seq": entry.seq,
+                    "id": entry.id,
+                    "envelope": b2a_base64(envelope, newline=False).decode("ascii"),
+                }
+            )
+        return moved
 
     async def _rewrap_stream(
         self,
@@ -133,40 +168,18 @@ class RewrapMixin(LogsMixin):
         progress: Callable[[RewrapProgress], None] | None,
     ) -> int:
         """Move every entry of one stream of log ``(name, origin)``, oldest first, chunk by
-        chunk, into ``(target version, stream)``."""
+        chunk, into ``(target version, stream)``. The next chunk is read (after the last
+        seq of this one) while this one is sent; a conflict reads from the start again."""
         session = self._need_session()
         name, origin = log
         target, dest = into
         source = record.stream_id
         done = conflicts = 0
         total = record.entries
-        while True:
-            entries = await self._oldest(source, chunk)
-            if not entries:
-                return done
-            sealer = session.sealer(target)
-            opener = session.opener()
-            moved: list[dict[str, str]] = []
-            for entry in entries:
-                try:
-                    if entry.version_id != version_id:
-                        raise DecryptionError("version mismatch")
-                    plaintext = opener.open(
-                        entry.envelope, stream_id=source, entry_id=entry.id, version_id=version_id
-                    )
-                except (DecryptionError, FormatError):
-                    raise DecryptionError(
-                        f"log entry {entry.id} failed to authenticate: it was moved, replayed "
-                        "or altered (the server may be tampering); nothing was rewrapped"
-                    ) from None
-                envelope = sealer.seal(dest, entry.id, plaintext)
-                moved.append(
-                    {
-                        "seq": entry.seq,
-                        "id": entry.id,
-                        "envelope": b2a_base64(envelope, newline=False).decode("ascii"),
-                    }
-                )
+        entries = await self._oldest(source, chunk)
+        while entries:
+            moved = self._reseal(entries, version_id, source, target, dest)
+            ahead = asyncio.ensure_future(self._oldest(source, chunk, entries[-1].seq))
             try:
                 for part in _parts(moved):
                     body: dict[str, Any] = {
@@ -190,11 +203,26 @@ class RewrapMixin(LogsMixin):
             except ConflictError:
                 # another rewrap (or retention) moved some of these first, or a rotation
                 # made the target decrypt-only: read again (a rotation is refused below)
+                await _drop(ahead)
                 conflicts += 1
                 await self.refresh()
                 active = session.active()
                 if conflicts >= MAX_CONFLICTS or active is None or active.id != target:
                     raise
+                entries = await self._oldest(source, chunk)
+                continue
+            except BaseException:
+                await _drop(ahead)
+                raise
+            entries = await ahead
+        return done
+
+
+async def _drop(task: asyncio.Future[list[Entry]]) -> None:
+    """Cancel a read ahead and wait for it (its result or error no longer matters)."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def _count(doc: Any, name: str) -> int:
