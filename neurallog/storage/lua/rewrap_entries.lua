@@ -44,11 +44,19 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   end
 end
 local n = tonumber(ARGV[6])
+-- one XRANGE over the chunk's span finds a contiguous chunk (the usual case) at once;
+-- an entry it does not hold is looked up alone
+local have = {}
+local span = redis.call('XRANGE', KEYS[1], ARGV[7], ARGV[7 + (n - 1) * 3], 'COUNT', n)
+for _, row in ipairs(span) do have[row[1]] = row[2] end
 for i = 0, n - 1 do
   local seq, id = ARGV[7 + i * 3], ARGV[8 + i * 3]
-  local found = redis.call('XRANGE', KEYS[1], seq, seq)
-  if #found == 0 then return {'rewrap-moved', seq} end
-  local f = found[1][2]
+  local f = have[seq]
+  if not f then
+    local found = redis.call('XRANGE', KEYS[1], seq, seq)
+    if #found == 0 then return {'rewrap-moved', seq} end
+    f = found[1][2]
+  end
   local fid, fv = nil, nil
   for j = 1, #f, 2 do
     if f[j] == 'id' then fid = f[j + 1] elseif f[j] == 'v' then fv = f[j + 1] end
