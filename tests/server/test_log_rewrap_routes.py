@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from neurallog.server.config import ServerConfig
 from neurallog.storage import keyspace
 from neurallog.storage.connection import connect
 from neurallog.storage.store import stream_rows, text
@@ -22,10 +23,12 @@ from tests.server.helpers import (
     bootstrap_tenant,
     create_version,
     entry_id,
+    live_server,
     opaque,
     stream_id,
     version_id,
 )
+from tests.server.test_metrics import parse, value
 
 T = "acme"
 PROBLEM = "application/problem+json"
@@ -215,3 +218,40 @@ async def test_auditors_rewrap_nothing(http: httpx.AsyncClient, redis_url: str) 
     )
     assert r.status_code == 403
     assert ("log.rewrap", "403") in await audit_actions(redis_url)
+
+
+async def test_metrics_count_the_old_versions_still_holding_entries(redis_url: str) -> None:
+    async with live_server(ServerConfig(redis_url=redis_url)) as server:
+        http = server.http
+
+        async def gauges() -> tuple[float, float]:
+            samples = parse((await http.get("/metrics")).text)
+            return (
+                value(samples, "neurallog_kek_old_versions_with_entries", tenant=T),
+                value(samples, "neurallog_kek_old_version_entries", tenant=T),
+            )
+
+        admin = await bootstrap_tenant(http, redis_url, T)
+        v1 = await create_version(http, admin, ["root"])
+        source = stream_id()
+        await append(http, admin, source, v1, 4)
+        assert await gauges() == (0, 0)  # the active version's entries are not old data
+        v2 = await create_version(http, admin, ["root"])
+        assert await gauges() == (1, 4)
+        entries = (await oldest(http, admin, source, 3))["entries"]
+        dest = stream_id()
+        r = await http.post(
+            f"/api/logs/{source}/rewrap", json=body(v1, v2, dest, entries), headers=admin.headers
+        )
+        assert r.status_code == 200
+        assert await gauges() == (1, 1)
+        v3 = await create_version(http, admin, ["root"])
+        assert v3 and await gauges() == (2, 4)  # v2 is old now, with the three it took
+        rest = (await oldest(http, admin, source, 3))["entries"]
+        r = await http.post(
+            f"/api/logs/{source}/rewrap",
+            json=body(v1, v3, stream_id(), rest),
+            headers=admin.headers,
+        )
+        assert r.status_code == 200
+        assert await gauges() == (1, 3)
