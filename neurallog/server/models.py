@@ -355,9 +355,23 @@ PROBLEM = {
             },
             "reason": {
                 "type": "string",
-                "enum": ["self", "last-admin", "caller"],
+                "enum": [
+                    "self",
+                    "last-admin",
+                    "caller",
+                    "rewrap-moved",
+                    "rewrap-order",
+                    "rewrap-same-version",
+                    "rewrap-same-stream",
+                ],
                 "description": "admin-lockout: the caller itself, the last active admin, "
-                "or the caller was disabled meanwhile",
+                "or the caller was disabled meanwhile; a refused rewrap chunk: an original "
+                "gone (read again), seqs out of order, the same version or stream twice",
+            },
+            "seq": {**_s(), "description": "rewrap-moved, rewrap-order: the entry at fault"},
+            "version_id": {
+                **_s(),
+                "description": "a rewrap refused (403): the version the member holds no blob of",
             },
         },
         "Problem",

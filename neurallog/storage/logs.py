@@ -47,6 +47,12 @@ async def append(
     return [text(s) for s in reply[2]], int(reply[1])
 
 
+def seq_order(seq: str) -> tuple[int, int]:
+    """A canonical seq ``ms-n`` as a pair that sorts like Redis orders stream ids."""
+    ms, _, n = seq.partition("-")
+    return int(ms), int(n)
+
+
 def _seq_time(seq: str) -> str:
     millis = int(seq.split("-", 1)[0])
     return iso(datetime.fromtimestamp(millis / 1000, UTC))
@@ -62,21 +68,24 @@ async def read(
     oldest: bool = False,
     after: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; ``before`` is an exclusive seq. Returns (entries, next cursor).
+    """Newest first, between the exclusive seqs ``after`` and ``before`` (each may be
+    None). Returns (entries, next cursor).
 
-    ``oldest``: oldest first instead, ``after`` an exclusive seq (a rewrap reads its next
-    chunk this way). Nothing is before ``0-0`` (and Redis refuses the exclusive range
-    ``(0-0``).
+    ``oldest``: oldest first instead (a rewrap reads its next chunk this way). Nothing is
+    before ``0-0`` (and Redis refuses the exclusive range ``(0-0``); an empty range is
+    answered without asking Redis (which refuses an upper bound below the lower one).
     """
     key = keyspace.log_stream(tenant_id, stream_id)
+    if before == "0-0":
+        return [], None
+    if after is not None and before is not None and seq_order(after) >= seq_order(before):
+        return [], None
+    low = f"({after}" if after else "-"
+    top = f"({before}" if before else "+"
     if oldest:
-        low = f"({after}" if after else "-"
-        rows = stream_rows(await redis.xrange(key, min=low, max="+", count=limit + 1))
+        rows = stream_rows(await redis.xrange(key, min=low, max=top, count=limit + 1))
     else:
-        if before == "0-0":
-            return [], None
-        top = f"({before}" if before else "+"
-        rows = stream_rows(await redis.xrevrange(key, max=top, min="-", count=limit + 1))
+        rows = stream_rows(await redis.xrevrange(key, max=top, min=low, count=limit + 1))
     entries = []
     for seq, fields in rows[:limit]:
         seq_s = seq

@@ -183,28 +183,44 @@ async def test_refusals(http: httpx.AsyncClient, redis_url: str) -> None:
     r = await post(alice, body(v1, v2, stream_id(), entries[:1]))
     assert r.status_code == 200
     before = before[1:]
-    bad: list[dict[str, Any]] = [
+    conflicts: list[dict[str, Any]] = [
         body(v1, v1, stream_id(), entries[1:]),  # same version
         body(v1, v2, source, entries[1:]),  # into itself
-        {**body(v1, v2, stream_id(), entries[1:]), "extra": 1},
-        body(v1, v2, stream_id(), []),
-        body(v1, v2, stream_id(), [{"seq": "01-1", "id": entries[1]["id"]}]),
         body(v1, v2, stream_id(), [{"seq": "99999999999999999999-1", "id": entry_id()}]),
         body(v1, v2, stream_id(), list(reversed(entries[1:3]))),
         body(v1, v2, stream_id(), [entries[1], entries[1]]),
+    ]
+    for doc in conflicts:
+        r = await post(admin, doc)
+        assert r.status_code == 409, (doc, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+    bad: list[dict[str, Any]] = [
+        {**body(v1, v2, stream_id(), entries[1:]), "extra": 1},
+        body(v1, v2, stream_id(), []),
+        body(v1, v2, stream_id(), [{"seq": "01-1", "id": entries[1]["id"]}]),
         body(v1, v2, "short", entries[1:]),
+        {**body(v1, v2, stream_id(), entries[1:]), "entries": "x"},
     ]
     for doc in bad:
         r = await post(admin, doc)
         assert r.status_code == 422, (doc, r.text)
         assert r.headers["content-type"].startswith(PROBLEM)
-    r = await post(admin, {**body(v1, v2, stream_id(), entries[1:]), "entries": "x"})
-    assert r.status_code == 422
     assert await rows(redis_url, source) == before
-    # the read's order parameters
-    for query in ("order=sideways", "order=oldest&before=1-1", "after=1-1", "order="):
+    # the read's order parameters; a range between after and before, either way round
+    for query in ("order=sideways", "order=", "after=x-1"):
         r = await http.get(f"/api/logs/{source}/entries?{query}", headers=admin.headers)
         assert r.status_code == 422, query
+    seqs = [s for s, _ in before]
+    for order, expected in (("oldest", seqs[1:3]), ("newest", seqs[2:0:-1])):
+        r = await http.get(
+            f"/api/logs/{source}/entries?order={order}&after={seqs[0]}&before={seqs[3]}",
+            headers=admin.headers,
+        )
+        assert [e["seq"] for e in r.json()["entries"]] == expected
+    r = await http.get(
+        f"/api/logs/{source}/entries?after={seqs[3]}&before={seqs[0]}", headers=admin.headers
+    )
+    assert r.json() == {"entries": [], "next": None}
 
 
 async def test_auditors_rewrap_nothing(http: httpx.AsyncClient, redis_url: str) -> None:

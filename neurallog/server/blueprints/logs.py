@@ -80,7 +80,7 @@ def blueprint() -> Blueprint:
             query(
                 "before",
                 {"type": "string", "pattern": anchored(models.SEQ)},
-                "exclusive seq: the ``next`` of the previous page (newest first)",
+                "exclusive upper bound: the ``next`` of the previous page (newest first)",
             ),
             query(
                 "order",
@@ -90,15 +90,16 @@ def blueprint() -> Blueprint:
             query(
                 "after",
                 {"type": "string", "pattern": anchored(models.SEQ)},
-                "exclusive seq: the ``next`` of the previous page (``order=oldest`` only)",
+                "exclusive lower bound: the ``next`` of the previous page (oldest first)",
             ),
         ),
     )
     async def read(
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
-        """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq;
-        ``order=oldest`` reads oldest first from ``after`` (``before`` is then refused)."""
+        """Admin, member. ``limit`` 1..1000 (default 100); entries between the exclusive
+        seqs ``after`` and ``before`` (either may be absent), newest first, or oldest first
+        with ``order=oldest``."""
         limit = query_limit(query_arg(request, "limit"))
         before = query_seq("before", query_arg(request, "before"), models.SEQ)
         after = query_seq("after", query_arg(request, "after"), models.SEQ)
@@ -106,10 +107,6 @@ def blueprint() -> Blueprint:
         if order not in ORDERS:
             raise Problem(422, "order: must be newest or oldest", field="order")
         oldest = order == "oldest"
-        if oldest and before is not None:
-            raise Problem(422, "before: only with order=newest", field="before")
-        if not oldest and after is not None:
-            raise Problem(422, "after: only with order=oldest", field="after")
         entries, following = await logs.read(
             app_ctx(request).redis,
             principal.tenant_id,
@@ -145,21 +142,25 @@ def blueprint() -> Blueprint:
         with that ``seq`` and ``id``. In one step the new entries are appended with their
         original seqs and ids and the originals deleted: a chunk moves whole or not at
         all (409 ``rewrap-moved`` when another rewrap moved an original first). Entries
-        in ascending seq order."""
+        in ascending seq order (409 ``rewrap-order`` otherwise)."""
         if body["from_version"] == body["to_version"]:
-            raise Problem(422, "to_version: must differ from from_version", field="to_version")
+            raise Problem(
+                409,
+                "from_version is to_version: entries move from an older version to the active one",
+                reason="rewrap-same-version",
+            )
         if body["to_stream"] == stream_id:
-            raise Problem(422, "to_stream: must differ from the source stream", field="to_stream")
+            raise Problem(409, "to_stream is the source stream", reason="rewrap-same-stream")
         previous: tuple[int, int] = (-1, -1)
         for n, entry in enumerate(body["entries"]):
             ms, _, count = entry["seq"].partition("-")
             key = (int(ms), int(count))
-            if max(key) > 2**64 - 1:
-                raise Problem(422, f"entries[{n}].seq: out of range", field=f"entries[{n}].seq")
-            if key <= previous:
+            if max(key) > 2**64 - 1:  # no stream holds it (and Redis refuses to parse it)
                 raise Problem(
-                    422, f"entries[{n}].seq: must follow the one before", field=f"entries[{n}].seq"
+                    409, f"entries[{n}]: no such entry in the source", reason="rewrap-moved"
                 )
+            if key <= previous:
+                raise Problem(409, f"entries[{n}]: seqs must ascend", reason="rewrap-order")
             previous = key
         moved, remaining = await logs.rewrap(
             app_ctx(request).redis,
