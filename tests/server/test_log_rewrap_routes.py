@@ -29,6 +29,7 @@ from tests.server.helpers import (
     version_id,
 )
 from tests.server.test_metrics import parse, value
+from tests.server.test_write_audit_atomic import _break_head, _repair_head
 
 T = "acme"
 PROBLEM = "application/problem+json"
@@ -271,3 +272,29 @@ async def test_metrics_count_the_old_versions_still_holding_entries(redis_url: s
         )
         assert r.status_code == 200
         assert await gauges() == (1, 3)
+
+
+async def test_a_chunk_the_audit_chain_cannot_record_is_not_moved(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """The record is appended by the script that moves the chunk: no record, no move."""
+    admin, _, v1, v2, source, _ = await setup(http, redis_url)
+    entries = (await oldest(http, admin, source, 5))["entries"]
+    dest = stream_id()
+    before = await rows(redis_url, source)
+    redis = connect(redis_url)
+    try:
+        head = await _break_head(redis)
+        r = await http.post(
+            f"/api/logs/{source}/rewrap", json=body(v1, v2, dest, entries), headers=admin.headers
+        )
+        assert r.status_code == 503, r.text
+        await _repair_head(redis, head)
+    finally:
+        await redis.aclose()
+    assert await rows(redis_url, source) == before and await rows(redis_url, dest) == []
+    assert ("log.rewrap", "200") not in await audit_actions(redis_url)
+    r = await http.post(
+        f"/api/logs/{source}/rewrap", json=body(v1, v2, dest, entries), headers=admin.headers
+    )
+    assert r.status_code == 200 and ("log.rewrap", "200") in await audit_actions(redis_url)
