@@ -17,17 +17,24 @@ __all__ = [
     "AsyncNeuralLogClient",
     "NeuralLogClient",
     "NeuralLogError",
+    "RewrapProgress",
+    "RewrapReport",
     "ServerIntegrityError",
     "__version__",
     "hookimpl",
 ]
 
 if TYPE_CHECKING:
-    from neurallog.client import AsyncNeuralLogClient, NeuralLogClient
+    from neurallog.client import (
+        AsyncNeuralLogClient,
+        NeuralLogClient,
+        RewrapProgress,
+        RewrapReport,
+    )
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"AsyncNeuralLogClient", "NeuralLogClient"}:
+    if name in {"AsyncNeuralLogClient", "NeuralLogClient", "RewrapProgress", "RewrapReport"}:
         from neurallog import client
 
         return getattr(client, name)

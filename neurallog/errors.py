@@ -320,6 +320,10 @@ class ChainRequiredError(StateConflictError):
     ``extra['head']`` is the chain's length (the seq the link must carry)."""
 
 
+class RewrapAccessError(StorageError):
+    """A member asked to rewrap between versions it does not both hold (403)."""
+
+
 class RejectedInputError(StorageError):
     """Well-formed input that refers to something it may not (a blob for a removed user)."""
 

@@ -238,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_recovery_parsers(commands, formatter)
     _add_rotate_parser(commands, formatter)
+    _add_rewrap_parsers(commands, formatter)
     _add_users_parsers(commands, formatter)
 
     version = commands.add_parser(
@@ -364,6 +365,88 @@ def _add_rotate_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -
     )
 
 
+REWRAP_EPILOG = """\
+exit codes of `rewrap` and `destroy`:
+  0  done (rewrap: every entry of the older versions moved, or counted with --dry-run;
+     destroy: the version and every key blob of it are gone)
+  1  failed (wrong key or words, no access to a version, the server tampered, ...)
+  2  usage error, or a secret file that is not the expected lines or is readable by others
+  3  the server is unreachable or unavailable (503): run it again later (a rewrap resumes)
+  4  destroy refused: entries of the version remain (run `neurallog rewrap` first)"""
+
+_SECRETS_HELP = (
+    "file (mode 0600) with the API key (line 1) and the admin's words or recovery phrase (line 2)"
+)
+
+
+def _add_rewrap_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """``rewrap`` and ``destroy VERSION`` (docs/operations.md "Rewrap and destroy")."""
+    rewrap = commands.add_parser(
+        "rewrap",
+        help="re-encrypt the entries of older KEK versions under the active one",
+        description="Re-encrypt every entry of older KEK versions under the active version, "
+        "log by log, keeping each entry's data, time, order and id. Safe to interrupt and "
+        "run again, and beside writers and readers. As an admin (API key and words) or as "
+        "a member holding the versions (API key alone). Secrets come from --secret-file or "
+        "stdin, never from flags or the environment.",
+        epilog=REWRAP_EPILOG,
+        formatter_class=formatter,
+    )
+    rewrap.add_argument("--url", help=URL_HELP)
+    rewrap.add_argument(
+        "--version",
+        dest="versions",
+        action="append",
+        metavar="VERSION",
+        help="an older version to rewrap (repeatable; default: every version held that is "
+        "neither active nor destroyed)",
+    )
+    rewrap.add_argument("--dry-run", action="store_true", help="only count the entries")
+    rewrap.add_argument(
+        "--chunk", type=_chunk, default=500, help="entries per request (1..500, default 500)"
+    )
+    rewrap.add_argument("--secret-file", metavar="PATH", help=_SECRETS_HELP + " (optional)")
+    rewrap.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object {versions, logs, moved, counted, dry_run}; no bar",
+    )
+    destroy = commands.add_parser(
+        "destroy",
+        help="destroy an older KEK version with no entries left",
+        description="Destroy an older KEK version: every key blob of it is deleted and its "
+        "status becomes destroyed, for good (a signed tenant chain link). Refused (exit 4) "
+        "while entries of it remain: run `neurallog rewrap` first. Admins only: the API "
+        "key and the words or recovery phrase come from --secret-file or stdin.",
+        epilog=REWRAP_EPILOG,
+        formatter_class=formatter,
+    )
+    destroy.add_argument("version_id", metavar="VERSION", type=_version_id)
+    destroy.add_argument("--url", help=URL_HELP)
+    destroy.add_argument("--secret-file", metavar="PATH", help=_SECRETS_HELP)
+    destroy.add_argument(
+        "--json", action="store_true", help="print one JSON object; same exit code"
+    )
+
+
+def _chunk(value: str) -> int:
+    """argparse type: a rewrap chunk size, 1..500."""
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 500:
+        raise argparse.ArgumentTypeError(f"invalid chunk {value!r}: an integer in 1..500")
+    return int(value)
+
+
+def _version_id(value: str) -> str:
+    """argparse type: a KEK version id (a lowercase UUID)."""
+    import re
+
+    from neurallog.wire.ids import VERSION_ID
+
+    if not re.fullmatch(VERSION_ID, value):
+        raise argparse.ArgumentTypeError(f"invalid version id {value!r}: a lowercase UUID")
+    return value
+
+
 def _add_users_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     """``users import FILE.csv`` (bulk enrolment through the API, docs/client.md)."""
     users = commands.add_parser(
@@ -459,6 +542,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if_due=args.if_due,
                     secret_file=args.secret_file,
                     reason=args.reason,
+                    as_json=args.json,
+                )
+            except SecretFileError as exc:
+                print(f"neurallog: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        if args.command in ("rewrap", "destroy"):
+            from neurallog.cli.rewrap import run_destroy, run_rewrap
+            from neurallog.cli.rotate import SecretFileError
+
+            try:
+                if args.command == "destroy":
+                    return run_destroy(
+                        args.url, args.version_id, secret_file=args.secret_file, as_json=args.json
+                    )
+                return run_rewrap(
+                    args.url,
+                    versions=args.versions,
+                    dry_run=args.dry_run,
+                    chunk=args.chunk,
+                    secret_file=args.secret_file,
                     as_json=args.json,
                 )
             except SecretFileError as exc:

@@ -26,6 +26,7 @@ __all__ = [
     "SecretFileError",
     "read_secret_file",
     "run_rotate",
+    "secret_lines",
 ]
 
 EXIT_ROTATED = 0
@@ -45,6 +46,16 @@ def read_secret_file(path: str) -> tuple[str, str]:
     The file must be readable by its owner only (mode 0600 or 0400), as ssh demands of a
     private key: a group- or world-readable file has leaked already.
     """
+    lines = secret_lines(path)
+    if len(lines) != 2:
+        raise SecretFileError(
+            f"{path}: expected two lines, the admin API key then the words or phrase"
+        )
+    return lines[0], lines[1]
+
+
+def secret_lines(path: str) -> list[str]:
+    """The non-empty lines of an owner-only secret file (see :func:`read_secret_file`)."""
     file = Path(path)
     try:
         mode = file.stat().st_mode
@@ -56,12 +67,7 @@ def read_secret_file(path: str) -> tuple[str, str]:
         lines = [line.strip() for line in file.read_text("utf-8").splitlines()]
     except OSError as exc:
         raise SecretFileError(f"{path}: cannot read it ({type(exc).__name__})") from None
-    lines = [line for line in lines if line]
-    if len(lines) != 2:
-        raise SecretFileError(
-            f"{path}: expected two lines, the admin API key then the words or phrase"
-        )
-    return lines[0], lines[1]
+    return [line for line in lines if line]
 
 
 def _say(text: str) -> None:

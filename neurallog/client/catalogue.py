@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from neurallog.client.base import ClientBase, list_field
 from neurallog.client.models import CatalogueLog, CatalogueRecord, b64e
-from neurallog.crypto.catalogue import open_name, seal_name
+from neurallog.crypto.catalogue import open_record, seal_name
 from neurallog.errors import CatalogueRecordError, DecryptionError, FormatError
 from neurallog.wire import paths
 
@@ -23,13 +23,16 @@ CATALOGUE_PAGE = 1000
 class CatalogueMixin(ClientBase):
     """``list_logs``, and the catalogue record an append carries."""
 
-    def _catalogue_record(self, version_id: str, stream: str, log_name: str) -> str | None:
-        """The sealed name to send with an append to ``stream``, or None when this
-        client has already recorded it (the server keeps the first record anyway)."""
+    def _catalogue_record(
+        self, version_id: str, stream: str, log_name: str, origin: str | None = None
+    ) -> str | None:
+        """The sealed name to send with an append to ``stream`` (with ``origin``, a rewrap
+        into it), or None when this client has already recorded it (the server keeps the
+        first record anyway)."""
         if (version_id, stream) in self._catalogued:
             return None
         keys = self._need_session().working_keys(version_id)
-        return b64e(seal_name(keys, log_name))
+        return b64e(seal_name(keys, log_name, origin=origin))
 
     def _catalogue_recorded(self, version_id: str, stream: str) -> None:
         """The server has the stream's record (an append carrying it succeeded)."""
@@ -50,7 +53,9 @@ class CatalogueMixin(ClientBase):
         for version_id in order:
             for record in await self._catalogue(version_id):
                 name = self._open_record(version_id, record)
-                found.setdefault(name, []).append(version_id)
+                versions = found.setdefault(name, [])
+                if version_id not in versions:  # its own stream and rewrapped ones
+                    versions.append(version_id)
         return [CatalogueLog(name, tuple(found[name])) for name in sorted(found)]
 
     async def _catalogue(self, version_id: str) -> list[CatalogueRecord]:
@@ -69,10 +74,16 @@ class CatalogueMixin(ClientBase):
             after = str(nxt)
 
     def _open_record(self, version_id: str, record: CatalogueRecord) -> str:
+        return self._open_origin(version_id, record)[0]
+
+    def _open_origin(self, version_id: str, record: CatalogueRecord) -> tuple[str, str]:
+        """``(name, origin)`` of a record: the origin is the version whose entries the
+        stream holds (``version_id`` itself, or an older one rewrapped into it)."""
         keys = self._need_session().working_keys(version_id)
         try:
             if record.version_id != version_id:
                 raise DecryptionError("version mismatch")
-            return open_name(keys, record.stream_id, record.sealed_name)
+            name, origin = open_record(keys, record.stream_id, record.sealed_name)
+            return name, origin or version_id
         except (DecryptionError, FormatError):
             raise CatalogueRecordError(record.stream_id, version_id) from None

@@ -8,9 +8,9 @@ from typing import Any
 from neurallog.client.admin import AdminMixin
 from neurallog.client.audit_check import ChainCheck
 from neurallog.client.legacy import LegacyData, LegacyReader
-from neurallog.client.logs import LogsMixin
 from neurallog.client.models import AuditCheckpoint, AuditPage, AuditRecord, AuditVerdict
 from neurallog.client.recovery import RecoveryMixin
+from neurallog.client.rewrap import RewrapMixin
 from neurallog.errors import FormatError, ServerIntegrityError
 from neurallog.wire import paths
 
@@ -18,7 +18,7 @@ AUDIT_PAGE = 1000
 """Records per ``GET /api/audit`` while verifying (the route's maximum)."""
 
 
-class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, LogsMixin):
+class AsyncNeuralLogClient(AdminMixin, RecoveryMixin, RewrapMixin):
     """Async NeuralLog client on httpx.
 
     Typical use::

@@ -45,6 +45,7 @@ from neurallog.client.models import (
     LogPage,
     Version,
 )
+from neurallog.client.sources import origin_streams
 from neurallog.crypto.working import new_entry_ids
 from neurallog.errors import (
     ApiError,
@@ -260,44 +261,63 @@ class LogsMixin(CatalogueMixin):
                     "this user holds no KEK version of the tenant: ask a tenant admin to "
                     "provision one (provision_kek_for_user)"
                 )
-            positions: dict[str, str | None] = {v: "" for v in session.held()}
+            positions: dict[str, str | None] = {}
             writers: dict[str, int] = {}
         else:
             positions, writers = decode_cursor_state(cursor)
-        live = {v: p for v, p in positions.items() if p is not None and v in session.held()}
-        streams = {v: session.working_keys(v).stream_id(log_name) for v in live}
+        sources = origin_streams(session, log_name)
+        if cursor is None:
+            positions = {o: "" for o in sources}
+        live = {o: p for o, p in positions.items() if p is not None and o in sources}
         pages = await asyncio.gather(
-            *(self._fetch(streams[v], limit, live[v] or None) for v in live)
+            *(self._fetch_origin(sources[o], limit, live[o] or None) for o in live)
         )
-        fetched: list[tuple[Entry, str]] = []
-        nexts: dict[str, str | None] = {}
-        for version_id, (entries, nxt) in zip(live, pages, strict=True):
-            fetched += [(e, version_id) for e in entries]
-            nexts[version_id] = nxt
-        fetched.sort(key=lambda ev: (seq_key(ev[0].seq), ev[0].time, ev[1]), reverse=True)
+        fetched: list[tuple[Entry, str, str, str]] = []  # entry, origin, holder, stream
+        more: dict[str, bool] = {}
+        for origin, (found, nxt) in zip(live, pages, strict=True):
+            fetched += [(e, origin, h, st) for e, h, st in found]
+            more[origin] = nxt
+        fetched.sort(key=lambda f: (seq_key(f[0].seq), f[0].time, f[1]), reverse=True)
         taken = fetched[:limit]
         new_positions = dict(positions)
-        for version_id in live:
-            mine = [e for e, v in taken if v == version_id]
-            total = sum(1 for _, v in fetched if v == version_id)
-            if len(mine) == total and nexts[version_id] is None:
-                new_positions[version_id] = None
+        for origin in live:
+            mine = [f[0] for f in taken if f[1] == origin]
+            total = sum(1 for f in fetched if f[1] == origin)
+            if len(mine) == total and not more[origin]:
+                new_positions[origin] = None
             elif mine:
-                new_positions[version_id] = mine[-1].seq
-        for version_id in positions.keys() - live.keys():
-            new_positions[version_id] = None
+                new_positions[origin] = mine[-1].seq
+        for origin in positions.keys() - live.keys():
+            new_positions[origin] = None
         done = all(p is None for p in new_positions.values())
-        out = [self._decrypt(log_name, e, v, streams[v]) for e, v in taken]
+        out = [self._decrypt(log_name, e, h, st) for e, _, h, st in taken]
         _refuse_unchecked_duplicates(out)
         await self._check_chain_positions(out)
         check = SequenceCheck(writers)
         findings = tuple(check.check(out))
         if strict and findings:
             raise _integrity_error(findings)
-        self._warn_deprecated({v for _, v in taken})
+        self._warn_deprecated({h for _, _, h, _ in taken})
         unreadable = tuple(v for v in session.versions if v not in session.held())
         next_cursor = None if done else encode_cursor(new_positions, check.last)
         return LogPage(out, next_cursor, unreadable, findings)
+
+    async def _fetch_origin(
+        self, streams: list[tuple[str, str]], limit: int, before: str | None
+    ) -> tuple[list[tuple[Entry, str, str]], bool]:
+        """One page of one origin's entries: its streams read one after the other in
+        the order a rewrap moves entries (an entry moved meanwhile is found in a later
+        stream, never missed), an entry found twice (same seq and id) kept once.
+        Returns ((entry, holder version, stream id) newest first, whether more remain)."""
+        found: dict[tuple[str, str], tuple[Entry, str, str]] = {}
+        more = False
+        for holder, stream in streams:
+            entries, nxt = await self._fetch(stream, limit, before)
+            more = more or nxt is not None
+            for entry in entries:
+                found[(entry.seq, entry.id)] = (entry, holder, stream)
+        merged = sorted(found.values(), key=lambda f: seq_key(f[0].seq), reverse=True)
+        return merged, more
 
     async def _check_chain_positions(self, entries: list[LogEntry]) -> None:
         """Entries written by a client that had verified a newer tenant chain than this
@@ -362,13 +382,13 @@ class LogsMixin(CatalogueMixin):
         """Delete the log's stream under every version this client holds (admins only)."""
         session = self._need_session()
         await self.refresh()
-        for version_id in sorted(session.held()):
-            stream = session.working_keys(version_id).stream_id(log_name)
-            with contextlib.suppress(NotFoundError):
-                await self._transport.delete(paths.url(paths.LOG, stream_id=stream))
-            # the server dropped the stream's catalogue record with it: a later write under
-            # that name must send one again
-            self._catalogued.discard((version_id, stream))
+        for streams in origin_streams(session, log_name).values():
+            for version_id, stream in streams:
+                with contextlib.suppress(NotFoundError):
+                    await self._transport.delete(paths.url(paths.LOG, stream_id=stream))
+                # the server dropped the stream's catalogue record with it: a later write
+                # under that name must send one again
+                self._catalogued.discard((version_id, stream))
 
     async def set_log_retention(
         self, log_name: str, *, max_entries: int | None = None, max_age_seconds: int | None = None

@@ -345,15 +345,44 @@ class CatalogueRecord:
     stream_id: str
     version_id: str
     sealed_name: bytes = field(repr=False)
+    #: entries the stream held when listed (a hint for progress: the server may lie)
+    entries: int = 0
 
     @classmethod
     @guarded("CatalogueRecord")
     def from_json(cls, doc: Mapping[str, Any]) -> CatalogueRecord:
+        count = doc.get("entries", 0)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise FormatError("CatalogueRecord: entries must be a count")
         return cls(
             stream_id=_str(doc, "stream_id", "CatalogueRecord"),
             version_id=_str(doc, "version_id", "CatalogueRecord"),
             sealed_name=b64d(_field(doc, "sealed_name", "CatalogueRecord"), "sealed_name"),
+            entries=count,
         )
+
+
+@dataclass(frozen=True)
+class RewrapProgress:
+    """Where a rewrap stands: ``done`` of ``total`` entries of one log's stream of one
+    older version (``total`` as the server counted them when the rewrap listed it)."""
+
+    log: str
+    version: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RewrapReport:
+    """What a rewrap did: the older versions it took, the logs that had entries in them,
+    the entries moved to the active version (0 in a dry run) and those counted."""
+
+    versions: tuple[str, ...]
+    logs: int
+    moved: int
+    counted: int
+    dry_run: bool
 
 
 @dataclass(frozen=True)

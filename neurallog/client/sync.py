@@ -40,6 +40,8 @@ from neurallog.client.models import (
     Key,
     LogData,
     LogPage,
+    RewrapProgress,
+    RewrapReport,
     RotationDue,
     RotationResult,
     Tenant,
@@ -408,6 +410,21 @@ class NeuralLogClient:
     def revoke_kek_for_user(self, user_id: str, version_id: str) -> None:
         """Delete a user's blob of one version (data already read stays read)."""
         return self._run(self._client.revoke_kek_for_user(user_id, version_id))
+
+    def rewrap(
+        self,
+        versions: Sequence[str] | None = None,
+        *,
+        progress: Callable[[RewrapProgress], None] | None = None,
+        dry_run: bool = False,
+        chunk: int = 500,
+    ) -> RewrapReport:
+        """Re-encrypt every entry of the given older ``versions`` under the active version, log
+        by log; default: every version this client holds that is neither active nor destroyed.
+        An admin (unlocked) or a member holding the versions."""
+        return self._run(
+            self._client.rewrap(versions, progress=progress, dry_run=dry_run, chunk=chunk)
+        )
 
     def rotate_kek(
         self, reason: str, remove_users: Iterable[str] = (), *, progress: Progress | None = None

@@ -30,6 +30,8 @@ SEARCH_KEY = "search-key"
 # Operational KEK -> log catalogue key; catalogue record AAD.
 CATALOGUE_KEY = "catalogue-key"
 CATALOGUE_AAD = "catalogue-aad"
+# Log-index key -> stream id of the entries of an older version rewrapped into this one.
+REWRAP_STREAM = "rewrap-stream"
 # Data key + batch salt -> envelope subkey; envelope AAD.
 ENTRY_SUBKEY = "entry-subkey"
 ENTRY_AAD = "entry-aad"
@@ -56,6 +58,7 @@ ALL_PURPOSES: tuple[str, ...] = (
     SEARCH_KEY,
     CATALOGUE_KEY,
     CATALOGUE_AAD,
+    REWRAP_STREAM,
     ENTRY_SUBKEY,
     ENTRY_AAD,
     API_AUTH_TOKEN,

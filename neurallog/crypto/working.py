@@ -34,6 +34,17 @@ def stream_id(log_index_key: bytes, name: str) -> str:
     return b64url(mac)
 
 
+def rewrap_stream_id(log_index_key: bytes, origin_version: str, name: str) -> str:
+    """base64url HMAC-SHA256(log-index key, 0xFF | label(rewrap-stream, origin) | name).
+
+    The stream of ``name``'s entries first written under ``origin_version`` and rewrapped
+    into this key's version. The leading 0xFF byte never starts UTF-8, so no log name's
+    stream id (:func:`stream_id`) can equal it.
+    """
+    message = b"\xff" + L.label(L.REWRAP_STREAM, origin_version) + normalize_log_name(name)
+    return b64url(hmac.new(log_index_key, message, hashlib.sha256).digest())
+
+
 def new_entry_id() -> str:
     """16 random bytes, base64url: 22 characters."""
     return b64url(os.urandom(16))
@@ -103,6 +114,11 @@ class WorkingKeys:
     def stream_id(self, name: str) -> str:
         """Stream id of ``name`` under this version."""
         return stream_id(self._log_index_key, name)
+
+    def rewrap_stream_id(self, origin_version: str, name: str) -> str:
+        """Stream id, under this version, of ``name``'s entries written under
+        ``origin_version`` and rewrapped into this one."""
+        return rewrap_stream_id(self._log_index_key, origin_version, name)
 
     def __repr__(self) -> str:
         return f"WorkingKeys(tenant_id={self.tenant_id!r}, version_id={self.version_id!r})"

@@ -21,6 +21,7 @@ from neurallog.wire.ids import (
     ALGORITHM,
     ENTRY_ID,
     KEY_ID,
+    STREAM_ID,
     USER_ID,
     VERSION_ID,
 )
@@ -171,6 +172,28 @@ APPEND = Obj(
     },
     name="Append",
 )
+#: a seq as Redis writes it (no leading zeros): a rewrapped entry keeps its original seq
+CANONICAL_SEQ = r"(?:0|[1-9][0-9]{0,19})-(?:0|[1-9][0-9]{0,19})"
+REWRAP_ENTRY = Obj(
+    {
+        "seq": Str(CANONICAL_SEQ, max_len=41, description="the original entry's seq"),
+        "id": Str(ENTRY_ID, max_len=22),
+        "envelope": B64(1, ENVELOPE_MAX),
+    },
+    name="RewrapEntry",
+)
+#: entries per rewrap chunk (``POST /api/logs/<stream_id>/rewrap``)
+REWRAP_CHUNK_MAX = 500
+REWRAP = Obj(
+    {
+        "from_version": version_id,
+        "to_version": version_id,
+        "to_stream": Str(STREAM_ID, max_len=43),
+        "entries": Arr(REWRAP_ENTRY, 1, REWRAP_CHUNK_MAX),
+        "sealed_name": Opt(B64(29, CATALOGUE_RECORD_MAX), None),
+    },
+    name="Rewrap",
+)
 RETENTION = Obj(
     {
         "max_entries": Int(1, 10**9, nullable=True),
@@ -256,6 +279,7 @@ CATALOGUE_ENTRY = _doc(
         "stream_id": _s(),
         "sealed_name": {"type": "string", "format": "byte"},
         "version_id": _s(),
+        "entries": {"type": "integer", "description": "entries the stream holds now"},
     },
     "CatalogueEntry",
 )
@@ -315,9 +339,23 @@ PROBLEM = {
             },
             "reason": {
                 "type": "string",
-                "enum": ["self", "last-admin", "caller"],
+                "enum": [
+                    "self",
+                    "last-admin",
+                    "caller",
+                    "rewrap-moved",
+                    "rewrap-order",
+                    "rewrap-same-version",
+                    "rewrap-same-stream",
+                ],
                 "description": "admin-lockout: the caller itself, the last active admin, "
-                "or the caller was disabled meanwhile",
+                "or the caller was disabled meanwhile; a refused rewrap chunk: an original "
+                "gone (read again), seqs out of order, the same version or stream twice",
+            },
+            "seq": {**_s(), "description": "rewrap-moved, rewrap-order: the entry at fault"},
+            "version_id": {
+                **_s(),
+                "description": "a rewrap refused (403): the version the member holds no blob of",
             },
         },
         "Problem",

@@ -32,6 +32,7 @@ from neurallog.errors import (
     LockoutConflictError,
     RecordNotFoundError,
     RejectedInputError,
+    RewrapAccessError,
     StateConflictError,
     TenantExistsError,
 )
@@ -145,6 +146,8 @@ def to_problem(exc: BaseException) -> Problem:
         return Problem(409, str(exc), extra=exc.extra)
     if isinstance(exc, RecordNotFoundError):
         return Problem(404, str(exc))
+    if isinstance(exc, RewrapAccessError):
+        return Problem(403, str(exc), slug="forbidden", extra=exc.extra)
     if isinstance(exc, RejectedInputError):
         return Problem(422, str(exc), extra=exc.extra)
     if isinstance(exc, _UNAVAILABLE):

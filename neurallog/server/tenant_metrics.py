@@ -46,14 +46,27 @@ class _TenantState(Collector):
             "KEK versions of the tenant by status, as stored.",
             labels=("tenant", "status"),
         )
+        holding = GaugeMetricFamily(
+            "neurallog_kek_old_versions_with_entries",
+            "KEK versions of the tenant other than the active one (not destroyed) whose "
+            "streams still hold entries, as stored (rewrap, then destroy them).",
+            labels=("tenant",),
+        )
+        old_entries = GaugeMetricFamily(
+            "neurallog_kek_old_version_entries",
+            "Entries those versions hold, as stored (what a rewrap would move).",
+            labels=("tenant",),
+        )
         for stats in self._stats:
+            holding.add_metric((stats.tenant_id,), stats.old_versions_with_entries)
+            old_entries.add_metric((stats.tenant_id,), stats.old_version_entries)
             if stats.active_age_seconds is not None:
                 age.add_metric((stats.tenant_id,), stats.active_age_seconds)
             policy.add_metric((stats.tenant_id,), stats.rotate_every_days * _DAY)
             statuses = dict.fromkeys(STATUSES, 0) | stats.versions_by_status
             for status, count in sorted(statuses.items()):
                 versions.add_metric((stats.tenant_id, status), count)
-        return [age, policy, versions]
+        return [age, policy, versions, holding, old_entries]
 
 
 def render_tenant_state(stats: Sequence[TenantStats]) -> str:

@@ -47,26 +47,45 @@ async def append(
     return [text(s) for s in reply[2]], int(reply[1])
 
 
+def seq_order(seq: str) -> tuple[int, int]:
+    """A canonical seq ``ms-n`` as a pair that sorts like Redis orders stream ids."""
+    ms, _, n = seq.partition("-")
+    return int(ms), int(n)
+
+
 def _seq_time(seq: str) -> str:
     millis = int(seq.split("-", 1)[0])
     return iso(datetime.fromtimestamp(millis / 1000, UTC))
 
 
 async def read(
-    redis: AnyRedis, tenant_id: str, stream_id: str, *, limit: int, before: str | None
+    redis: AnyRedis,
+    tenant_id: str,
+    stream_id: str,
+    *,
+    limit: int,
+    before: str | None,
+    oldest: bool = False,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; ``before`` is an exclusive seq. Returns (entries, next cursor).
+    """Newest first, between the exclusive seqs ``after`` and ``before`` (each may be
+    None). Returns (entries, next cursor).
 
-    Nothing is before ``0-0`` (and Redis refuses the exclusive range ``(0-0``).
+    ``oldest``: oldest first instead (a rewrap reads its next chunk this way). Nothing is
+    before ``0-0`` (and Redis refuses the exclusive range ``(0-0``); an empty range is
+    answered without asking Redis (which refuses an upper bound below the lower one).
     """
+    key = keyspace.log_stream(tenant_id, stream_id)
     if before == "0-0":
         return [], None
+    if after is not None and before is not None and seq_order(after) >= seq_order(before):
+        return [], None
+    low = f"({after}" if after else "-"
     top = f"({before}" if before else "+"
-    rows = stream_rows(
-        await redis.xrevrange(
-            keyspace.log_stream(tenant_id, stream_id), max=top, min="-", count=limit + 1
-        )
-    )
+    if oldest:
+        rows = stream_rows(await redis.xrange(key, min=low, max=top, count=limit + 1))
+    else:
+        rows = stream_rows(await redis.xrevrange(key, max=top, min=low, count=limit + 1))
     entries = []
     for seq, fields in rows[:limit]:
         seq_s = seq
@@ -105,7 +124,7 @@ async def delete_stream(
 
 async def read_catalogue(
     redis: AnyRedis, tenant_id: str, version_id: str, *, limit: int, after: str | None
-) -> tuple[list[dict[str, str]], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a version's catalogue in stream id order; ``after`` is an exclusive
     stream id. Returns (records, next cursor)."""
     reply = await run(
@@ -115,16 +134,67 @@ async def read_catalogue(
             keyspace.log_catalogue_index(tenant_id, version_id),
             keyspace.log_catalogue(tenant_id, version_id),
         ],
-        [after or "", limit + 1],
+        [after or "", limit + 1, keyspace.prefix(tenant_id)],
     )
     check(reply)
-    flat = [text(v) for v in reply[1]]
-    records = [
-        {"stream_id": flat[i], "sealed_name": flat[i + 1], "version_id": version_id}
-        for i in range(0, len(flat), 2)
+    flat = reply[1]
+    records: list[dict[str, Any]] = [
+        {
+            "stream_id": text(flat[i]),
+            "sealed_name": text(flat[i + 1]),
+            "version_id": version_id,
+            "entries": int(flat[i + 2]),
+        }
+        for i in range(0, len(flat), 3)
     ]
-    following = records[limit - 1]["stream_id"] if len(records) > limit else None
+    following = str(records[limit - 1]["stream_id"]) if len(records) > limit else None
     return records[:limit], following
+
+
+async def rewrap(
+    redis: AnyRedis,
+    tenant_id: str,
+    stream_id: str,
+    body: dict[str, Any],
+    role: str,
+    user_id: str,
+    audit: WriteRecord | None = None,
+) -> tuple[int, int]:
+    """Move a chunk of re-encrypted entries from ``stream_id`` (of ``body['from_version']``)
+    to ``body['to_stream']`` of the active version, each keeping its seq and id, and delete
+    the originals, with the audit record, in one Lua step (``lua/rewrap_entries.lua``).
+    Returns (moved, entries left in the source stream)."""
+    source, target = body["from_version"], body["to_version"]
+    args: list[Any] = [
+        source,
+        target,
+        body["to_stream"],
+        body["sealed_name"] or "",
+        role,
+        len(body["entries"]),
+    ]
+    for entry in body["entries"]:
+        args.extend((entry["seq"], entry["id"], entry["envelope"]))
+    reply = await chained_write(
+        redis,
+        tenant_id,
+        scripts.REWRAP_ENTRIES,
+        [
+            keyspace.log_stream(tenant_id, stream_id),
+            keyspace.log_ids(tenant_id, stream_id),
+            keyspace.log_stream(tenant_id, body["to_stream"]),
+            keyspace.active_version(tenant_id),
+            keyspace.log_catalogue(tenant_id, target),
+            keyspace.log_catalogue_index(tenant_id, target),
+            keyspace.version_streams(tenant_id, target),
+            keyspace.user_blobs(tenant_id, user_id),
+            keyspace.version(tenant_id, source),
+        ],
+        args,
+        audit,
+    )
+    check(reply, version_id=source)
+    return int(reply[1]), int(reply[2])
 
 
 async def set_retention(

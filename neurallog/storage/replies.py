@@ -19,6 +19,7 @@ from neurallog.errors import (
     LockoutConflictError,
     RecordNotFoundError,
     RejectedInputError,
+    RewrapAccessError,
     StateConflictError,
     StorageError,
     TenantExistsError,
@@ -74,6 +75,9 @@ class Status(StrEnum):
     STAGING_EXISTS = "staging-exists"
     STAGING_NOT_FOUND = "staging-not-found"
     STAGING_CHANGED = "staging-changed"
+    REWRAP_NO_ACCESS = "rewrap-no-access"
+    REWRAP_MOVED = "rewrap-moved"
+    REWRAP_ORDER = "rewrap-order"
 
 
 _NO_KEK = "auditors read no logs and hold no Operational KEK"
@@ -204,6 +208,23 @@ ERRORS: dict[Status, Build] = {
     Status.STAGING_CHANGED: lambda d, s: StateConflictError(
         f"the staging of version {s['version_id']} was aborted and opened again meanwhile; "
         "read it and sign again"
+    ),
+    Status.REWRAP_NO_ACCESS: lambda d, s: RewrapAccessError(
+        f"the caller holds no blob of version {d[0]}: a member rewraps only between "
+        "versions it holds",
+        version_id=d[0],
+    ),
+    Status.REWRAP_MOVED: lambda d, s: StateConflictError(
+        f"entry {d[0]} is no longer in the source stream (another rewrap moved it, or "
+        "retention trimmed it): read the stream again and continue",
+        reason="rewrap-moved",
+        seq=d[0],
+    ),
+    Status.REWRAP_ORDER: lambda d, s: StateConflictError(
+        f"entry {d[0]} does not follow the target stream's last entry: move the oldest "
+        "entries first",
+        reason="rewrap-order",
+        seq=d[0],
     ),
 }
 

@@ -82,6 +82,8 @@ APPEND_ENTRIES = Script("append_entries", ("retention_trim",))
 SET_RETENTION = Script("set_retention", ("retention_trim",), audited=True)
 DELETE_STREAM = Script("delete_stream", audited=True)
 READ_CATALOGUE = Script("read_catalogue")
+REWRAP_ENTRIES = Script("rewrap_entries", audited=True)
+COUNT_ENTRIES = Script("count_entries")
 AUDIT_APPEND = Script("audit_append")
 AUDIT_PROBE = Script("audit_probe")
 CHAIN_GENESIS = Script("chain_genesis", audited=True, chained=True)
@@ -116,6 +118,8 @@ ALL: tuple[Script, ...] = (
     SET_RETENTION,
     DELETE_STREAM,
     READ_CATALOGUE,
+    REWRAP_ENTRIES,
+    COUNT_ENTRIES,
     AUDIT_APPEND,
     AUDIT_PROBE,
     CHAIN_GENESIS,

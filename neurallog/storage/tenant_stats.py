@@ -1,4 +1,5 @@
-"""What the metrics scrape reads per tenant: rotation policy, active version age, statuses.
+"""What the metrics scrape reads per tenant: rotation policy, active version age, statuses,
+and the older versions still holding entries.
 
 Read from Redis as stored: the server holds no tenant key and cannot verify the signed
 tenant chain, so these numbers are the server's view (an attacker who writes Redis can
@@ -11,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from neurallog.storage import keyspace
+from neurallog.storage import keyspace, scripts
 from neurallog.storage.connection import AnyRedis
-from neurallog.storage.store import text
+from neurallog.storage.store import run, text
 from neurallog.storage.tenants import read_tenant
 from neurallog.storage.versions import list_versions
 
@@ -30,6 +31,10 @@ class TenantStats:
     #: seconds since the active version was created (None: no active version)
     active_age_seconds: float | None
     versions_by_status: dict[str, int] = field(default_factory=dict)
+    #: versions other than the active one (not destroyed) whose streams hold entries
+    old_versions_with_entries: int = 0
+    #: the entries those versions hold (what a rewrap would move)
+    old_version_entries: int = 0
 
 
 async def tenant_ids(redis: AnyRedis, limit: int = MAX_TENANTS) -> list[str]:
@@ -57,7 +62,21 @@ async def read_stats(redis: AnyRedis, tenant_id: str, now: datetime) -> TenantSt
             created = datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
             age = max(0.0, (now - created.replace(tzinfo=UTC)).total_seconds())
     counts = Counter[str](row["status"] for row in rows)
-    return TenantStats(tenant_id, int(tenant["rotate_every_days"]), age, dict(counts))
+    holding = entries = 0
+    for row in rows:
+        if row["status"] in ("decrypt-only", "deprecated"):
+            reply = await run(
+                redis,
+                scripts.COUNT_ENTRIES,
+                [keyspace.version_streams(tenant_id, row["id"])],
+                [keyspace.prefix(tenant_id)],
+            )
+            if int(reply[1]):
+                holding += 1
+                entries += int(reply[1])
+    return TenantStats(
+        tenant_id, int(tenant["rotate_every_days"]), age, dict(counts), holding, entries
+    )
 
 
 async def all_stats(redis: AnyRedis, now: datetime | None = None) -> list[TenantStats]:

@@ -43,6 +43,7 @@ LOGS = "/api/logs"
 LOG = "/api/logs/<stream_id>"
 LOG_ENTRIES = "/api/logs/<stream_id>/entries"
 LOG_RETENTION = "/api/logs/<stream_id>/retention"
+LOG_REWRAP = "/api/logs/<stream_id>/rewrap"
 
 CHAIN = "/api/chain"
 CHAIN_GENESIS = "/api/chain/genesis"

@@ -70,6 +70,10 @@ def master_secret(case: dict[str, Any]) -> bytes:
     raise ValueError(case["kdf"])
 
 
+#: the origin version of every case's rewrapped stream id
+REWRAP_ORIGIN = "00000000-0000-4000-8000-000000000001"
+
+
 def derive(case: dict[str, Any]) -> dict[str, str]:
     """Every derived value of one case, hex (stream id base64url)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -97,6 +101,12 @@ def derive(case: dict[str, Any]) -> dict[str, str]:
         "log_index_key": index.hex(),
         "search_key": search.hex(),
         "stream_id": b64url(hmac.new(index, name, hashlib.sha256).digest()),
+        # the stream of the log's entries rewrapped from an older (origin) version
+        "rewrap_stream_id": b64url(
+            hmac.new(
+                index, b"\xff" + label("rewrap-stream", REWRAP_ORIGIN) + name, hashlib.sha256
+            ).digest()
+        ),
     }
 
 

@@ -8,7 +8,7 @@ import hmac
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from neurallog.crypto.catalogue import open_name, seal_name
+from neurallog.crypto.catalogue import open_name, open_record, seal_name
 from neurallog.crypto.working import WorkingKeys
 from neurallog.errors import DecryptionError, FormatError
 from tests.crypto import nl_independent as ind
@@ -94,8 +94,57 @@ def test_record_naming_another_stream_is_refused() -> None:
         open_name(keys, stream_a, forged)
 
 
-@pytest.mark.parametrize("record", [b"", b"\x01" + bytes(20), b"\x02" + bytes(40)])
+@pytest.mark.parametrize("record", [b"", b"\x01" + bytes(20), b"\x03" + bytes(40)])
 def test_malformed_record_is_a_format_error(record: bytes) -> None:
     keys = WorkingKeys(TENANT, V1, OP_KEK)
     with pytest.raises(FormatError):
         open_name(keys, keys.stream_id("a"), record)
+
+
+# --- format v2: the record of a rewrapped stream ---------------------------------------------
+
+
+def test_rewrapped_record_matches_the_independent_construction() -> None:
+    """docs/key-hierarchy.md by hand: the rewrapped stream id of (origin V1, name) under V2,
+    then the origin and the name sealed with that stream id in the AAD."""
+    keys = WorkingKeys(TENANT, V2, OP_KEK)
+    sealed = seal_name(keys, "payments/api", origin=V1, nonce=NONCE)
+    key = ind.hkdf(OP_KEK, b"", ind.label("catalogue-key", TENANT, V2), 32)
+    index_key = ind.hkdf(OP_KEK, b"", ind.label("log-index-key", TENANT, V2), 32)
+    message = b"\xff" + ind.label("rewrap-stream", V1) + b"payments/api"
+    stream = ind.b64url(hmac.new(index_key, message, hashlib.sha256).digest())
+    assert stream == keys.rewrap_stream_id(V1, "payments/api")
+    aad = ind.label("catalogue-aad", TENANT, V2, stream)
+    body = V1.encode() + b"payments/api"
+    assert sealed == b"\x02" + NONCE + AESGCM(key).encrypt(NONCE, body, aad)
+    assert open_record(keys, stream, sealed) == ("payments/api", V1)
+    assert open_record(keys, keys.stream_id("x"), seal_name(keys, "x")) == ("x", None)
+
+
+def test_a_rewrapped_record_names_its_own_stream_only() -> None:
+    keys = WorkingKeys(TENANT, V2, OP_KEK)
+    sealed = seal_name(keys, "payments/api", origin=V1)
+    for stream in (
+        keys.stream_id("payments/api"),  # the log's own stream
+        keys.rewrap_stream_id(V2, "payments/api"),  # another origin
+        keys.rewrap_stream_id(V1, "billing"),  # another log
+    ):
+        with pytest.raises(DecryptionError):
+            open_record(keys, stream, sealed)
+    # a key holder sealing origin V2 for the stream of origin V1: refused
+    aad = ind.label("catalogue-aad", TENANT, V2, keys.rewrap_stream_id(V1, "payments/api"))
+    forged = (
+        b"\x02"
+        + NONCE
+        + AESGCM(keys.catalogue_key).encrypt(NONCE, V2.encode() + b"payments/api", aad)
+    )
+    with pytest.raises(DecryptionError, match="another stream"):
+        open_record(keys, keys.rewrap_stream_id(V1, "payments/api"), forged)
+    with pytest.raises(ValueError, match="origin"):
+        seal_name(keys, "x", origin="short")
+
+
+def test_rewrapped_stream_ids_never_equal_a_log_stream_id() -> None:
+    keys = WorkingKeys(TENANT, V2, OP_KEK)
+    assert keys.rewrap_stream_id(V1, "a") != keys.stream_id("a")
+    assert keys.rewrap_stream_id(V1, "a") != keys.rewrap_stream_id(V2, "a")

@@ -227,6 +227,7 @@ def test_hierarchy_vectors(case: dict[str, Any]) -> None:
         "log_index_key": keys.log_index_key.hex(),
         "search_key": keys.search_key.hex(),
         "stream_id": keys.stream_id(case["log_name"]),
+        "rewrap_stream_id": keys.rewrap_stream_id(ind.REWRAP_ORIGIN, case["log_name"]),
     }
     assert got == expected
     assert h.kdf == case["kdf"]

@@ -113,6 +113,13 @@ RULES: dict[tuple[str, str], Body] = {
         "entries": [{"id": entry_id(), "version_id": ids.version, "envelope": opaque(40)}]
     },
     ("GET", "/api/logs/<stream_id:str>/entries"): NO_BODY,
+    # B moves the entries of A's stream id: its keys are B's, A's stream is never touched
+    ("POST", "/api/logs/<stream_id:str>/rewrap"): lambda ids: {
+        "from_version": ids.version,
+        "to_version": str(uuid.uuid4()),
+        "to_stream": stream_id(),
+        "entries": [{"seq": "1-1", "id": entry_id(), "envelope": opaque(40)}],
+    },
     ("DELETE", "/api/logs/<stream_id:str>"): NO_BODY,
     ("PUT", "/api/logs/<stream_id:str>/retention"): lambda ids: {
         "max_entries": 1,

@@ -256,6 +256,18 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         four(403, 403, 200, 200),
     ),
+    ("POST", "/api/logs/<stream_id:str>/rewrap"): Row(
+        lambda w: (
+            f"/api/logs/{w.stream}/rewrap",
+            {
+                "from_version": version_id(),  # unknown: 404 once the caller may rewrap
+                "to_version": w.v1,
+                "to_stream": stream_id(),
+                "entries": [{"seq": "1-1", "id": entry_id(), "envelope": opaque(40)}],
+            },
+        ),
+        four(404, 403, 404, 409),  # v1 is not tenant B's active version
+    ),
     ("GET", "/api/chain"): Row(lambda w: ("/api/chain", None), four(200, 200, 200, 200)),
     ("POST", "/api/chain/genesis"): Row(
         lambda w: (

@@ -88,7 +88,9 @@ async def test_records_belong_to_the_entries_version(
     assert (await catalogue(http, admin, f"version={other}"))[1] == {"logs": [], "next": None}
     status, page = await catalogue(http, admin, f"version={v1}")
     assert status == 200
-    assert page["logs"] == [{"stream_id": stream, "sealed_name": sealed, "version_id": v1}]
+    assert page["logs"] == [
+        {"stream_id": stream, "sealed_name": sealed, "version_id": v1, "entries": 1}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -144,6 +146,8 @@ async def test_catalogue_on_the_cluster(http: httpx.AsyncClient, redis_url: str)
     assert (await append(http, admin, stream, v1, sealed)).status_code == 201
     status, page = await catalogue(http, admin, f"version={v1}")
     assert status == 200
-    assert page["logs"] == [{"stream_id": stream, "sealed_name": sealed, "version_id": v1}]
+    assert page["logs"] == [
+        {"stream_id": stream, "sealed_name": sealed, "version_id": v1, "entries": 1}
+    ]
     assert (await http.delete(f"/api/logs/{stream}", headers=admin.headers)).status_code == 204
     assert (await catalogue(http, admin, f"version={v1}"))[1] == {"logs": [], "next": None}

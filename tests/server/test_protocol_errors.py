@@ -155,7 +155,7 @@ async def test_unknown_query_parameters_are_422(http: httpx.AsyncClient, redis_u
     admin = await bootstrap_tenant(http, redis_url)
     for path in (
         "/api/audit?limt=5",
-        f"/api/logs/{stream_id()}/entries?after=1-1",
+        f"/api/logs/{stream_id()}/entries?since=1-1",
         "/api/users?x=",
     ):
         r = await http.get(path, headers=admin.headers)

@@ -19,6 +19,7 @@ from neurallog.storage import logs
 from neurallog.wire import paths
 from neurallog.wire.ids import STREAM_ID, VERSION_ID
 
+ORDERS = ("newest", "oldest")
 LIMIT = query(
     "limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"
 )
@@ -79,20 +80,98 @@ def blueprint() -> Blueprint:
             query(
                 "before",
                 {"type": "string", "pattern": anchored(models.SEQ)},
-                "exclusive seq: the ``next`` of the previous page",
+                "exclusive upper bound: the ``next`` of the previous page (newest first)",
+            ),
+            query(
+                "order",
+                {"type": "string", "enum": list(ORDERS), "default": "newest"},
+                "``oldest``: oldest first (what a rewrap moves next)",
+            ),
+            query(
+                "after",
+                {"type": "string", "pattern": anchored(models.SEQ)},
+                "exclusive lower bound: the ``next`` of the previous page (oldest first)",
             ),
         ),
     )
     async def read(
         request: Request, principal: Principal, body: None, stream_id: str
     ) -> HTTPResponse:
-        """Admin, member. ``limit`` 1..1000 (default 100), ``before`` an exclusive seq."""
+        """Admin, member. ``limit`` 1..1000 (default 100); entries between the exclusive
+        seqs ``after`` and ``before`` (either may be absent), newest first, or oldest first
+        with ``order=oldest``."""
         limit = query_limit(query_arg(request, "limit"))
         before = query_seq("before", query_arg(request, "before"), models.SEQ)
+        after = query_seq("after", query_arg(request, "after"), models.SEQ)
+        order = query_arg(request, "order") or "newest"
+        if order not in ORDERS:
+            raise Problem(422, "order: must be newest or oldest", field="order")
+        oldest = order == "oldest"
         entries, following = await logs.read(
-            app_ctx(request).redis, principal.tenant_id, stream_id, limit=limit, before=before
+            app_ctx(request).redis,
+            principal.tenant_id,
+            stream_id,
+            limit=limit,
+            before=before,
+            oldest=oldest,
+            after=after,
         )
         return json({"entries": entries, "next": following})
+
+    @declare(
+        bp,
+        "POST",
+        paths.LOG_REWRAP,
+        Rule("log.rewrap", WRITERS, body=models.REWRAP, audit=True),
+        "Move re-encrypted entries to the active version (one atomic chunk)",
+        response={
+            "type": "object",
+            "properties": {
+                "moved": {"type": "integer"},
+                "remaining": {"type": "integer", "description": "entries left in the source"},
+            },
+        },
+        errors=(403, 404, 409, 422),
+    )
+    async def rewrap(
+        request: Request, principal: Principal, body: dict[str, Any], stream_id: str, *, call: Call
+    ) -> HTTPResponse:
+        """Admin, or a member holding a blob of both versions. The path names the source
+        stream (of ``from_version``); each entry is the re-encryption, under
+        ``to_version`` (the active version) and for ``to_stream``, of the source entry
+        with that ``seq`` and ``id``. In one step the new entries are appended with their
+        original seqs and ids and the originals deleted: a chunk moves whole or not at
+        all (409 ``rewrap-moved`` when another rewrap moved an original first). Entries
+        in ascending seq order (409 ``rewrap-order`` otherwise)."""
+        if body["from_version"] == body["to_version"]:
+            raise Problem(
+                409,
+                "from_version is to_version: entries move from an older version to the active one",
+                reason="rewrap-same-version",
+            )
+        if body["to_stream"] == stream_id:
+            raise Problem(409, "to_stream is the source stream", reason="rewrap-same-stream")
+        previous: tuple[int, int] = (-1, -1)
+        for n, entry in enumerate(body["entries"]):
+            ms, _, count = entry["seq"].partition("-")
+            key = (int(ms), int(count))
+            if max(key) > 2**64 - 1:  # no stream holds it (and Redis refuses to parse it)
+                raise Problem(
+                    409, f"entries[{n}]: no such entry in the source", reason="rewrap-moved"
+                )
+            if key <= previous:
+                raise Problem(409, f"entries[{n}]: seqs must ascend", reason="rewrap-order")
+            previous = key
+        moved, remaining = await logs.rewrap(
+            app_ctx(request).redis,
+            principal.tenant_id,
+            stream_id,
+            body,
+            principal.role,
+            principal.user_id,
+            call.write(200),
+        )
+        return json({"moved": moved, "remaining": remaining})
 
     @declare(
         bp,
