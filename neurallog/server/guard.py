@@ -22,7 +22,7 @@ from neurallog.server.auth import authenticate
 from neurallog.server.body import check_content_type, loads
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.problems import Problem, to_problem
-from neurallog.server.schema import Obj
+from neurallog.server.schema import Node
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
 from neurallog.wire.vocab import READER_ROLES, ROLES
@@ -54,14 +54,14 @@ class Rule:
     action: str
     roles: frozenset[str] = ANY
     self_param: str | None = None
-    body: Obj | None = None
+    body: Node | None = None
     audit: bool = False
     fused: str = ""
     audit_others: bool = False
     body_optional: bool = False
 
 
-def parse_json(request: Request, schema: Obj, *, optional: bool = False) -> dict[str, Any]:
+def parse_json(request: Request, schema: Node, *, optional: bool = False) -> dict[str, Any]:
     """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation.
     ``optional``: an empty body is ``{}`` whatever its type."""
     if optional and not request.body:
