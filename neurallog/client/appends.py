@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from neurallog.client.catalogue import CatalogueMixin
-from neurallog.client.framing import V3_OVERHEAD, WriterMark, encode_body, frame_body, now_ms
+from neurallog.client.framing import V3_OVERHEAD, encode_body, frame_chunk, now_ms
 from neurallog.client.models import LogData, Version
 from neurallog.crypto.working import new_entry_ids
 from neurallog.errors import (
@@ -112,11 +112,7 @@ class AppendsMixin(CatalogueMixin):
             for chunk in _chunks(bodies):
                 writer, first = self._writer.take(log_name, len(chunk))
                 try:
-                    chain_seq = self._chain_position()
-                    payloads = [
-                        frame_body(body, ms, WriterMark(writer, first + n, chain_seq))
-                        for n, body in enumerate(chunk)
-                    ]
+                    payloads = frame_chunk(chunk, ms, writer, first, self._chain_position())
                     request = await self._seal_append(log_name, payloads)
                     if flight is not None:
                         ids += await flight.task

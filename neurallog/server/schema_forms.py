@@ -70,6 +70,43 @@ class IdB64(Node):
             )
         return value
 
+    def check_many(self, values: list[Any]) -> bool:
+        """Every value at once, in a few passes over the joined text instead of several
+        per value (the per-value check was most of the server's time of an append).
+
+        The same language as :meth:`check`: each value is at least ``id_len`` ASCII
+        characters with a tail of whole groups of four; the ids together hold only id
+        characters; deleting the standard alphabet from everything leaves only ``-``,
+        ``_`` and ``=``, exactly as many ``-`` and ``_`` as the ids hold (so none is in a
+        tail) and exactly as many ``=`` as the values' trailing runs of at most two (so
+        every ``=`` ends its value).
+        """
+        n = self.id_len
+        low, high = self.min_bytes, self.max_bytes
+        padding = 0
+        for value in values:
+            if type(value) is not str:
+                return False
+            tail = len(value) - n
+            if tail < 0 or tail % 4:
+                return False
+            pad = 2 if value.endswith("==") else 1 if value.endswith("=") else 0
+            if pad > tail or not low <= tail // 4 * 3 - pad <= high:
+                return False
+            padding += pad
+        joined = "".join(values)
+        if not joined.isascii():
+            return False
+        ids = "".join([value[:n] for value in values]).encode("ascii")
+        if ids.translate(None, _ID_CHARS):
+            return False
+        rest = joined.encode("ascii").translate(None, _STANDARD)
+        if rest.translate(None, b"-_="):
+            return False
+        return rest.count(b"=") == padding and len(rest) - padding == len(
+            ids.translate(None, _STANDARD)
+        )
+
     def openapi(self) -> dict[str, Any]:
         return {
             "type": "string",

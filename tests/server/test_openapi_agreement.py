@@ -175,3 +175,31 @@ def test_packed_entry_edges(low: int, high: int) -> None:
     for odd_id in ("+" + entry_id[1:], entry_id[:-1] + "/", entry_id[:-1] + "=", "é" * 22):
         value = odd_id + "AAAA"
         assert not _packed_accepts(node, value) and not _documented(spec, value), odd_id
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(["A-_z" * 5 + "9_", "+" + "A" * 21, "A" * 21, "A" * 21 + "é"]),
+            st.one_of(
+                st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
+                st.text(alphabet="AQgw+/=0aZ-_\n", max_size=24),
+            ),
+        ),
+        max_size=6,
+    )
+)
+def test_packed_array_check_is_each_value_checked(
+    low: int, high: int, parts: list[tuple[str, str]]
+) -> None:
+    """The whole-array check of the packed entries accepts a list exactly when every
+    value passes the one-value check (which is the documented pattern)."""
+    node = IdB64(22, low, high)
+    values = [entry_id + tail for entry_id, tail in parts]
+    assert node.check_many(values) == all(_packed_accepts(node, v) for v in values), values
+    # one bad value among good ones (a '-' in a tail, '=' inside, a '+' in an id)
+    good = "A-_z" * 5 + "9_" + base64.b64encode(b"\0" * max(low, 1)).decode()
+    for bad in (good[:-4] + "AA-A", good[:-4] + "A=AA", "+" + good[1:], good + "\x00"):
+        assert not node.check_many([good, bad, good]) and _packed_accepts(node, good)
