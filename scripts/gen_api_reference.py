@@ -82,7 +82,11 @@ def _rows(schema: dict[str, Any], prefix: str = "", required: bool = True) -> li
     rows: list[str] = []
     if prefix:
         mark = "yes" if required else "no"
-        rows.append(f"| `{prefix}` | {_type(schema)} | {mark} | {_notes(schema)} |")
+        notes = _notes(schema)
+        items = schema.get("items")
+        if isinstance(items, dict) and "properties" not in items and _notes(items):
+            notes = f"{notes}; each item: {_notes(items)}" if notes else _notes(items)
+        rows.append(f"| `{prefix}` | {_type(schema)} | {mark} | {notes} |")
     target = schema
     name = prefix
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
@@ -94,6 +98,13 @@ def _rows(schema: dict[str, Any], prefix: str = "", required: bool = True) -> li
 
 
 def _schema_table(schema: dict[str, Any]) -> list[str]:
+    forms = schema.get("oneOf")
+    if forms:  # one table per form, each titled
+        out = [f"One of {len(forms)} forms:", ""]
+        for i, form in enumerate(forms, 1):
+            out += [f"Form {i}{': ' + form['title'] if form.get('title') else ''}", ""]
+            out += _schema_table(form)
+        return out
     rows = _rows(schema)
     if not rows:
         return [f"{_type(schema)}{': ' + _notes(schema) if _notes(schema) else ''}", ""]

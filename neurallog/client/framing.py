@@ -115,6 +115,22 @@ def frame_body(body: bytes, ms: int, mark: WriterMark | None) -> bytes:
     )
 
 
+def frame_chunk(
+    bodies: list[bytes], ms: int, writer: bytes, first: int, chain_seq: int = 0
+) -> list[bytes]:
+    """Frame v3 of consecutive entries of one writer: ``bodies[n]`` gets counter
+    ``first + n``. The same bytes as :func:`frame_body` with each :class:`WriterMark`,
+    with the marks checked once (the time, chain seq and writer are the same for all)."""
+    WriterMark(writer, first, chain_seq)
+    WriterMark(writer, first + max(len(bodies) - 1, 0), chain_seq)
+    shared = ms.to_bytes(8, "big") + chain_seq.to_bytes(8, "big") + writer
+    version = bytes([FRAME_V3])
+    return [
+        b"".join((version, body[:1], shared, (first + n).to_bytes(8, "big"), body[1:]))
+        for n, body in enumerate(bodies)
+    ]
+
+
 def encode_data(
     data: LogData, *, logged_at: datetime | None = None, mark: WriterMark | None = None
 ) -> bytes:

@@ -14,43 +14,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import warnings
-from binascii import b2a_base64
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
+from neurallog.client.appends import AppendsMixin
 from neurallog.client.base import list_field
-from neurallog.client.catalogue import CatalogueMixin
 from neurallog.client.framing import (
-    V3_OVERHEAD,
-    WriterMark,
     decode_cursor,
     decode_cursor_state,
     decode_data,
     decode_entry,
-    encode_body,
     encode_cursor,
     encode_data,
-    frame_body,
-    now_ms,
     seq_key,
 )
 from neurallog.client.integrity import SequenceCheck
 from neurallog.client.models import (
     Entry,
     IntegrityFinding,
-    LogData,
     LogEntry,
     LogPage,
-    Version,
 )
 from neurallog.client.sources import origin_streams
-from neurallog.crypto.working import new_entry_ids
 from neurallog.errors import (
-    ApiError,
-    ClientError,
-    ConflictError,
     DecryptionError,
     FormatError,
     NoAccessToVersionError,
@@ -60,11 +45,7 @@ from neurallog.errors import (
 )
 from neurallog.wire import paths
 
-MAX_BATCH = 500
-MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_LIMIT = 1000
-#: Envelopes are at most 1 MiB; keep room for the header, nonce and tag.
-MAX_ENTRY_PLAINTEXT = 1024 * 1024 - 512
 
 
 __all__ = [
@@ -75,21 +56,6 @@ __all__ = [
     "encode_cursor",
     "encode_data",
 ]
-
-
-def _chunks(bodies: list[bytes]) -> Iterator[list[bytes]]:
-    """At most ``MAX_BATCH`` entries and ``MAX_BATCH_BYTES`` (framed) per request."""
-    chunk: list[bytes] = []
-    size = 0
-    for body in bodies:
-        framed = len(body) + V3_OVERHEAD
-        if chunk and (len(chunk) >= MAX_BATCH or size + framed > MAX_BATCH_BYTES):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(body)
-        size += framed
-    if chunk:
-        yield chunk
 
 
 def _refuse_unchecked_duplicates(entries: list[LogEntry]) -> None:
@@ -113,61 +79,13 @@ def _integrity_error(findings: tuple[IntegrityFinding, ...]) -> ServerIntegrityE
     )
 
 
-def _maybe_stored(exc: ClientError) -> bool:
-    """Whether entries of a failed append may still have been stored."""
-    return isinstance(exc, ApiError) and (exc.status >= 500 or exc.status == 429)
-
-
 class DeprecatedVersionWarning(UserWarning):
     """Entries of a deprecated KEK version were decrypted (it should be phased out)."""
 
 
-class LogsMixin(CatalogueMixin):
-    """``log``, ``log_batch``, ``get_logs``, ``delete_log`` (and ``list_logs``)."""
-
-    async def log(self, log_name: str, data: LogData) -> str:
-        """Encrypt and append one entry; return its id. dict/list -> JSON, str, bytes."""
-        return (await self.log_batch(log_name, [data]))[0]
-
-    async def log_batch(self, log_name: str, items: Iterable[LogData]) -> list[str]:
-        """Encrypt and append many entries (sent in chunks of at most 500).
-
-        The entries take consecutive counters of this client's writer session; appends to
-        one log name are serialised, so counters reach the server in order.
-        """
-        ms = now_ms()
-        bodies = [encode_body(item) for item in items]
-        for body in bodies:
-            if len(body) + V3_OVERHEAD > MAX_ENTRY_PLAINTEXT:
-                raise ValueError(
-                    f"log entry too large ({len(body) + V3_OVERHEAD} bytes framed); the server "
-                    f"takes at most {MAX_ENTRY_PLAINTEXT} bytes per entry: split it"
-                )
-        ids: list[str] = []
-        async with self._writer.lock(log_name):
-            for chunk in _chunks(bodies):
-                writer, first = self._writer.take(log_name, len(chunk))
-                chain_seq = self._chain_position()
-                payloads = [
-                    frame_body(body, ms, WriterMark(writer, first + n, chain_seq))
-                    for n, body in enumerate(chunk)
-                ]
-                try:
-                    ids += await self._append(log_name, payloads)
-                except ClientError as exc:
-                    # A refusal stored nothing: reuse the counters. After a lost connection
-                    # or a 5xx the entries may be stored: their counters stay spent, and a
-                    # reader sees a gap (a lost write) rather than one counter used twice.
-                    if not _maybe_stored(exc):
-                        self._writer.give_back(log_name, writer, first, len(chunk))
-                    raise
-        return ids
-
-    def _chain_position(self) -> int:
-        """How many tenant-chain links this client has verified (written into every entry;
-        0 for a tenant whose chain has not started)."""
-        session = self._session
-        return 0 if session is None else session.chain.length
+class LogsMixin(AppendsMixin):
+    """``get_logs``, ``delete_log``, ``set_log_retention`` (and the writes of
+    :class:`~neurallog.client.appends.AppendsMixin`, ``list_logs``)."""
 
     async def _require_chain_at_least(self, seq: int) -> None:
         """An entry was written by a client that had verified ``seq`` links: this client's
@@ -180,61 +98,6 @@ class LogsMixin(CatalogueMixin):
                 f"an entry was written under {seq} chain links, but the server shows "
                 f"{session.chain.length}",
             )
-
-    async def _append(self, log_name: str, payloads: list[bytes]) -> list[str]:
-        session = self._need_session()
-        for attempt in range(2):
-            version = await self._write_version()
-            stream = session.working_keys(version.id).stream_id(log_name)
-            sealer = session.sealer(version.id)
-            ids = new_entry_ids(len(payloads))
-            seal, vid = sealer.seal, version.id
-            entries = [
-                {
-                    "id": i,
-                    "version_id": vid,
-                    "envelope": b2a_base64(seal(stream, i, p), newline=False).decode("ascii"),
-                }
-                for i, p in zip(ids, payloads, strict=True)
-            ]
-            body: dict[str, Any] = {"entries": entries}
-            sealed_name = self._catalogue_record(vid, stream, log_name)
-            if sealed_name is not None:
-                body["sealed_name"] = sealed_name
-            try:
-                # Only strings: orjson writes the same UTF-8 JSON as httpx's json module,
-                # several times faster (that encoding was a sixth of the client's time).
-                await self._transport.post_encoded(
-                    paths.url(paths.LOG_ENTRIES, stream_id=stream),
-                    orjson.dumps(body),
-                    idempotent=True,
-                )
-                self._catalogue_recorded(vid, stream)
-                return ids
-            except ConflictError:
-                # Most likely a rotation made our version decrypt-only: reload and retry once.
-                await self.refresh()
-                current = session.active()
-                if attempt or current is None or current.id == version.id:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _write_version(self) -> Version:
-        session = self._need_session()
-        active = session.active()
-        if active is None or active.id not in session.held():
-            await self.refresh()
-            active = session.active()
-        if active is None:
-            raise NoActiveVersionError(
-                "the tenant has no active KEK version: an admin must create one"
-            )
-        if active.id not in session.held():
-            raise NoAccessToVersionError(
-                f"no access to the active KEK version {active.id}: ask a tenant admin to "
-                "provision it for this user (provision_kek_for_user)"
-            )
-        return active
 
     async def get_logs(
         self, log_name: str, limit: int = 100, cursor: str | None = None, *, strict: bool = False

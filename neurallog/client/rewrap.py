@@ -21,8 +21,9 @@ from typing import Any
 
 import orjson
 
+from neurallog.client.appends import MAX_BATCH_BYTES
 from neurallog.client.base import list_field
-from neurallog.client.logs import MAX_BATCH_BYTES, LogsMixin
+from neurallog.client.logs import LogsMixin
 from neurallog.client.models import CatalogueRecord, Entry, RewrapProgress, RewrapReport
 from neurallog.client.sources import creation_order
 from neurallog.errors import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from neurallog.server.models import PROBLEM
-from neurallog.server.schema import Obj
+from neurallog.server.schema import Node
 from neurallog.wire.ids import KEY_ID, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
 
 T = TypeVar("T")
@@ -114,7 +114,7 @@ def documented(
     *,
     status: int = 200,
     response: dict[str, Any] | None = None,
-    body: Obj | None = None,
+    body: Node | None = None,
     errors: tuple[int, ...] = (),
     secured: bool = True,
     media: str = "application/json",

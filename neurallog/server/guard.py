@@ -25,7 +25,7 @@ from neurallog.server.auth import authenticate
 from neurallog.server.body import check_content_type, loads
 from neurallog.server.context import Principal, app_ctx, request_ctx
 from neurallog.server.problems import Problem, to_problem
-from neurallog.server.schema import Obj
+from neurallog.server.schema import Node
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
 from neurallog.storage.credentials import Fused
@@ -58,7 +58,7 @@ class Rule:
     action: str
     roles: frozenset[str] = ANY
     self_param: str | None = None
-    body: Obj | None = None
+    body: Node | None = None
     audit: bool = False
     fused: Fused = Fused.NONE
     audit_others: bool = False
@@ -99,7 +99,7 @@ class Call:
         return record
 
 
-def parse_json(request: Request, schema: Obj, *, optional: bool = False) -> dict[str, Any]:
+def parse_json(request: Request, schema: Node, *, optional: bool = False) -> dict[str, Any]:
     """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation.
     ``optional``: an empty body is ``{}`` whatever its type."""
     if optional and not request.body:

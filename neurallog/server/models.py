@@ -16,6 +16,7 @@ from neurallog.server.schema import (
     Str,
     Time,
 )
+from neurallog.server.schema_forms import IdB64, OneOf
 from neurallog.wire import models as wire_models
 from neurallog.wire.ids import (
     ALGORITHM,
@@ -165,11 +166,11 @@ ENTRY_IN = Obj(
 )
 #: a catalogue record (neurallog/crypto/catalogue.py): 1 + 12 + 4 * 1024 + 16 bytes at most
 CATALOGUE_RECORD_MAX = 4125
-APPEND = Obj(
-    {
-        "entries": Arr(ENTRY_IN, 1, 500),
-        "sealed_name": Opt(B64(29, CATALOGUE_RECORD_MAX), None),
-    },
+#: entries per append, in either form
+APPEND_MAX = 500
+SEALED_NAME = Opt(B64(29, CATALOGUE_RECORD_MAX), None)
+APPEND_ENTRIES = Obj(
+    {"entries": Arr(ENTRY_IN, 1, APPEND_MAX), "sealed_name": SEALED_NAME},
     name="Append",
 )
 #: a seq as Redis writes it (no leading zeros): a rewrapped entry keeps its original seq
@@ -194,6 +195,16 @@ REWRAP = Obj(
     },
     name="Rewrap",
 )
+#: the packed form (what the client writes): one version, one string per entry
+APPEND_PACKED = Obj(
+    {
+        "version_id": version_id,
+        "packed": Arr(IdB64(22, 1, ENVELOPE_MAX), 1, APPEND_MAX),
+        "sealed_name": SEALED_NAME,
+    },
+    name="AppendPacked",
+)
+APPEND = OneOf((APPEND_ENTRIES, APPEND_PACKED), ("entries", "packed"))
 RETENTION = Obj(
     {
         "max_entries": Int(1, 10**9, nullable=True),

@@ -32,8 +32,9 @@ def sent_envelopes(recorder: Recorder) -> list[tuple[str, str, bytes]]:
     out = []
     for method, path, _, body in recorder.requests:
         if method == "POST" and path.startswith("/api/logs/") and path.endswith("/entries"):
-            for entry in json.loads(body)["entries"]:
-                out.append((entry["version_id"], entry["id"], base64.b64decode(entry["envelope"])))
+            doc = json.loads(body)
+            for item in doc["packed"]:  # the client sends the packed form
+                out.append((doc["version_id"], item[:22], base64.b64decode(item[22:])))
     return out
 
 

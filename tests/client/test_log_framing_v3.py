@@ -16,8 +16,10 @@ from neurallog.client.framing import (
     decode_cursor_state,
     decode_entry,
     decode_frame,
+    encode_body,
     encode_cursor,
     encode_data,
+    frame_chunk,
 )
 from neurallog.client.integrity import SequenceCheck
 from neurallog.client.models import IntegrityFinding, LogEntry
@@ -48,6 +50,22 @@ def test_framing_v3_known_bytes_and_round_trip() -> None:
     # Without a mark: exactly what v2 clients wrote, read as unchecked.
     assert decode_entry(encode_data("x", logged_at=STAMP)).mark is None
     assert decode_entry(b"\x01sold").mark is None
+
+
+def test_a_chunk_is_framed_byte_for_byte_as_each_entry_alone() -> None:
+    bodies = [encode_body(v) for v in ({"a": 1}, "text", b"\x00\xff", None, "")]
+    ms = 1795928400123
+    framed = frame_chunk(bodies, ms, WRITER, 2**64 - 5, chain_seq=42)
+    assert framed == [
+        encode_data(v, logged_at=STAMP, mark=WriterMark(WRITER, 2**64 - 5 + n, 42))
+        for n, v in enumerate(({"a": 1}, "text", b"\x00\xff", None, ""))
+    ]
+    assert framed[0][:2] == b"\x03j" and framed[0][-7:] == b'{"a":1}'
+    with pytest.raises(ValueError):  # the last counter would not fit in 64 bits
+        frame_chunk(bodies, ms, WRITER, 2**64 - 4)
+    with pytest.raises(ValueError):
+        frame_chunk(bodies, ms, b"short", 0)
+    assert frame_chunk([], ms, WRITER, 0) == []
 
 
 def test_framing_v3_rejects_truncation_and_bad_marks() -> None:

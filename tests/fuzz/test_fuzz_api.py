@@ -121,9 +121,9 @@ def _python_anchors(node: Any) -> Any:
 
 
 def _state_dependent(response: Any) -> bool:
-    """A 422 for what a schema cannot know: the body names users that do not exist or
-    leaves active users without a blob, or a signed chain link whose content does not fit
-    (docs/api.md). Every other 422 is a shape error."""
+    """A 422 for what a schema cannot know: the body names users that do not exist or are
+    disabled, or leaves active users without a blob, or a signed chain link whose content
+    does not fit (docs/api.md). Every other 422 is a shape error."""
     if response.status_code != 422:
         return False
     try:
@@ -137,7 +137,7 @@ def _state_dependent(response: Any) -> bool:
     if field == "link" or field.startswith("links"):
         return True
     return field in {"blobs", "remove_users"} and (
-        "does not exist" in detail or "missing_users" in doc
+        "does not exist" in detail or "is disabled" in detail or "missing_users" in doc
     )
 
 

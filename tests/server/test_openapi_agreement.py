@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from neurallog.server import models
 from neurallog.server.problems import Problem
 from neurallog.server.schema import B64, is_base64
+from neurallog.server.schema_forms import IdB64
 from tests.server.helpers import (
     Credential,
     add_user,
@@ -28,6 +29,14 @@ BOUNDS = [(1, 4096), (32, 4096), (16, 64), (32, 32), (32, 2048), (1, models.ENVE
 
 
 def _accepts(node: B64, value: str) -> bool:
+    try:
+        node.check(value, "x")
+    except Problem:
+        return False
+    return True
+
+
+def _packed_accepts(node: IdB64, value: str) -> bool:
     try:
         node.check(value, "x")
     except Problem:
@@ -74,8 +83,11 @@ async def test_empty_base64_members_are_invalid_in_the_document(http: httpx.Asyn
     ):
         assert spec["minLength"] >= 4 and not re.search(spec["pattern"], "")
     logs = schemas["/api/logs/{stream_id}/entries"]["post"]["requestBody"]["content"]
-    envelope = logs["application/json"]["schema"]["properties"]["entries"]["items"]
+    entries, packed = logs["application/json"]["schema"]["oneOf"]
+    envelope = entries["properties"]["entries"]["items"]
     assert envelope["properties"]["envelope"]["minLength"] == 4
+    item = packed["properties"]["packed"]["items"]
+    assert item["minLength"] == 22 + 4 and not re.search(item["pattern"], "A" * 22)
 
 
 async def test_remove_users_must_be_unique(http: httpx.AsyncClient, redis_url: str) -> None:
@@ -117,3 +129,77 @@ def test_base64_fast_check_is_the_group_pattern(text: str) -> None:
     """The translate-based check accepts exactly what the groups-of-four pattern does."""
     for value in (text, text + "=", text + "==", "AAAA" + text, text.replace("-", "=")):
         assert is_base64(value) == (_GROUPS.fullmatch(value) is not None), value
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+@settings(max_examples=300, deadline=None)
+@given(
+    entry_id=st.text(alphabet="Az9-_+/=\n\xe9", min_size=20, max_size=24),
+    raw=st.binary(max_size=80),
+    text=st.text(alphabet="AQgw+/=0aZ-_\n", max_size=60),
+)
+def test_packed_entry_check_is_the_documented_schema(
+    low: int, high: int, entry_id: str, raw: bytes, text: str
+) -> None:
+    """``<entry id><envelope>``: the one-pass check accepts exactly the documented pattern
+    and lengths (ids with base64 characters, envelopes with id characters, padding inside,
+    a short or long id, non-ASCII)."""
+    node = IdB64(22, low, high)
+    spec = node.openapi()
+    good = "A-_z" * 5 + "9_"
+    for value in (
+        good + base64.b64encode(raw).decode(),
+        entry_id + base64.b64encode(raw).decode(),
+        good + text,
+        entry_id + text,
+        good + text + "=",
+        good + "AAAA" + text,
+        good[:-1] + text,
+    ):
+        assert _packed_accepts(node, value) == _documented(spec, value), (value, spec)
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+def test_packed_entry_edges(low: int, high: int) -> None:
+    node = IdB64(22, low, high)
+    spec = node.openapi()
+    entry_id = "abc-_DEF" + "0" * 14
+    for size in {0, low - 1, low, low + 1, high - 1, high, high + 1}:
+        if size < 0:
+            continue
+        value = entry_id + base64.b64encode(b"\0" * size).decode()
+        assert _packed_accepts(node, value) == (low <= size <= high) == _documented(spec, value)
+    for odd in ("AAAA====", "AA=A", "A===", "AAAA\n", "", "AAA", "AA-A", "AA_A", "AAA=A==="):
+        value = entry_id + odd
+        assert not _packed_accepts(node, value) and not _documented(spec, value), odd
+    for odd_id in ("+" + entry_id[1:], entry_id[:-1] + "/", entry_id[:-1] + "=", "é" * 22):
+        value = odd_id + "AAAA"
+        assert not _packed_accepts(node, value) and not _documented(spec, value), odd_id
+
+
+@pytest.mark.parametrize(("low", "high"), BOUNDS)
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(["A-_z" * 5 + "9_", "+" + "A" * 21, "A" * 21, "A" * 21 + "é"]),
+            st.one_of(
+                st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
+                st.text(alphabet="AQgw+/=0aZ-_\n", max_size=24),
+            ),
+        ),
+        max_size=6,
+    )
+)
+def test_packed_array_check_is_each_value_checked(
+    low: int, high: int, parts: list[tuple[str, str]]
+) -> None:
+    """The whole-array check of the packed entries accepts a list exactly when every
+    value passes the one-value check (which is the documented pattern)."""
+    node = IdB64(22, low, high)
+    values = [entry_id + tail for entry_id, tail in parts]
+    assert node.check_many(values) == all(_packed_accepts(node, v) for v in values), values
+    # one bad value among good ones (a '-' in a tail, '=' inside, a '+' in an id)
+    good = "A-_z" * 5 + "9_" + base64.b64encode(b"\0" * max(low, 1)).decode()
+    for bad in (good[:-4] + "AA-A", good[:-4] + "A=AA", "+" + good[1:], good + "\x00"):
+        assert not node.check_many([good, bad, good]) and _packed_accepts(node, good)

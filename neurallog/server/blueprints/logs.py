@@ -49,16 +49,20 @@ def blueprint() -> Blueprint:
     ) -> HTTPResponse:
         """Admin, member. Every entry's version must be the active one (409 otherwise).
 
+        Two forms: ``{version_id, packed}`` (one string per entry, the entry id then its
+        envelope; what the client sends) or ``{entries: [{id, version_id, envelope}]}``.
         ``sealed_name``, the stream's encrypted catalogue record, is kept only if the
         stream has none yet under the entries' version.
         """
-        accepted, duplicates = await logs.append(
-            app_ctx(request).redis,
-            principal.tenant_id,
-            stream_id,
-            body["entries"],
-            body["sealed_name"],
-        )
+        redis, tenant = app_ctx(request).redis, principal.tenant_id
+        if "packed" in body:
+            accepted, duplicates = await logs.append_packed(
+                redis, tenant, stream_id, [body["version_id"]], body["packed"], body["sealed_name"]
+            )
+        else:
+            accepted, duplicates = await logs.append(
+                redis, tenant, stream_id, body["entries"], body["sealed_name"]
+            )
         return json({"accepted": accepted, "duplicates": duplicates}, status=201)
 
     @declare(
