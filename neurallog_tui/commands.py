@@ -194,6 +194,10 @@ CONNECT_HELP = (
     "  - a recovery phrase: your own sentence, stretched by the tenant's KDF (argon2id...).\n"
     "A wrong one is refused by the tenant's key-check value before anything is loaded."
     " With SLIP-39 recovery shares instead of the words, press ctrl+s.\n"
+    "WORD GRID (ctrl+g): the mnemonic in numbered cells (12 to 24 words). A cell completes"
+    " from the BIP-39 word list (Tab or space takes the completion and moves on); a cell"
+    " that cannot be a BIP-39 word gets a ! after its number. Pasting the whole mnemonic"
+    " (numbered, over several lines) fills the grid.\n"
     "\n"
     "WHAT IS SENT: only an authentication token derived from the API key (the server"
     " stores its hash). The API key itself, the phrase and the mnemonic never leave this"
@@ -204,6 +208,7 @@ CONNECT_HELP = (
     "\n"
     "   enter  next field, then unlock     ctrl+o  unlock     ctrl+n  new tenant\n"
     "  ctrl+s  unlock with shares          ctrl+t  show the focused secret\n"
+    "  ctrl+g  word grid / one field\n"
     "       ?  this help (F1 inside a text box, where ? is typed)"
 )
 

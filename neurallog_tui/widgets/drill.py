@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Button, Input, Label, Static
 
 from neurallog.client import ShareCollector
@@ -16,6 +17,7 @@ from ..safe_call import describe
 from ..widgets.pane import Pane
 from ..widgets.secret import SecretField
 from ..widgets.share_entry import take_share
+from ..widgets.word_grid import WordGrid
 
 
 class DrillPane(Pane):
@@ -24,6 +26,8 @@ class DrillPane(Pane):
     The outcome, and any error, stays on the form under the field until the next check:
     a toast would vanish before a person has read it against their paper copy.
     """
+
+    BINDINGS = [Binding("ctrl+g", "word_grid", "Word grid", id="drill.words")]
 
     def __init__(self) -> None:
         super().__init__(id="drill-pane")
@@ -36,6 +40,9 @@ class DrillPane(Pane):
             classes="hint",
         )
         yield SecretField("phrase or mnemonic to check", id="drill-secret")
+        grid = WordGrid(id="drill-words")
+        grid.display = False
+        yield grid
         yield Static("", id="drill-error", classes="error")
         yield Button("Check (enter)", variant="primary", id="drill-check")
         yield Static("", id="drill-result")
@@ -56,6 +63,20 @@ class DrillPane(Pane):
 
     def reload(self) -> None:
         self.query_one("#drill-secret-input", Input).placeholder = f"the tenant's {self.kind}"
+        mnemonic = self.kind == "mnemonic"
+        self.query_one("#drill-words", WordGrid).display = mnemonic  # a mnemonic in its cells
+        self.query_one("#drill-secret", SecretField).display = not mnemonic
+
+    def action_word_grid(self) -> None:
+        """The words in numbered cells, or in one field (what is typed in each is kept)."""
+        grid = self.query_one("#drill-words", WordGrid)
+        field = self.query_one("#drill-secret", SecretField)
+        grid.display = not grid.display
+        field.display = not grid.display
+        if grid.display:
+            grid.focus_first()
+        else:
+            field.focus_input()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "drill-share-input":
@@ -121,9 +142,14 @@ class DrillPane(Pane):
     @work(exclusive=True, group="drill")
     async def _check(self) -> None:
         field = self.query_one("#drill-secret", SecretField)
-        secret = field.value
+        grid = self.query_one("#drill-words", WordGrid)
+        secret = grid.value if grid.display else field.value
         error = self.query_one("#drill-error", Static)
         result = self.query_one("#drill-result", Static)
+        if grid.display and not grid.check():  # the grid says which cells, under it
+            error.update("")
+            result.update("")
+            return
         if not secret.strip():
             error.update(f"Type the {self.kind} to check.")
             return
@@ -137,6 +163,7 @@ class DrillPane(Pane):
             error.update(f"Not checked: {describe(exc)} (ctrl+t shows what you typed)")
             return
         field.clear()
+        grid.clear()
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
         tenant, kind = self.backend.tenant_id, self.kind

@@ -147,3 +147,30 @@ def test_shares_screen_after_one_share(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(fake_app(), terminal_size=(80, 30), run_before=run_before)
+
+
+def word_grid_typed(pilot_keys: tuple[str, ...]) -> Any:
+    """The connect screen's word grid (ctrl+g) after ``pilot_keys``: a completed word,
+    a word that cannot be one (marked by number), shown with ctrl+t."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        for key in pilot_keys:
+            await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
+
+
+GRID_KEYS = (*"aban", "tab", *"zoo", "space", *"qqx", "tab", "ctrl+t")
+
+
+def test_word_grid_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=word_grid_typed(GRID_KEYS))
+
+
+def test_word_grid_160x48(snap_compare: Any) -> None:
+    keys = (*GRID_KEYS, "ctrl+o")  # the refusal: empty cells named, under the grid
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=word_grid_typed(keys))
