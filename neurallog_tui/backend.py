@@ -204,6 +204,17 @@ class RotateResult:
 
 
 @dataclass(frozen=True)
+class DestroyOutcome:
+    """A destroy: the version now ``destroyed``, or the server's refusal while entries of
+    it remain (``entries`` and ``streams``: how many, as the server counted them)."""
+
+    version: VersionRow | None
+    refusal: str = ""
+    entries: int = 0
+    streams: int = 0
+
+
+@dataclass(frozen=True)
 class RotationPolicy:
     """The signed rotation policy and whether it asks for a rotation now.
 
@@ -264,6 +275,11 @@ class Backend(Protocol):
     async def versions(self) -> list[VersionRow]: ...
     async def create_version(self, reason: str) -> VersionRow: ...
     async def set_status(self, version_id: str, status: str) -> VersionRow: ...
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        """Destroy a retired version: its blobs deleted, status ``destroyed`` for good; the
+        server's 409 (entries remain, or the version is active) is the outcome's refusal."""
+        ...
+
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult: ...

@@ -21,7 +21,7 @@ from neurallog.client import (
 from neurallog.client.head_store import FileHeadStore, HeadStore, MemoryHeadStore, head_store
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
-from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
+from neurallog.errors import ConflictError, IncompleteOperationError, WrongRecoveryPhraseError
 from neurallog.plugin_checks import PluginInfo
 
 from .backend import (
@@ -31,6 +31,7 @@ from .backend import (
     BootstrapResult,
     CatalogueRow,
     ChainStatus,
+    DestroyOutcome,
     Enrolment,
     LogPage,
     LogRow,
@@ -81,6 +82,17 @@ async def _open(
         await client.close()
         raise
     return client, kind
+
+
+def _count(value: object) -> int:
+    """A count from a problem's extension: a number, or a list of what is counted."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple):
+        return len(value)
+    return 0
 
 
 class ClientBackend:
@@ -173,6 +185,18 @@ class ClientBackend:
 
     async def set_status(self, version_id: str, status: str) -> VersionRow:
         return VersionRow.of(await self.client.update_kek_version_status(version_id, status))
+
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        try:
+            version = await self.client.destroy_kek_version(version_id)
+        except ConflictError as exc:
+            return DestroyOutcome(
+                None,
+                exc.detail or exc.title,
+                _count(exc.extensions.get("entries")),
+                _count(exc.extensions.get("streams")),
+            )
+        return DestroyOutcome(VersionRow.of(version))
 
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None

@@ -66,6 +66,14 @@ COMMANDS: tuple[Command, ...] = (
         "Show the signed tenant chain this client verified: links, head, active version,"
         " members, audit checkpoint, where the head is saved.",
     ),
+    Command(
+        "versions",
+        "destroy",
+        "d",
+        "Destroy version",
+        "Destroy a decrypt-only or deprecated version once no entry of it is left: every"
+        " blob deleted, status destroyed for good; you type its id to confirm.",
+    ),
     Command("versions", "reload", "f5", "Refresh versions", "Reload versions and users."),
     Command(
         "users",
@@ -148,6 +156,8 @@ TAB_HELP: dict[str, str] = {
         "DECRYPT-ONLY: a retired version; old entries still decrypt, nothing new uses it.\n"
         "DEPRECATED: still decrypts, with a warning, and no user is given it any more;"
         " the step before dropping it.\n"
+        "DESTROYED: a version whose entries are all gone (deleted, expired or rewrapped),"
+        " destroyed with d: its blobs are deleted, nothing can read it again.\n"
         "NEW VERSION (n) only switches the active version: every active user keeps"
         " access. ROTATE (r) does the same and can remove users at the same time: their"
         " blobs are deleted and their API keys revoked, so they cannot read new logs.\n"

@@ -13,9 +13,10 @@ from textual.widgets import DataTable, Static
 
 from neurallog.client.lockout import lockout_refusal
 
-from ..backend import RotationPolicy, UserRow, VersionRow
+from ..backend import DestroyOutcome, RotationPolicy, UserRow, VersionRow
 from ..dialogs.chain_status import ChainStatusDialog
 from ..dialogs.confirm import ConfirmDialog
+from ..dialogs.notice import NoticeDialog
 from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
@@ -61,6 +62,43 @@ def policy_line(policy: RotationPolicy | None) -> str:
     return f"{every}; due {when}{age}"
 
 
+DESTROYABLE = ("decrypt-only", "deprecated")
+"""Statuses a version can be destroyed from (never the active one; destroyed is final)."""
+
+
+def destroy_consequences(row: VersionRow) -> str:
+    """The typed confirmation's text: what a destroy does, and that it is for good."""
+    return "\n".join(
+        [
+            f"Version {row.id} ({row.status}, by {row.created_by}: {row.reason or 'no reason'}).",
+            f"Its {row.blob_count} blob(s) are deleted from every user and its status becomes"
+            " destroyed, signed in the tenant chain. This cannot be undone: nobody, not even"
+            " with the recovery secret's help, reads an entry of it again.",
+            "The server refuses while entries of it remain in any log.",
+        ]
+    )
+
+
+def destroy_refusal(row: VersionRow, outcome: DestroyOutcome) -> str:
+    """The refusal dialog's text: why, how much is left, and what to do next."""
+    lines = [f"The server refused: {outcome.refusal}."]
+    if outcome.entries or outcome.streams:
+        entries = f"{outcome.entries} entr{'y' if outcome.entries == 1 else 'ies'}"
+        logs = f"{outcome.streams} log(s)" if outcome.streams else "some logs"
+        lines.append(
+            f"{entries} in {logs} are still encrypted under {short_id(row.id)}; destroying"
+            " the version would make them unreadable for good, so it waits until none remain."
+        )
+    lines += [
+        "",
+        "To destroy it: delete those logs, or let their retention remove them (l lists the"
+        " logs and the versions they use), or rewrap them to the active version; then"
+        " press d again.",
+        "Nothing was changed.",
+    ]
+    return "\n".join(lines)
+
+
 class VersionsPane(Pane):
     BINDINGS = [
         Binding("n", "create", "New version", id="versions.create"),
@@ -68,6 +106,7 @@ class VersionsPane(Pane):
         Binding("r", "rotate", "Rotate", id="versions.rotate"),
         Binding("p", "policy", "Policy", id="versions.policy"),
         Binding("c", "chain", "Chain", id="versions.chain"),
+        Binding("d", "destroy", "Destroy", id="versions.destroy"),
         Binding("f5", "reload", "Refresh", id="versions.refresh"),
     ]
 
@@ -206,6 +245,41 @@ class VersionsPane(Pane):
         if not isinstance(done, Failed):
             self.notify(f"{short_id(row.id)} is now {done.status}", title="Status changed")
             self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_destroy(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        if row.status not in DESTROYABLE:
+            why = (
+                "it is already destroyed"
+                if row.status == "destroyed"
+                else "only a decrypt-only or deprecated version can be (rotate first)"
+            )
+            self.notify(why, title=f"{short_id(row.id)} is {row.status}", severity="warning")
+            return
+        dialog = TypedConfirmDialog(
+            f"Destroy version {short_id(row.id)}?",
+            destroy_consequences(row),
+            short_id(row.id),
+            "Destroy",
+            what="version id",
+        )
+        if not await self.app.push_screen_wait(dialog):
+            return
+        detail = self.query_one("#versions-detail", Static)
+        outcome = await attempt(self, "Destroying a version", self.backend.destroy_version(row.id))
+        if isinstance(outcome, Failed):
+            return
+        if outcome.version is None:  # the refusal stays: on the detail line and in a dialog
+            left = f"entries remain: {outcome.entries}" if outcome.entries else outcome.refusal
+            detail.update(f"{short_id(row.id)} NOT destroyed: {left}")
+            title = f"Version {short_id(row.id)} was not destroyed"
+            await self.app.push_screen_wait(NoticeDialog(title, destroy_refusal(row, outcome)))
+            return
+        self.notify(f"{short_id(row.id)} is now {outcome.version.status}", title="Destroyed")
+        self.changed("versions")
 
     @work(exclusive=True, group="versions-act")
     async def action_rotate(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_fake import API_KEY, PHRASE, FakeConnector
+from tui_fake import API_KEY, PHRASE, V1, FakeConnector
 
 from neurallog_tui.app import AdminApp
 from neurallog_tui.screens.main import MainScreen
@@ -174,3 +174,21 @@ def test_word_grid_80x24(snap_compare: Any) -> None:
 def test_word_grid_160x48(snap_compare: Any) -> None:
     keys = (*GRID_KEYS, "ctrl+o")  # the refusal: empty cells named, under the grid
     assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=word_grid_typed(keys))
+
+
+DESTROY_KEYS = ("down", "down", "d", *V1[:8])  # V1 is deprecated, the last row
+
+
+def test_destroy_confirm_80x24(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS)
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_destroy_refused_80x24(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS, "enter")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_destroy_refused_160x48(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS, "enter")
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)

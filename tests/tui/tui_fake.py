@@ -19,6 +19,7 @@ from neurallog_tui.backend import (
     Backend,
     BootstrapResult,
     ChainStatus,
+    DestroyOutcome,
     Enrolment,
     LogPage,
     LogRow,
@@ -90,6 +91,10 @@ class FakeBackend:
     async def set_status(self, version_id: str, status: str) -> VersionRow:
         row = next(v for v in self._versions if v.id == version_id)
         return replace(row, status=status)
+
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        """The server's refusal while entries remain: 12 entries in 2 logs."""
+        return DestroyOutcome(None, "entries of this version remain", 12, 2)
 
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
