@@ -190,6 +190,26 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class NewKey:
+    """One API key of a bulk enrolment (shown once): ``status`` is ``enrolled``, or
+    ``incomplete`` when the user exists without a blob of the active version."""
+
+    user_id: str
+    role: str
+    api_key: str = field(repr=False)
+    status: str = "enrolled"
+
+
+@dataclass(frozen=True)
+class BulkEnrolment:
+    """What a bulk enrolment did: every key created, every user not (or not fully)
+    enrolled as ``(user_id, reason, message)``, in the file's order."""
+
+    keys: tuple[NewKey, ...]
+    failures: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class BootstrapResult:
     tenant_id: str
     api_key: str
@@ -297,6 +317,12 @@ class Backend(Protocol):
 
     async def users(self) -> list[UserRow]: ...
     async def enroll(self, user_id: str, role: str) -> Enrolment: ...
+    async def enroll_users(
+        self, entries: Sequence[Sequence[str]], progress: ProgressCallback | None
+    ) -> BulkEnrolment:
+        """Enrol ``(user_id, role[, label])`` entries one by one; ``progress(done, total)``."""
+        ...
+
     async def disable(self, user_id: str) -> None: ...
     async def provision(self, user_id: str, version_id: str) -> None: ...
     async def revoke(self, user_id: str, version_id: str) -> None: ...

@@ -29,12 +29,14 @@ from .backend import (
     AuditRow,
     AuditVerdict,
     BootstrapResult,
+    BulkEnrolment,
     CatalogueRow,
     ChainStatus,
     DestroyOutcome,
     Enrolment,
     LogPage,
     LogRow,
+    NewKey,
     ProgressCallback,
     RotateResult,
     RotationPolicy,
@@ -253,6 +255,24 @@ class ClientBackend:
             note = "The user was created but not given the active version: provision it (p)."
             return Enrolment(user_id, key, fingerprint_of(key), note)
         return Enrolment(user_id, api_key, fingerprint_of(api_key))
+
+    async def enroll_users(
+        self, entries: Sequence[Sequence[str]], progress: ProgressCallback | None
+    ) -> BulkEnrolment:
+        result = await self.client.enroll_users(entries, progress=progress)
+        roles = {e[0]: e[1] for e in entries if len(e) > 1}
+        incomplete = {f.user_id for f in result.failures if f.api_key is not None}
+        keys = tuple(
+            NewKey(
+                user_id,
+                roles.get(user_id, ""),
+                key,
+                "incomplete" if user_id in incomplete else "enrolled",
+            )
+            for user_id, key in result.all_api_keys().items()
+        )
+        failures = tuple((f.user_id, f.reason, f.message) for f in result.failures)
+        return BulkEnrolment(keys, failures)
 
     async def disable(self, user_id: str) -> None:
         await self.client.disable_user(user_id)

@@ -84,6 +84,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "users",
+        "import_users",
+        "i",
+        "Import users from CSV",
+        "Enrol every user of a CSV file (user_id,role[,label]), checked first; each new"
+        " API key is shown once and can be saved to a new 0600 file.",
+    ),
+    Command(
+        "users",
         "disable",
         "d",
         "Disable a user",

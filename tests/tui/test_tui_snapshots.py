@@ -192,3 +192,45 @@ def test_destroy_refused_80x24(snap_compare: Any) -> None:
 def test_destroy_refused_160x48(snap_compare: Any) -> None:
     run_before = unlocked_then(*DESTROY_KEYS, "enter")
     assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
+
+
+CSV = "user_id,role,label\ningest-eu,member,EU ingest\nbob,member\ndana,auditor\n"
+
+
+def bulk_import(path: Any, *after: str) -> Any:
+    """Users tab, i, the CSV's path, Enter to check, Enter to enrol: the keys dialog."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await unlocked_then("2", "i")(pilot)
+        pilot.app.screen.query_one("#import-path", Input).value = str(path)
+        for key in ("enter", "enter", *after):
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_bulk_keys_80x24(snap_compare: Any, tmp_path: Any) -> None:
+    (tmp_path / "users.csv").write_text(CSV)
+    run_before = bulk_import(tmp_path / "users.csv")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_bulk_keys_160x48(snap_compare: Any, tmp_path: Any) -> None:
+    (tmp_path / "users.csv").write_text(CSV)
+    run_before = bulk_import(tmp_path / "users.csv", "down")
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
+
+
+def test_import_refused_80x24(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    (tmp_path / "users.csv").write_text("alice,admin\nbad id,member\ncarl,owner\nalice,member\n")
+    monkeypatch.chdir(tmp_path)  # a relative path: the same picture on every machine
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await unlocked_then("2", "i")(pilot)
+        pilot.app.screen.query_one("#import-path", Input).value = "users.csv"
+        await pilot.press("enter")
+        await settle(pilot)
+        pilot.app.screen.query_one("#import-path", Input).cursor_position = 0
+
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
