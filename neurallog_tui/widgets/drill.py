@@ -40,9 +40,6 @@ class DrillPane(Pane):
             classes="hint",
         )
         yield SecretField("phrase or mnemonic to check", id="drill-secret")
-        grid = WordGrid(id="drill-words")
-        grid.display = False
-        yield grid
         yield Static("", id="drill-error", classes="error")
         yield Button("Check (enter)", variant="primary", id="drill-check")
         yield Static("", id="drill-result")
@@ -55,6 +52,7 @@ class DrillPane(Pane):
 
     def on_mount(self) -> None:
         self._collector = ShareCollector()
+        self._kind_shown = False
 
     @property
     def kind(self) -> str:
@@ -63,16 +61,33 @@ class DrillPane(Pane):
 
     def reload(self) -> None:
         self.query_one("#drill-secret-input", Input).placeholder = f"the tenant's {self.kind}"
-        mnemonic = self.kind == "mnemonic"
-        self.query_one("#drill-words", WordGrid).display = mnemonic  # a mnemonic in its cells
-        self.query_one("#drill-secret", SecretField).display = not mnemonic
+        if not self._kind_shown:  # once: a later reload keeps the entry the admin chose
+            self._kind_shown = True
+            if self.kind == "mnemonic":  # the words in numbered cells
+                self.call_later(self._toggle_grid, focus=False)
 
-    def action_word_grid(self) -> None:
+    @property
+    def grid(self) -> WordGrid | None:
+        """The word grid, once mounted (for a mnemonic tenant, or after ctrl+g)."""
+        found = self.query("#drill-words").results(WordGrid)
+        return next(iter(found), None)
+
+    async def action_word_grid(self) -> None:
         """The words in numbered cells, or in one field (what is typed in each is kept)."""
-        grid = self.query_one("#drill-words", WordGrid)
+        await self._toggle_grid(focus=True)
+
+    async def _toggle_grid(self, *, focus: bool) -> None:
+        """The grid is mounted the first time it is wanted: a phrase tenant never needs it."""
         field = self.query_one("#drill-secret", SecretField)
+        grid = self.grid
+        if grid is None:
+            grid = WordGrid(id="drill-words")
+            grid.display = False
+            await self.mount(grid, after=field)
         grid.display = not grid.display
         field.display = not grid.display
+        if not focus:
+            return
         if grid.display:
             grid.focus_first()
         else:
@@ -142,11 +157,13 @@ class DrillPane(Pane):
     @work(exclusive=True, group="drill")
     async def _check(self) -> None:
         field = self.query_one("#drill-secret", SecretField)
-        grid = self.query_one("#drill-words", WordGrid)
-        secret = grid.value if grid.display else field.value
+        grid = self.grid
+        if grid is not None and not grid.display:
+            grid = None
+        secret = field.value if grid is None else grid.value
         error = self.query_one("#drill-error", Static)
         result = self.query_one("#drill-result", Static)
-        if grid.display and not grid.check():  # the grid says which cells, under it
+        if grid is not None and not grid.check():  # the grid says which cells, under it
             error.update("")
             result.update("")
             return
@@ -163,7 +180,8 @@ class DrillPane(Pane):
             error.update(f"Not checked: {describe(exc)} (ctrl+t shows what you typed)")
             return
         field.clear()
-        grid.clear()
+        if grid is not None:
+            grid.clear()
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
         tenant, kind = self.backend.tenant_id, self.kind

@@ -21,6 +21,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
@@ -105,6 +106,10 @@ class _WordSuggester(Suggester):
 class WordCell(Input):
     """One word: completes on Tab or space, marked when it cannot be a BIP-39 word."""
 
+    BINDINGS = [
+        Binding("space,tab", "next_word", "Next word", show=False, priority=True),
+    ]
+
     def __init__(self, *, password: bool = True, id: str | None = None) -> None:
         super().__init__(password=password, id=id, classes="word-cell")
         self.suggester = _WordSuggester(self)
@@ -129,16 +134,23 @@ class WordCell(Input):
             self.value = word
             self.cursor_position = len(word)
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "space":  # between words, as on paper: next cell
-            event.stop()
-            event.prevent_default()
-            self.complete()
-            self.screen.focus_next()
-            return
-        if event.key == "tab":
-            self.complete()  # then Tab moves on as everywhere
-        await super()._on_key(event)
+    def action_next_word(self) -> None:
+        """Tab or space: this cell takes its completion, the next cell gets the focus.
+
+        A priority binding, so the focus moves as the app reads the key, not when this
+        cell gets to it: keys typed in a burst (a fast typist, an auto-type tool, a paste
+        the terminal does not bracket) go to the cell they were typed for. The completion
+        waits in this cell's queue behind the letters typed before the Tab or space.
+        """
+        self.post_message(self.Complete())
+        self.screen.focus_next()
+
+    class Complete(Message):
+        """Take the completion once every key typed before it is in the value."""
+
+    def on_word_cell_complete(self, message: WordCell.Complete) -> None:
+        message.stop()
+        self.complete()
 
     async def action_submit(self) -> None:
         self.complete()  # enter after "aban" means abandon, as Tab does
@@ -167,6 +179,9 @@ class WordGrid(Vertical):
         self._count = count
         self._password = password
         self._checked = False  # after a submit, empty cells are errors too
+        self._cells: list[WordCell] = []
+        self._marked: dict[int, bool] = {}
+        self._shown_error = ""
 
     def compose(self) -> ComposeResult:
         with Grid(classes="word-cells"):
@@ -185,7 +200,9 @@ class WordGrid(Vertical):
 
     @property
     def cells(self) -> list[WordCell]:
-        return list(self.query(WordCell).results(WordCell))
+        if len(self._cells) != max(WORD_COUNTS):  # found once: the grid never changes
+            self._cells = list(self.query(WordCell).results(WordCell))
+        return self._cells
 
     @property
     def count(self) -> int:
@@ -259,15 +276,23 @@ class WordGrid(Vertical):
         return not self.problems(with_empty=True)
 
     def refresh_errors(self) -> None:
+        """Mark the cells whose state changed (every key comes here: only they are
+        redrawn), then say what is wrong under the grid."""
         for i, cell in enumerate(self.cells):
+            invalid = cell.invalid
+            if self._marked.get(i) == invalid:
+                continue
+            self._marked[i] = invalid
             slot = cell.parent
             if isinstance(slot, Horizontal):
-                slot.set_class(cell.invalid, "invalid")
-                slot.query_one(Label).update(f"{i + 1:>2}" + ("!" if cell.invalid else ""))
+                slot.set_class(invalid, "invalid")
+                slot.query_one(Label).update(f"{i + 1:>2}" + ("!" if invalid else ""))
         self._error(self.problems(with_empty=self._checked))
 
     def _error(self, text: str) -> None:
-        self.query_one(f"#{self.id}-error", Static).update(text)
+        if text != self._shown_error:
+            self._shown_error = text
+            self.query_one(f"#{self.id}-error", Static).update(text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, WordCell):
@@ -294,3 +319,4 @@ class WordGrid(Vertical):
         show = self.cells[0].password
         for cell in self.cells:
             cell.password = not show
+            cell.refresh()  # an unfocused Input does not redraw for this by itself

@@ -178,3 +178,23 @@ async def test_quiz_cells_complete_and_mark(live: object, redis_url: str) -> Non
             pilot, lambda: not isinstance(app.screen, BootstrapScreen), "the tenant created"
         )
         assert "nlk1.hooli." in screen_text(app)
+
+
+async def test_keys_typed_in_a_burst_land_in_their_cells(tenant: Tenant) -> None:
+    """An auto-type tool (or a paste the terminal does not bracket) sends the keys faster
+    than the cells handle them: each word still lands in its own cell, in order."""
+    from textual import events
+
+    app = admin_app(tenant.url)
+    words = tenant.mnemonic.split()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        grid = app.screen.query_one("#secret-words", WordGrid)
+        await wait_until(pilot, lambda: grid.cells[0].has_focus, "the first cell")
+        typed = words[0][:4] + "\t" + " ".join(words[1:])
+        for char in typed:  # all queued at once, none handled yet
+            key = {"\t": "tab", " ": "space"}.get(char, char)
+            app.post_message(events.Key(key, char))
+        await wait_until(pilot, lambda: grid.cells[23].value == words[23], "the last word")
+        assert grid.value == tenant.mnemonic
