@@ -114,7 +114,7 @@ class ImportDialog(ModalScreen[list[tuple[str, ...]] | None]):
         self._checked = (path, entries)
         status.set_classes("ok")
         status.update(f"{summary(entries)}. Enter enrols them.")
-        self.query_one("#import-go", Button).label = f"Enrol {len(entries)} (enter)"
+        self.query_one("#import-go", Button).label = f"Enrol {len(entries)}"
 
     def action_cancel(self) -> None:
         self.dismiss(None)

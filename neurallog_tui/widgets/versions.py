@@ -72,8 +72,7 @@ def destroy_consequences(row: VersionRow) -> str:
         [
             f"Version {row.id} ({row.status}, by {row.created_by}: {row.reason or 'no reason'}).",
             f"Its {row.blob_count} blob(s) are deleted from every user and its status becomes"
-            " destroyed, signed in the tenant chain. This cannot be undone: nobody, not even"
-            " with the recovery secret's help, reads an entry of it again.",
+            " destroyed, signed in the tenant chain. This cannot be undone.",
             "The server refuses while entries of it remain in any log.",
         ]
     )
@@ -81,19 +80,21 @@ def destroy_consequences(row: VersionRow) -> str:
 
 def destroy_refusal(row: VersionRow, outcome: DestroyOutcome) -> str:
     """The refusal dialog's text: why, how much is left, and what to do next."""
-    lines = [f"The server refused: {outcome.refusal}."]
-    if outcome.entries or outcome.streams:
+    if outcome.entries or outcome.streams:  # the counts say it better than the detail
         entries = f"{outcome.entries} entr{'y' if outcome.entries == 1 else 'ies'}"
         logs = f"{outcome.streams} log(s)" if outcome.streams else "some logs"
-        lines.append(
-            f"{entries} in {logs} are still encrypted under {short_id(row.id)}; destroying"
-            " the version would make them unreadable for good, so it waits until none remain."
-        )
+        lines = [
+            f"The server refused: {entries} in {logs} are still encrypted under"
+            f" {short_id(row.id)}. Destroying the version would make them unreadable for"
+            " good, so it waits until none remain."
+        ]
+    else:
+        lines = [f"The server refused: {outcome.refusal}."]
     lines += [
         "",
-        "To destroy it: delete those logs, or let their retention remove them (l lists the"
-        " logs and the versions they use), or rewrap them to the active version; then"
-        " press d again.",
+        "To destroy it: delete those logs, or let their retention remove them (l on the"
+        " Logs tab lists the logs and the versions they use), or rewrap them to the active"
+        " version; then press d again.",
         "Nothing was changed.",
     ]
     return "\n".join(lines)

@@ -58,7 +58,7 @@ async def test_destroy_refused_while_entries_remain_then_destroyed(
         # the refusal: a dialog that stays, with the count and what to do next
         await wait_until(pilot, lambda: isinstance(app.screen, NoticeDialog), "the refusal")
         text = await shows(pilot, "was not destroyed")
-        assert "2 entries in 1 log(s) are still encrypted" in text
+        assert "2 entries in 1 log(s) are still encrypted under" in text
         assert "Nothing was changed" in text and "delete those logs" in text
         await pilot.pause(0.5)
         assert isinstance(app.screen, NoticeDialog)  # not a vanishing toast
