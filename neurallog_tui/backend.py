@@ -235,6 +235,27 @@ class DestroyOutcome:
 
 
 @dataclass(frozen=True)
+class RewrapStep:
+    """Progress of a rewrap: ``done`` of ``total`` entries of ``log`` under ``version``."""
+
+    log: str
+    version: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RewrapSummary:
+    """What a rewrap did (or, on a dry run, would do): the versions it emptied, how many
+    logs and entries it re-encrypted under the active version."""
+
+    versions: tuple[str, ...]
+    logs: int
+    entries: int
+    dry_run: bool
+
+
+@dataclass(frozen=True)
 class RotationPolicy:
     """The signed rotation policy and whether it asks for a rotation now.
 
@@ -303,6 +324,22 @@ class Backend(Protocol):
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult: ...
+    @property
+    def can_rewrap(self) -> bool:
+        """Whether the client has ``rewrap`` (re-encrypt old versions' entries)."""
+        ...
+
+    async def rewrap(
+        self,
+        versions: Sequence[str] | None,
+        *,
+        dry_run: bool,
+        progress: Callable[[RewrapStep], None] | None,
+    ) -> RewrapSummary:
+        """Re-encrypt the entries of ``versions`` (None: every retired one) under the
+        active version; ``dry_run`` only counts them."""
+        ...
+
     async def rotation_policy(self) -> RotationPolicy:
         """The signed policy and whether the active version is due for rotation."""
         ...

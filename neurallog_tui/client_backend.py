@@ -38,10 +38,13 @@ from .backend import (
     LogRow,
     NewKey,
     ProgressCallback,
+    RewrapStep,
+    RewrapSummary,
     RotateResult,
     RotationPolicy,
     UserRow,
     VersionRow,
+    _get,
     fingerprint_of,
 )
 
@@ -199,6 +202,44 @@ class ClientBackend:
                 _count(exc.extensions.get("streams")),
             )
         return DestroyOutcome(VersionRow.of(version))
+
+    @property
+    def can_rewrap(self) -> bool:
+        return hasattr(self.client, "rewrap")
+
+    async def rewrap(
+        self,
+        versions: Sequence[str] | None,
+        *,
+        dry_run: bool,
+        progress: Callable[[RewrapStep], None] | None,
+    ) -> RewrapSummary:
+        call = getattr(self.client, "rewrap", None)
+        if call is None:
+            from neurallog.errors import ClientError
+
+            raise ClientError("this client cannot rewrap: it needs a newer neurallog")
+
+        def step(report: Any) -> None:
+            if progress is not None:
+                progress(
+                    RewrapStep(
+                        str(_get(report, "log", "")),
+                        str(_get(report, "version", "")),
+                        int(_get(report, "done", 0) or 0),
+                        int(_get(report, "total", 0) or 0),
+                    )
+                )
+
+        report = await call(
+            None if versions is None else list(versions), progress=step, dry_run=dry_run
+        )
+        return RewrapSummary(
+            tuple(str(v) for v in _get(report, "versions", ()) or ()),
+            _count(_get(report, "logs", 0)),
+            _count(_get(report, "entries", 0)),
+            bool(_get(report, "dry_run", dry_run)),
+        )
 
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None

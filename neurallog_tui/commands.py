@@ -74,6 +74,14 @@ COMMANDS: tuple[Command, ...] = (
         "Destroy a decrypt-only or deprecated version once no entry of it is left: every"
         " blob deleted, status destroyed for good; you type its id to confirm.",
     ),
+    Command(
+        "versions",
+        "rewrap",
+        "w",
+        "Rewrap old entries",
+        "Re-encrypt the entries of retired versions under the active one: a dry-run count"
+        " first, then a progress bar, then the emptied versions offered for destruction.",
+    ),
     Command("versions", "reload", "f5", "Refresh versions", "Reload versions and users."),
     Command(
         "users",

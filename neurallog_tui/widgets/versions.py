@@ -13,7 +13,14 @@ from textual.widgets import DataTable, Static
 
 from neurallog.client.lockout import lockout_refusal
 
-from ..backend import DestroyOutcome, RotationPolicy, UserRow, VersionRow
+from ..backend import (
+    DestroyOutcome,
+    RewrapStep,
+    RewrapSummary,
+    RotationPolicy,
+    UserRow,
+    VersionRow,
+)
 from ..dialogs.chain_status import ChainStatusDialog
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.notice import NoticeDialog
@@ -100,6 +107,21 @@ def destroy_refusal(row: VersionRow, outcome: DestroyOutcome) -> str:
     return "\n".join(lines)
 
 
+def rewrap_plan(count: RewrapSummary, active: VersionRow | None) -> str:
+    """The dry run in words: what the rewrap would re-encrypt, and under which version."""
+    target = short_id(active.id) if active else "the active version"
+    versions = ", ".join(short_id(v) for v in count.versions) or "none"
+    return "\n".join(
+        [
+            f"{count.entries} entries in {count.logs} log(s) are encrypted under retired"
+            f" versions ({versions}).",
+            f"The rewrap decrypts each one here and encrypts it again under {target}; the"
+            " server only sees ciphertext replaced. Logs stay readable throughout.",
+            "Then those versions hold no entry and can be destroyed (you are asked).",
+        ]
+    )
+
+
 class VersionsPane(Pane):
     BINDINGS = [
         Binding("n", "create", "New version", id="versions.create"),
@@ -108,6 +130,7 @@ class VersionsPane(Pane):
         Binding("p", "policy", "Policy", id="versions.policy"),
         Binding("c", "chain", "Chain", id="versions.chain"),
         Binding("d", "destroy", "Destroy", id="versions.destroy"),
+        Binding("w", "rewrap", "Rewrap", id="versions.rewrap"),
         Binding("f5", "reload", "Refresh", id="versions.refresh"),
     ]
 
@@ -280,6 +303,83 @@ class VersionsPane(Pane):
             await self.app.push_screen_wait(NoticeDialog(title, destroy_refusal(row, outcome)))
             return
         self.notify(f"{short_id(row.id)} is now {outcome.version.status}", title="Destroyed")
+        self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_rewrap(self) -> None:
+        """Dry run (a count), then the rewrap with a progress bar, then the emptied
+        versions offered for destruction, each confirmed by its typed id."""
+        if not self.backend.can_rewrap:
+            self.notify(
+                "This client cannot rewrap yet: it needs a newer neurallog.",
+                title="Rewrap",
+                severity="warning",
+            )
+            return
+        counting = ProgressDialog("Rewrap: counting", "nothing is changed yet")
+        await self.app.push_screen(counting)
+        call = self.backend.rewrap(None, dry_run=True, progress=None)
+        count = await attempt(self, "Counting entries to rewrap", call)
+        counting.dismiss(None)
+        if isinstance(count, Failed):
+            return
+        if not count.entries:
+            await self.app.push_screen_wait(
+                NoticeDialog(
+                    "Nothing to rewrap",
+                    "No entry is encrypted under a retired version.",
+                    error=False,
+                )
+            )
+            return
+        body = rewrap_plan(count, self.active)
+        if not await self.app.push_screen_wait(ConfirmDialog("Rewrap?", body, "Rewrap")):
+            return
+        dialog = ProgressDialog("Rewrapping", "re-encrypting entries...", "entries rewrapped")
+        await self.app.push_screen(dialog)
+        app_thread = threading.get_ident()
+
+        def progress(step: RewrapStep) -> None:
+            if threading.get_ident() == app_thread:
+                dialog.advance(step.done, step.total)
+            else:
+                self.app.call_from_thread(dialog.advance, step.done, step.total)
+
+        done = await attempt(
+            self, "Rewrap", self.backend.rewrap(count.versions, dry_run=False, progress=progress)
+        )
+        dialog.dismiss(None)
+        self.changed("versions")
+        if isinstance(done, Failed):
+            return
+        self.notify(f"{done.entries} entries in {done.logs} log(s)", title="Rewrapped")
+        await self._offer_destroy(done.versions)
+
+    async def _offer_destroy(self, emptied: tuple[str, ...]) -> None:
+        rows = {r.id: r for r in await self.backend.versions()}
+        for version_id in emptied:
+            row = rows.get(version_id)
+            if row is None or row.status not in DESTROYABLE:
+                continue
+            dialog = TypedConfirmDialog(
+                f"Destroy the emptied version {short_id(row.id)}?",
+                destroy_consequences(row) + "\nEsc keeps it (it stays decrypt-only).",
+                short_id(row.id),
+                "Destroy",
+                what="version id",
+            )
+            if not await self.app.push_screen_wait(dialog):
+                continue
+            outcome = await attempt(
+                self, "Destroying a version", self.backend.destroy_version(row.id)
+            )
+            if isinstance(outcome, Failed):
+                continue
+            if outcome.version is None:
+                title = f"Version {short_id(row.id)} was not destroyed"
+                await self.app.push_screen_wait(NoticeDialog(title, destroy_refusal(row, outcome)))
+                continue
+            self.notify(f"{short_id(row.id)} is now {outcome.version.status}", title="Destroyed")
         self.changed("versions")
 
     @work(exclusive=True, group="versions-act")

@@ -94,6 +94,11 @@ class FakeBackend:
         row = next(v for v in self._versions if v.id == version_id)
         return replace(row, status=status)
 
+    can_rewrap = False  # the rewrap flow is tested against the live client only
+
+    async def rewrap(self, versions: Any, *, dry_run: bool, progress: Any) -> Any:
+        raise NotImplementedError
+
     async def destroy_version(self, version_id: str) -> DestroyOutcome:
         """The server's refusal while entries remain: 12 entries in 2 logs."""
         return DestroyOutcome(None, "entries of this version remain", 12, 2)
