@@ -182,6 +182,7 @@ class DrillPane(Pane):
         field.clear()
         if grid is not None:
             grid.clear()
+            grid.focus_first()  # emptied: the next try starts at word 1, not where Enter was
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
         tenant, kind = self.backend.tenant_id, self.kind

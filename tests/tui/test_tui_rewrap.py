@@ -17,11 +17,10 @@ from neurallog_tui.dialogs.progress import ProgressDialog
 from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
 from neurallog_tui.screens.main import MainScreen
 
-pytestmark = pytest.mark.skipif(
+
+@pytest.mark.skipif(
     not hasattr(AsyncNeuralLogClient, "rewrap"), reason="the client has no rewrap yet"
 )
-
-
 async def test_rewrap_counts_then_rewraps_then_offers_destroy(
     tenant: Tenant, admin: AsyncNeuralLogClient
 ) -> None:

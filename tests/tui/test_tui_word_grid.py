@@ -149,6 +149,7 @@ async def test_drill_of_a_mnemonic_tenant_uses_the_grid(tenant: Tenant) -> None:
         await pilot.press(*words[6], "enter")
         await shows(pilot, "PASS: this mnemonic matches tenant acme")
         assert grid.value.strip() == "" and grid_error(app, "drill-words") == ""
+        await wait_until(pilot, lambda: grid.cells[0].has_focus, "word 1 again")
 
 
 async def test_quiz_cells_complete_and_mark(live: object, redis_url: str) -> None:
