@@ -190,6 +190,26 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class NewKey:
+    """One API key of a bulk enrolment (shown once): ``status`` is ``enrolled``, or
+    ``incomplete`` when the user exists without a blob of the active version."""
+
+    user_id: str
+    role: str
+    api_key: str = field(repr=False)
+    status: str = "enrolled"
+
+
+@dataclass(frozen=True)
+class BulkEnrolment:
+    """What a bulk enrolment did: every key created, every user not (or not fully)
+    enrolled as ``(user_id, reason, message)``, in the file's order."""
+
+    keys: tuple[NewKey, ...]
+    failures: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class BootstrapResult:
     tenant_id: str
     api_key: str
@@ -201,6 +221,38 @@ class BootstrapResult:
 class RotateResult:
     version: VersionRow
     removed_users: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DestroyOutcome:
+    """A destroy: the version now ``destroyed``, or the server's refusal while entries of
+    it remain (``entries`` and ``streams``: how many, as the server counted them)."""
+
+    version: VersionRow | None
+    refusal: str = ""
+    entries: int = 0
+    streams: int = 0
+
+
+@dataclass(frozen=True)
+class RewrapStep:
+    """Progress of a rewrap: ``done`` of ``total`` entries of ``log`` under ``version``."""
+
+    log: str
+    version: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RewrapSummary:
+    """What a rewrap did (or, on a dry run, would do): the versions it emptied, how many
+    logs and entries it re-encrypted under the active version."""
+
+    versions: tuple[str, ...]
+    logs: int
+    entries: int
+    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -264,9 +316,30 @@ class Backend(Protocol):
     async def versions(self) -> list[VersionRow]: ...
     async def create_version(self, reason: str) -> VersionRow: ...
     async def set_status(self, version_id: str, status: str) -> VersionRow: ...
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        """Destroy a retired version: its blobs deleted, status ``destroyed`` for good; the
+        server's 409 (entries remain, or the version is active) is the outcome's refusal."""
+        ...
+
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult: ...
+    @property
+    def can_rewrap(self) -> bool:
+        """Whether the client has ``rewrap`` (re-encrypt old versions' entries)."""
+        ...
+
+    async def rewrap(
+        self,
+        versions: Sequence[str] | None,
+        *,
+        dry_run: bool,
+        progress: Callable[[RewrapStep], None] | None,
+    ) -> RewrapSummary:
+        """Re-encrypt the entries of ``versions`` (None: every retired one) under the
+        active version; ``dry_run`` only counts them."""
+        ...
+
     async def rotation_policy(self) -> RotationPolicy:
         """The signed policy and whether the active version is due for rotation."""
         ...
@@ -281,6 +354,12 @@ class Backend(Protocol):
 
     async def users(self) -> list[UserRow]: ...
     async def enroll(self, user_id: str, role: str) -> Enrolment: ...
+    async def enroll_users(
+        self, entries: Sequence[Sequence[str]], progress: ProgressCallback | None
+    ) -> BulkEnrolment:
+        """Enrol ``(user_id, role[, label])`` entries one by one; ``progress(done, total)``."""
+        ...
+
     async def disable(self, user_id: str) -> None: ...
     async def provision(self, user_id: str, version_id: str) -> None: ...
     async def revoke(self, user_id: str, version_id: str) -> None: ...

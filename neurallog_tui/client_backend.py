@@ -21,7 +21,7 @@ from neurallog.client import (
 from neurallog.client.head_store import FileHeadStore, HeadStore, MemoryHeadStore, head_store
 from neurallog.client.logs import DeprecatedVersionWarning
 from neurallog.client.models import Credentials
-from neurallog.errors import IncompleteOperationError, WrongRecoveryPhraseError
+from neurallog.errors import ConflictError, IncompleteOperationError, WrongRecoveryPhraseError
 from neurallog.plugin_checks import PluginInfo
 
 from .backend import (
@@ -29,16 +29,22 @@ from .backend import (
     AuditRow,
     AuditVerdict,
     BootstrapResult,
+    BulkEnrolment,
     CatalogueRow,
     ChainStatus,
+    DestroyOutcome,
     Enrolment,
     LogPage,
     LogRow,
+    NewKey,
     ProgressCallback,
+    RewrapStep,
+    RewrapSummary,
     RotateResult,
     RotationPolicy,
     UserRow,
     VersionRow,
+    _get,
     fingerprint_of,
 )
 
@@ -81,6 +87,17 @@ async def _open(
         await client.close()
         raise
     return client, kind
+
+
+def _count(value: object) -> int:
+    """A count from a problem's extension: a number, or a list of what is counted."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple):
+        return len(value)
+    return 0
 
 
 class ClientBackend:
@@ -174,6 +191,56 @@ class ClientBackend:
     async def set_status(self, version_id: str, status: str) -> VersionRow:
         return VersionRow.of(await self.client.update_kek_version_status(version_id, status))
 
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        try:
+            version = await self.client.destroy_kek_version(version_id)
+        except ConflictError as exc:
+            return DestroyOutcome(
+                None,
+                exc.detail or exc.title,
+                _count(exc.extensions.get("entries")),
+                _count(exc.extensions.get("streams")),
+            )
+        return DestroyOutcome(VersionRow.of(version))
+
+    @property
+    def can_rewrap(self) -> bool:
+        return hasattr(self.client, "rewrap")
+
+    async def rewrap(
+        self,
+        versions: Sequence[str] | None,
+        *,
+        dry_run: bool,
+        progress: Callable[[RewrapStep], None] | None,
+    ) -> RewrapSummary:
+        call = getattr(self.client, "rewrap", None)
+        if call is None:
+            from neurallog.errors import ClientError
+
+            raise ClientError("this client cannot rewrap: it needs a newer neurallog")
+
+        def step(report: Any) -> None:
+            if progress is not None:
+                progress(
+                    RewrapStep(
+                        str(_get(report, "log", "")),
+                        str(_get(report, "version", "")),
+                        int(_get(report, "done", 0) or 0),
+                        int(_get(report, "total", 0) or 0),
+                    )
+                )
+
+        report = await call(
+            None if versions is None else list(versions), progress=step, dry_run=dry_run
+        )
+        return RewrapSummary(
+            tuple(str(v) for v in _get(report, "versions", ()) or ()),
+            _count(_get(report, "logs", 0)),
+            _count(_get(report, "entries", 0)),
+            bool(_get(report, "dry_run", dry_run)),
+        )
+
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult:
@@ -229,6 +296,24 @@ class ClientBackend:
             note = "The user was created but not given the active version: provision it (p)."
             return Enrolment(user_id, key, fingerprint_of(key), note)
         return Enrolment(user_id, api_key, fingerprint_of(api_key))
+
+    async def enroll_users(
+        self, entries: Sequence[Sequence[str]], progress: ProgressCallback | None
+    ) -> BulkEnrolment:
+        result = await self.client.enroll_users(entries, progress=progress)
+        roles = {e[0]: e[1] for e in entries if len(e) > 1}
+        incomplete = {f.user_id for f in result.failures if f.api_key is not None}
+        keys = tuple(
+            NewKey(
+                user_id,
+                roles.get(user_id, ""),
+                key,
+                "incomplete" if user_id in incomplete else "enrolled",
+            )
+            for user_id, key in result.all_api_keys().items()
+        )
+        failures = tuple((f.user_id, f.reason, f.message) for f in result.failures)
+        return BulkEnrolment(keys, failures)
 
     async def disable(self, user_id: str) -> None:
         await self.client.disable_user(user_id)

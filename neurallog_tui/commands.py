@@ -66,6 +66,22 @@ COMMANDS: tuple[Command, ...] = (
         "Show the signed tenant chain this client verified: links, head, active version,"
         " members, audit checkpoint, where the head is saved.",
     ),
+    Command(
+        "versions",
+        "destroy",
+        "d",
+        "Destroy version",
+        "Destroy a decrypt-only or deprecated version once no entry of it is left: every"
+        " blob deleted, status destroyed for good; you type its id to confirm.",
+    ),
+    Command(
+        "versions",
+        "rewrap",
+        "w",
+        "Rewrap old entries",
+        "Re-encrypt the entries of retired versions under the active one: a dry-run count"
+        " first, then a progress bar, then the emptied versions offered for destruction.",
+    ),
     Command("versions", "reload", "f5", "Refresh versions", "Reload versions and users."),
     Command(
         "users",
@@ -73,6 +89,14 @@ COMMANDS: tuple[Command, ...] = (
         "e",
         "Enrol a user",
         "Create a user with a role; its API key is shown once.",
+    ),
+    Command(
+        "users",
+        "import_users",
+        "i",
+        "Import users from CSV",
+        "Enrol every user of a CSV file (user_id,role[,label]), checked first; each new"
+        " API key is shown once and can be saved to a new 0600 file.",
     ),
     Command(
         "users",
@@ -148,6 +172,8 @@ TAB_HELP: dict[str, str] = {
         "DECRYPT-ONLY: a retired version; old entries still decrypt, nothing new uses it.\n"
         "DEPRECATED: still decrypts, with a warning, and no user is given it any more;"
         " the step before dropping it.\n"
+        "DESTROYED: a version whose entries are all gone (deleted, expired or rewrapped),"
+        " destroyed with d: its blobs are deleted, nothing can read it again.\n"
         "NEW VERSION (n) only switches the active version: every active user keeps"
         " access. ROTATE (r) does the same and can remove users at the same time: their"
         " blobs are deleted and their API keys revoked, so they cannot read new logs.\n"
@@ -194,6 +220,10 @@ CONNECT_HELP = (
     "  - a recovery phrase: your own sentence, stretched by the tenant's KDF (argon2id...).\n"
     "A wrong one is refused by the tenant's key-check value before anything is loaded."
     " With SLIP-39 recovery shares instead of the words, press ctrl+s.\n"
+    "WORD GRID (ctrl+g): the mnemonic in numbered cells (12 to 24 words). A cell completes"
+    " from the BIP-39 word list (Tab or space takes the completion and moves on); a cell"
+    " that cannot be a BIP-39 word gets a ! after its number. Pasting the whole mnemonic"
+    " (numbered, over several lines) fills the grid.\n"
     "\n"
     "WHAT IS SENT: only an authentication token derived from the API key (the server"
     " stores its hash). The API key itself, the phrase and the mnemonic never leave this"
@@ -204,6 +234,7 @@ CONNECT_HELP = (
     "\n"
     "   enter  next field, then unlock     ctrl+o  unlock     ctrl+n  new tenant\n"
     "  ctrl+s  unlock with shares          ctrl+t  show the focused secret\n"
+    "  ctrl+g  word grid / one field\n"
     "       ?  this help (F1 inside a text box, where ? is typed)"
 )
 

@@ -14,6 +14,7 @@ STATUS_STYLES = {
     "deprecated": "red",
     "disabled": "red",
     "removed": "dim red",
+    "destroyed": "dim",
     "allowed": "green",
     "denied": "bold red",
 }

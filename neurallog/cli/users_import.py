@@ -13,7 +13,7 @@ import csv
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -22,9 +22,11 @@ from neurallog.cli.recovery import Ask, ask_secret
 from neurallog.client.enrolment import plan
 from neurallog.client.models import EnrollmentFailure, EnrollmentResult
 
-__all__ = ["read_entries", "run_users_import"]
+__all__ = ["KEY_COLUMNS", "open_keys_out", "read_entries", "run_users_import", "write_key_rows"]
 
 _HEADER = ("user_id", "role", "label")
+KEY_COLUMNS = ("user_id", "role", "api_key", "status")
+"""The columns of a keys file: ``status`` is ``enrolled`` or ``incomplete``."""
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,25 @@ def read_entries(text: str) -> tuple[list[Entry], list[str]]:
     return entries, errors
 
 
-def _open_keys_out(path: str | None) -> TextIO:
-    """The file the keys go to: created here, owner-only, never an existing one."""
+def open_keys_out(path: str | None) -> TextIO:
+    """The file the keys go to: created here, owner-only (0600), never an existing one
+    (``FileExistsError``); stdout when ``path`` is None."""
     if path is None:
         return sys.stdout
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def write_key_rows(out: TextIO, rows: Iterable[tuple[str, str, str, str]]) -> int:
+    """The keys file: a header, then one ``(user_id, role, api_key, status)`` row each."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(KEY_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    out.flush()
+    return count
 
 
 def _say(text: str) -> None:
@@ -93,13 +108,18 @@ def _write_keys(out: TextIO, entries: Sequence[Entry], result: EnrollmentResult)
     roles = {e.fields[0]: e.fields[1] for e in entries}
     incomplete = {f.user_id for f in result.failures if f.api_key is not None}
     keys = result.all_api_keys()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("user_id", "role", "api_key", "status"))
-    for user_id, key in keys.items():
-        status = "incomplete" if user_id in incomplete else "enrolled"
-        writer.writerow((user_id, roles.get(user_id, ""), key, status))
-    out.flush()
-    return len(keys)
+    return write_key_rows(
+        out,
+        (
+            (
+                user_id,
+                roles.get(user_id, ""),
+                key,
+                "incomplete" if user_id in incomplete else "enrolled",
+            )
+            for user_id, key in keys.items()
+        ),
+    )
 
 
 def run_users_import(
@@ -123,7 +143,7 @@ def run_users_import(
         _say(f"neurallog: error: {file}: no users")
         return 2
     try:
-        out = _open_keys_out(keys_out)
+        out = open_keys_out(keys_out)
     except FileExistsError:
         _say(f"neurallog: error: {keys_out} exists: the keys are never written over a file")
         return 2

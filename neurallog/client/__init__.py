@@ -33,6 +33,7 @@ from neurallog.client.models import (
 )
 from neurallog.client.sync import NeuralLogClient
 from neurallog.crypto.mnemonic import generate_mnemonic
+from neurallog.crypto.mnemonic import wordlist as mnemonic_wordlist
 from neurallog.crypto.shares import ShareCollector, ShareProgress, ShareScheme
 from neurallog.crypto.strength import WeakKdfWarning, weak_kdf_message
 
@@ -70,6 +71,7 @@ __all__ = [
     "bootstrap_token_tenant",
     "default_server_url",
     "generate_mnemonic",
+    "mnemonic_wordlist",
     "read_legacy_entries",
     "weak_kdf_message",
 ]

@@ -11,9 +11,9 @@ from textual.widgets import Label, ProgressBar, Static
 class ProgressDialog(ModalScreen[None]):
     """Indeterminate until :meth:`advance` reports a total; dismissed by its owner."""
 
-    def __init__(self, title: str, note: str = "") -> None:
+    def __init__(self, title: str, note: str = "", unit: str = "blobs sealed and sent") -> None:
         super().__init__()
-        self._title, self._note = title, note
+        self._title, self._note, self._unit = title, note, unit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="progress-dialog"):
@@ -22,6 +22,6 @@ class ProgressDialog(ModalScreen[None]):
             yield Static(self._note, id="progress-note", classes="hint")
 
     def advance(self, done: int, total: int) -> None:
-        """Report ``done`` of ``total`` blobs (safe to call from the client's callback)."""
+        """Report ``done`` of ``total`` (safe to call from the client's callback)."""
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
-        self.query_one("#progress-note", Static).update(f"{done}/{total} blobs sealed and sent")
+        self.query_one("#progress-note", Static).update(f"{done}/{total} {self._unit}")

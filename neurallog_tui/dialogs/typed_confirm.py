@@ -18,16 +18,25 @@ class TypedConfirmDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="typed-confirm.cancel")]
 
-    def __init__(self, title: str, body: str, expected: str, confirm: str = "Confirm") -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str,
+        expected: str,
+        confirm: str = "Confirm",
+        *,
+        what: str = "user id",
+    ) -> None:
         super().__init__()
         self._title, self._body, self._expected, self._confirm = title, body, expected, confirm
+        self._what = what
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="typed-confirm-dialog"):
             yield Label(self._title, classes="dialog-title")
             yield Static(self._body, id="typed-confirm-body", markup=False)
             yield Static(
-                f"Type the user id {self._expected} to confirm.",
+                f"Type the {self._what} {self._expected} to confirm.",
                 classes="hint",
                 id="typed-confirm-hint",
                 markup=False,

@@ -31,6 +31,7 @@ from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
 from ..widgets.radio import MarkedRadioButton
 from ..widgets.secret import SecretField
+from ..widgets.word_grid import WordCell
 
 QUIZ_SIZE = 3
 
@@ -109,7 +110,7 @@ class BootstrapScreen(Screen[None]):
                 for i in range(QUIZ_SIZE):
                     with Horizontal(classes="quiz-row"):
                         yield Label("", id=f"quiz-label-{i}", classes="quiz-label")
-                        yield Input(id=f"quiz-{i}")
+                        yield WordCell(password=False, id=f"quiz-{i}")
                 with Horizontal(classes="form-buttons"):
                     yield Button("Create tenant", variant="primary", id="create")
                     yield Button("Start over", id="restart")
@@ -164,6 +165,29 @@ class BootstrapScreen(Screen[None]):
                 empty[0].focus()
             else:
                 self._check_quiz()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, WordCell):
+            self._mark_quiz()
+
+    def on_descendant_blur(self, event: object) -> None:
+        self._mark_quiz()
+
+    def _mark_quiz(self) -> None:
+        """A quiz answer that cannot be a BIP-39 word: its row marked, its number said."""
+        bad = []
+        for i, pos in enumerate(self.quiz_positions):
+            cell = self.query_one(f"#quiz-{i}", WordCell)
+            if cell.parent is not None:
+                cell.parent.set_class(cell.invalid, "invalid")
+            if cell.invalid:
+                bad.append(f"#{pos + 1}")
+        if bad:
+            self.query_one("#quiz-status", Static).update(
+                f"Word {', '.join(bad)}: not in the BIP-39 word list (check your copy)."
+            )
+        elif "BIP-39" in str(self.query_one("#quiz-status", Static).render()):
+            self.query_one("#quiz-status", Static).update("")
 
     @property
     def holds_one_time_secret(self) -> bool:

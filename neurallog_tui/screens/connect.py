@@ -18,6 +18,7 @@ from ..messages import SessionOpened
 from ..safe_call import describe
 from ..widgets.header import ConsoleHeader
 from ..widgets.secret import SecretField
+from ..widgets.word_grid import WordGrid
 
 
 class ConnectScreen(Screen[None]):
@@ -27,6 +28,7 @@ class ConnectScreen(Screen[None]):
         Binding("ctrl+o", "unlock", "Unlock", id="connect.unlock"),
         Binding("ctrl+n", "new_tenant", "New tenant", id="connect.new"),
         Binding("ctrl+s", "shares", "Shares", id="connect.shares"),
+        Binding("ctrl+g", "word_grid", "Word grid", id="connect.words"),
         # not a priority binding: inside a text box "?" is typed, F1 still opens the help
         Binding("question_mark,f1", "help", "Help", id="connect.help", key_display="?"),
     ]
@@ -48,6 +50,9 @@ class ConnectScreen(Screen[None]):
                 yield Static(self._notice, classes="warning")
             yield SecretField("API key (nlk1...)", id="api-key")
             yield SecretField("recovery phrase or 24-word mnemonic", id="secret")
+            grid = WordGrid(id="secret-words")
+            grid.display = False
+            yield grid
             with Horizontal(classes="form-buttons"):
                 yield Button("Unlock (ctrl+o)", variant="primary", id="unlock")
                 yield Button("New tenant (ctrl+n)", id="new-tenant")
@@ -59,7 +64,10 @@ class ConnectScreen(Screen[None]):
 
     def on_input_submitted(self, event: object) -> None:
         if self.query_one("#api-key", SecretField).input.has_focus:
-            self.query_one("#secret", SecretField).focus_input()
+            if self._grid.display:
+                self._grid.focus_first()
+            else:
+                self.query_one("#secret", SecretField).focus_input()
         else:
             self.action_unlock()
 
@@ -74,9 +82,33 @@ class ConnectScreen(Screen[None]):
         status.set_classes(classes)
         status.update(text)
 
+    @property
+    def _grid(self) -> WordGrid:
+        return self.query_one("#secret-words", WordGrid)
+
+    def action_word_grid(self) -> None:
+        """Type the mnemonic word by word in numbered cells, or back to one field.
+
+        What was typed in either stays there until the unlock or the screen ends.
+        """
+        grid, field = self._grid, self.query_one("#secret", SecretField)
+        grid.display = not grid.display
+        field.display = not grid.display
+        if grid.display:
+            grid.focus_first()
+        else:
+            field.focus_input()
+
     def action_unlock(self) -> None:
         api_key = self.query_one("#api-key", SecretField).value.strip()
-        secret = self.query_one("#secret", SecretField).value
+        grid = self._grid
+        if grid.display:
+            if not grid.check():
+                self._status("Fix the words marked with ! (their numbers are above).", "error")
+                return
+            secret = grid.value
+        else:
+            secret = self.query_one("#secret", SecretField).value
         if not api_key or not secret.strip():
             self._status("Enter the API key and the recovery phrase or mnemonic.", "error")
             return
@@ -105,6 +137,7 @@ class ConnectScreen(Screen[None]):
         finally:
             self.query_one("#unlock", Button).disabled = False
         self.query_one("#secret", SecretField).clear()
+        self._grid.clear()
         self.query_one("#api-key", SecretField).clear()
         self.post_message(SessionOpened(backend))
 

@@ -146,7 +146,11 @@ class MainScreen(Screen[None]):
         pane = self.query_one(f"#{tab}", TabPane)
         first = "Input" if tab in FOCUS_INPUT_FIRST else "DataTable"
         for selector in (first, "DataTable, Input"):
-            focusable = [w for w in pane.query(selector) if w.focusable]
+            focusable = [
+                w
+                for w in pane.query(selector)
+                if w.focusable and all(n.display for n in w.ancestors_with_self)
+            ]
             if focusable:
                 focusable[0].focus()
                 return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Button, Input, Label, Static
 
 from neurallog.client import ShareCollector
@@ -16,6 +17,7 @@ from ..safe_call import describe
 from ..widgets.pane import Pane
 from ..widgets.secret import SecretField
 from ..widgets.share_entry import take_share
+from ..widgets.word_grid import WordGrid
 
 
 class DrillPane(Pane):
@@ -24,6 +26,8 @@ class DrillPane(Pane):
     The outcome, and any error, stays on the form under the field until the next check:
     a toast would vanish before a person has read it against their paper copy.
     """
+
+    BINDINGS = [Binding("ctrl+g", "word_grid", "Word grid", id="drill.words")]
 
     def __init__(self) -> None:
         super().__init__(id="drill-pane")
@@ -48,6 +52,7 @@ class DrillPane(Pane):
 
     def on_mount(self) -> None:
         self._collector = ShareCollector()
+        self._kind_shown = False
 
     @property
     def kind(self) -> str:
@@ -56,6 +61,37 @@ class DrillPane(Pane):
 
     def reload(self) -> None:
         self.query_one("#drill-secret-input", Input).placeholder = f"the tenant's {self.kind}"
+        if not self._kind_shown:  # once: a later reload keeps the entry the admin chose
+            self._kind_shown = True
+            if self.kind == "mnemonic":  # the words in numbered cells
+                self.call_later(self._toggle_grid, focus=False)
+
+    @property
+    def grid(self) -> WordGrid | None:
+        """The word grid, once mounted (for a mnemonic tenant, or after ctrl+g)."""
+        found = self.query("#drill-words").results(WordGrid)
+        return next(iter(found), None)
+
+    async def action_word_grid(self) -> None:
+        """The words in numbered cells, or in one field (what is typed in each is kept)."""
+        await self._toggle_grid(focus=True)
+
+    async def _toggle_grid(self, *, focus: bool) -> None:
+        """The grid is mounted the first time it is wanted: a phrase tenant never needs it."""
+        field = self.query_one("#drill-secret", SecretField)
+        grid = self.grid
+        if grid is None:
+            grid = WordGrid(id="drill-words")
+            grid.display = False
+            await self.mount(grid, after=field)
+        grid.display = not grid.display
+        field.display = not grid.display
+        if not focus:
+            return
+        if grid.display:
+            grid.focus_first()
+        else:
+            field.focus_input()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "drill-share-input":
@@ -121,9 +157,16 @@ class DrillPane(Pane):
     @work(exclusive=True, group="drill")
     async def _check(self) -> None:
         field = self.query_one("#drill-secret", SecretField)
-        secret = field.value
+        grid = self.grid
+        if grid is not None and not grid.display:
+            grid = None
+        secret = field.value if grid is None else grid.value
         error = self.query_one("#drill-error", Static)
         result = self.query_one("#drill-result", Static)
+        if grid is not None and not grid.check():  # the grid says which cells, under it
+            error.update("")
+            result.update("")
+            return
         if not secret.strip():
             error.update(f"Type the {self.kind} to check.")
             return
@@ -137,6 +180,9 @@ class DrillPane(Pane):
             error.update(f"Not checked: {describe(exc)} (ctrl+t shows what you typed)")
             return
         field.clear()
+        if grid is not None:
+            grid.clear()
+            grid.focus_first()  # emptied: the next try starts at word 1, not where Enter was
         result.set_class(not ok, "error")
         result.set_class(ok, "ok")
         tenant, kind = self.backend.tenant_id, self.kind

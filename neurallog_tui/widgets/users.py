@@ -13,8 +13,10 @@ from textual.widgets import DataTable, Static
 from neurallog.client.lockout import lockout_refusal
 
 from ..backend import UserRow, VersionRow
+from ..dialogs.bulk_enroll import BulkKeysDialog, ImportDialog
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.enroll import EnrollDialog, SecretShownDialog
+from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog
 from ..dialogs.typed_confirm import TypedConfirmDialog
 from ..format import short_id, short_time, styled
@@ -33,6 +35,7 @@ def held_text(held: list[str], shown: int = 3) -> str:
 class UsersPane(Pane):
     BINDINGS = [
         Binding("e", "enroll", "Enrol", id="users.enroll"),
+        Binding("i", "import_users", "Import CSV", id="users.import"),
         Binding("d", "disable", "Disable", id="users.disable"),
         Binding("p", "provision", "Provision", id="users.provision"),
         Binding("v", "revoke", "Revoke", id="users.revoke"),
@@ -102,6 +105,23 @@ class UsersPane(Pane):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((u for u in self.rows if u.user_id == key), None)
+
+    @work(exclusive=True, group="users-act")
+    async def action_import_users(self) -> None:
+        """Enrol the users of a CSV file: a progress bar, then every key shown once."""
+        entries = await self.app.push_screen_wait(ImportDialog())
+        if not entries:
+            return
+        dialog = ProgressDialog("Enrolling users", "one key pair each...", "users done")
+        await self.app.push_screen(dialog)
+        result = await attempt(
+            self, "Bulk enrolment", self.backend.enroll_users(entries, dialog.advance)
+        )
+        dialog.dismiss(None)
+        if isinstance(result, Failed):
+            return
+        self.changed("users")
+        await self.app.push_screen_wait(BulkKeysDialog(result, len(entries)))
 
     @work(exclusive=True, group="users-act")
     async def action_enroll(self) -> None:

@@ -13,9 +13,17 @@ from textual.widgets import DataTable, Static
 
 from neurallog.client.lockout import lockout_refusal
 
-from ..backend import RotationPolicy, UserRow, VersionRow
+from ..backend import (
+    DestroyOutcome,
+    RewrapStep,
+    RewrapSummary,
+    RotationPolicy,
+    UserRow,
+    VersionRow,
+)
 from ..dialogs.chain_status import ChainStatusDialog
 from ..dialogs.confirm import ConfirmDialog
+from ..dialogs.notice import NoticeDialog
 from ..dialogs.progress import ProgressDialog
 from ..dialogs.prompt import ChoiceDialog, PromptDialog
 from ..dialogs.rotate import RotateDialog, RotatePlan
@@ -61,6 +69,59 @@ def policy_line(policy: RotationPolicy | None) -> str:
     return f"{every}; due {when}{age}"
 
 
+DESTROYABLE = ("decrypt-only", "deprecated")
+"""Statuses a version can be destroyed from (never the active one; destroyed is final)."""
+
+
+def destroy_consequences(row: VersionRow) -> str:
+    """The typed confirmation's text: what a destroy does, and that it is for good."""
+    return "\n".join(
+        [
+            f"Version {row.id} ({row.status}, by {row.created_by}: {row.reason or 'no reason'}).",
+            f"Its {row.blob_count} blob(s) are deleted from every user and its status becomes"
+            " destroyed, signed in the tenant chain. This cannot be undone.",
+            "The server refuses while entries of it remain in any log.",
+        ]
+    )
+
+
+def destroy_refusal(row: VersionRow, outcome: DestroyOutcome) -> str:
+    """The refusal dialog's text: why, how much is left, and what to do next."""
+    if outcome.entries or outcome.streams:  # the counts say it better than the detail
+        entries = f"{outcome.entries} entr{'y' if outcome.entries == 1 else 'ies'}"
+        logs = f"{outcome.streams} log(s)" if outcome.streams else "some logs"
+        lines = [
+            f"The server refused: {entries} in {logs} are still encrypted under"
+            f" {short_id(row.id)}. Destroying the version would make them unreadable for"
+            " good, so it waits until none remain."
+        ]
+    else:
+        lines = [f"The server refused: {outcome.refusal}."]
+    lines += [
+        "",
+        "To destroy it: delete those logs, or let their retention remove them (l on the"
+        " Logs tab lists the logs and the versions they use), or rewrap them to the active"
+        " version; then press d again.",
+        "Nothing was changed.",
+    ]
+    return "\n".join(lines)
+
+
+def rewrap_plan(count: RewrapSummary, active: VersionRow | None) -> str:
+    """The dry run in words: what the rewrap would re-encrypt, and under which version."""
+    target = short_id(active.id) if active else "the active version"
+    versions = ", ".join(short_id(v) for v in count.versions) or "none"
+    return "\n".join(
+        [
+            f"{count.entries} entries in {count.logs} log(s) are encrypted under retired"
+            f" versions ({versions}).",
+            f"The rewrap decrypts each one here and encrypts it again under {target}; the"
+            " server only sees ciphertext replaced. Logs stay readable throughout.",
+            "Then those versions hold no entry and can be destroyed (you are asked).",
+        ]
+    )
+
+
 class VersionsPane(Pane):
     BINDINGS = [
         Binding("n", "create", "New version", id="versions.create"),
@@ -68,6 +129,8 @@ class VersionsPane(Pane):
         Binding("r", "rotate", "Rotate", id="versions.rotate"),
         Binding("p", "policy", "Policy", id="versions.policy"),
         Binding("c", "chain", "Chain", id="versions.chain"),
+        Binding("d", "destroy", "Destroy", id="versions.destroy"),
+        Binding("w", "rewrap", "Rewrap", id="versions.rewrap"),
         Binding("f5", "reload", "Refresh", id="versions.refresh"),
     ]
 
@@ -206,6 +269,118 @@ class VersionsPane(Pane):
         if not isinstance(done, Failed):
             self.notify(f"{short_id(row.id)} is now {done.status}", title="Status changed")
             self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_destroy(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        if row.status not in DESTROYABLE:
+            why = (
+                "it is already destroyed"
+                if row.status == "destroyed"
+                else "only a decrypt-only or deprecated version can be (rotate first)"
+            )
+            self.notify(why, title=f"{short_id(row.id)} is {row.status}", severity="warning")
+            return
+        dialog = TypedConfirmDialog(
+            f"Destroy version {short_id(row.id)}?",
+            destroy_consequences(row),
+            short_id(row.id),
+            "Destroy",
+            what="version id",
+        )
+        if not await self.app.push_screen_wait(dialog):
+            return
+        detail = self.query_one("#versions-detail", Static)
+        outcome = await attempt(self, "Destroying a version", self.backend.destroy_version(row.id))
+        if isinstance(outcome, Failed):
+            return
+        if outcome.version is None:  # the refusal stays: on the detail line and in a dialog
+            left = f"entries remain: {outcome.entries}" if outcome.entries else outcome.refusal
+            detail.update(f"{short_id(row.id)} NOT destroyed: {left}")
+            title = f"Version {short_id(row.id)} was not destroyed"
+            await self.app.push_screen_wait(NoticeDialog(title, destroy_refusal(row, outcome)))
+            return
+        self.notify(f"{short_id(row.id)} is now {outcome.version.status}", title="Destroyed")
+        self.changed("versions")
+
+    @work(exclusive=True, group="versions-act")
+    async def action_rewrap(self) -> None:
+        """Dry run (a count), then the rewrap with a progress bar, then the emptied
+        versions offered for destruction, each confirmed by its typed id."""
+        if not self.backend.can_rewrap:
+            self.notify(
+                "This client cannot rewrap yet: it needs a newer neurallog.",
+                title="Rewrap",
+                severity="warning",
+            )
+            return
+        counting = ProgressDialog("Rewrap: counting", "nothing is changed yet")
+        await self.app.push_screen(counting)
+        call = self.backend.rewrap(None, dry_run=True, progress=None)
+        count = await attempt(self, "Counting entries to rewrap", call)
+        counting.dismiss(None)
+        if isinstance(count, Failed):
+            return
+        if not count.entries:
+            await self.app.push_screen_wait(
+                NoticeDialog(
+                    "Nothing to rewrap",
+                    "No entry is encrypted under a retired version.",
+                    error=False,
+                )
+            )
+            return
+        body = rewrap_plan(count, self.active)
+        if not await self.app.push_screen_wait(ConfirmDialog("Rewrap?", body, "Rewrap")):
+            return
+        dialog = ProgressDialog("Rewrapping", "re-encrypting entries...", "entries rewrapped")
+        await self.app.push_screen(dialog)
+        app_thread = threading.get_ident()
+
+        def progress(step: RewrapStep) -> None:
+            if threading.get_ident() == app_thread:
+                dialog.advance(step.done, step.total)
+            else:
+                self.app.call_from_thread(dialog.advance, step.done, step.total)
+
+        done = await attempt(
+            self, "Rewrap", self.backend.rewrap(count.versions, dry_run=False, progress=progress)
+        )
+        dialog.dismiss(None)
+        self.changed("versions")
+        if isinstance(done, Failed):
+            return
+        self.notify(f"{done.entries} entries in {done.logs} log(s)", title="Rewrapped")
+        await self._offer_destroy(done.versions)
+
+    async def _offer_destroy(self, emptied: tuple[str, ...]) -> None:
+        rows = {r.id: r for r in await self.backend.versions()}
+        for version_id in emptied:
+            row = rows.get(version_id)
+            if row is None or row.status not in DESTROYABLE:
+                continue
+            dialog = TypedConfirmDialog(
+                f"Destroy the emptied version {short_id(row.id)}?",
+                destroy_consequences(row) + "\nEsc keeps it (it stays decrypt-only).",
+                short_id(row.id),
+                "Destroy",
+                what="version id",
+            )
+            if not await self.app.push_screen_wait(dialog):
+                continue
+            outcome = await attempt(
+                self, "Destroying a version", self.backend.destroy_version(row.id)
+            )
+            if isinstance(outcome, Failed):
+                continue
+            if outcome.version is None:
+                title = f"Version {short_id(row.id)} was not destroyed"
+                await self.app.push_screen_wait(NoticeDialog(title, destroy_refusal(row, outcome)))
+                continue
+            self.notify(f"{short_id(row.id)} is now {outcome.version.status}", title="Destroyed")
+        self.changed("versions")
 
     @work(exclusive=True, group="versions-act")
     async def action_rotate(self) -> None:

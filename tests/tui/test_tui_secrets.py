@@ -149,13 +149,16 @@ def with_typo(mnemonic: str, position: int, word: str) -> str:
 
 
 async def test_drill_error_stays_on_the_form_and_names_the_position(tenant: Tenant) -> None:
+    """The drill's one-field entry (ctrl+g from the grid) names a bad word by position."""
     app = admin_app(tenant.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot, tenant.api_key, tenant.mnemonic)
         await pilot.press("5")
+        await wait_until(pilot, lambda: app.focused is not None, "the drill's focus")
+        await pilot.press("ctrl+g")  # the grid is the default for a mnemonic tenant
         field = app.screen.query_one("#drill-secret-input", Input)
+        await wait_until(pilot, lambda: field.has_focus, "the one field")
         field.value = with_typo(tenant.mnemonic, 7, "zebrax")
-        field.focus()
         await pilot.press("enter")
         error = app.screen.query_one("#drill-error", Static)
         await wait_until(pilot, lambda: "word 7" in str(error.render()), "the error line")

@@ -5,7 +5,16 @@ from __future__ import annotations
 import socket
 
 from textual.widgets import Input, Static
-from tui_pilot import admin_app, notifications, rows, shows, store_secret, unlock, wait_until
+from tui_pilot import (
+    admin_app,
+    notifications,
+    paste,
+    rows,
+    shows,
+    store_secret,
+    unlock,
+    wait_until,
+)
 from tui_screen import screen_text
 from tui_world import Tenant, new_bootstrap_token
 
@@ -17,6 +26,7 @@ from neurallog_tui.dialogs.enroll import SecretShownDialog
 from neurallog_tui.screens.bootstrap import BootstrapScreen
 from neurallog_tui.screens.connect import ConnectScreen
 from neurallog_tui.screens.main import MainScreen
+from neurallog_tui.widgets.word_grid import WordGrid
 
 
 async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
@@ -59,21 +69,23 @@ async def test_logs_paging(tenant: Tenant, admin: AsyncNeuralLogClient) -> None:
 
 
 async def test_recovery_drill(tenant: Tenant) -> None:
+    """A mnemonic tenant's drill takes the words in the grid (pasted here, whole)."""
     app = admin_app(tenant.url)
     async with app.run_test(size=(100, 32)) as pilot:
         await unlock(pilot, tenant.api_key, tenant.mnemonic)
         await pilot.press("5")
-        field = app.screen.query_one("#drill-secret-input", Input)
-        field.value = generate_mnemonic(256)  # valid words, another tenant's keys
-        field.focus()
+        grid = app.screen.query_one("#drill-words", WordGrid)
+        await wait_until(pilot, lambda: grid.cells[0].has_focus, "the first word cell")
+        await paste(pilot, generate_mnemonic(256))  # valid words, another tenant's keys
         await pilot.press("enter")
         text = await shows(pilot, "FAIL")
         assert "does not match" in text
-        field.value = tenant.mnemonic
-        field.focus()
+        grid.cells[0].focus()
+        await pilot.pause()
+        await paste(pilot, tenant.mnemonic)
         await pilot.press("enter")
         await shows(pilot, "PASS: this mnemonic matches tenant acme")
-        assert field.value == ""  # the secret is not kept on screen
+        assert grid.value.strip() == ""  # the secret is not kept on screen
 
 
 async def unredeemed(redis_url: str, tenant_id: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_fake import API_KEY, PHRASE, FakeConnector
+from tui_fake import API_KEY, PHRASE, V1, FakeConnector
 
 from neurallog_tui.app import AdminApp
 from neurallog_tui.screens.main import MainScreen
@@ -147,3 +147,90 @@ def test_shares_screen_after_one_share(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(fake_app(), terminal_size=(80, 30), run_before=run_before)
+
+
+def word_grid_typed(pilot_keys: tuple[str, ...]) -> Any:
+    """The connect screen's word grid (ctrl+g) after ``pilot_keys``: a completed word,
+    a word that cannot be one (marked by number), shown with ctrl+t."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        for key in pilot_keys:
+            await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
+
+
+GRID_KEYS = (*"aban", "tab", *"zoo", "space", *"qqx", "tab", "ctrl+t")
+
+
+def test_word_grid_80x24(snap_compare: Any) -> None:
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=word_grid_typed(GRID_KEYS))
+
+
+def test_word_grid_160x48(snap_compare: Any) -> None:
+    keys = (*GRID_KEYS, "ctrl+o")  # the refusal: empty cells named, under the grid
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=word_grid_typed(keys))
+
+
+DESTROY_KEYS = ("down", "down", "d", *V1[:8])  # V1 is deprecated, the last row
+
+
+def test_destroy_confirm_80x24(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS)
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_destroy_refused_80x24(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS, "enter")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_destroy_refused_160x48(snap_compare: Any) -> None:
+    run_before = unlocked_then(*DESTROY_KEYS, "enter")
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
+
+
+CSV = "user_id,role,label\ningest-eu,member,EU ingest\nbob,member\ndana,auditor\n"
+
+
+def bulk_import(path: Any, *after: str) -> Any:
+    """Users tab, i, the CSV's path, Enter to check, Enter to enrol: the keys dialog."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await unlocked_then("2", "i")(pilot)
+        pilot.app.screen.query_one("#import-path", Input).value = str(path)
+        for key in ("enter", "enter", *after):
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_bulk_keys_80x24(snap_compare: Any, tmp_path: Any) -> None:
+    (tmp_path / "users.csv").write_text(CSV)
+    run_before = bulk_import(tmp_path / "users.csv")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_bulk_keys_160x48(snap_compare: Any, tmp_path: Any) -> None:
+    (tmp_path / "users.csv").write_text(CSV)
+    run_before = bulk_import(tmp_path / "users.csv", "down")
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
+
+
+def test_import_refused_80x24(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    (tmp_path / "users.csv").write_text("alice,admin\nbad id,member\ncarl,owner\nalice,member\n")
+    monkeypatch.chdir(tmp_path)  # a relative path: the same picture on every machine
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await unlocked_then("2", "i")(pilot)
+        pilot.app.screen.query_one("#import-path", Input).value = "users.csv"
+        await pilot.press("enter")
+        await settle(pilot)
+        pilot.app.screen.query_one("#import-path", Input).cursor_position = 0
+
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)

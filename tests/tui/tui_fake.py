@@ -18,10 +18,13 @@ from neurallog_tui.backend import (
     AuditVerdict,
     Backend,
     BootstrapResult,
+    BulkEnrolment,
     ChainStatus,
+    DestroyOutcome,
     Enrolment,
     LogPage,
     LogRow,
+    NewKey,
     ProgressCallback,
     RotateResult,
     RotationPolicy,
@@ -91,6 +94,15 @@ class FakeBackend:
         row = next(v for v in self._versions if v.id == version_id)
         return replace(row, status=status)
 
+    can_rewrap = False  # the rewrap flow is tested against the live client only
+
+    async def rewrap(self, versions: Any, *, dry_run: bool, progress: Any) -> Any:
+        raise NotImplementedError
+
+    async def destroy_version(self, version_id: str) -> DestroyOutcome:
+        """The server's refusal while entries remain: 12 entries in 2 logs."""
+        return DestroyOutcome(None, "entries of this version remain", 12, 2)
+
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult:
@@ -132,6 +144,21 @@ class FakeBackend:
 
     async def enroll(self, user_id: str, role: str) -> Enrolment:
         return Enrolment(user_id, API_KEY, "ZmluZ2VycHJpbnQ")
+
+    async def enroll_users(
+        self, entries: Sequence[Sequence[str]], progress: ProgressCallback | None
+    ) -> BulkEnrolment:
+        """A key for every new id (fixed, so the picture is); taken ids are failures."""
+        taken = {u.user_id for u in self._users}
+        keys = tuple(
+            NewKey(e[0], e[1], f"nlk1.acme.{i:032x}.c2VjcmV0LXtoaXMta2V5.ZmluZ2VycHJpbnQ")
+            for i, e in enumerate(entries)
+            if e[0] not in taken
+        )
+        failures = tuple((e[0], "exists", "the user id is taken") for e in entries if e[0] in taken)
+        if progress is not None:
+            progress(len(entries), len(entries))
+        return BulkEnrolment(keys, failures)
 
     async def disable(self, user_id: str) -> None:
         return None
