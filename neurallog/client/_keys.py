@@ -84,8 +84,12 @@ def open_blob(
     tenant_id: str,
     user_id: str,
     version_id: str,
+    commitment: bytes | None = None,
 ) -> bytes:
-    """Verify a KEK blob under the pinned signing key, then open it."""
+    """Open a KEK blob: a signed one (format 1) only if its signature verifies under the
+    pinned signing key, a committed one (format 2) only if its key matches ``commitment``,
+    the one the version's verified chain link carries."""
+    is_committed = committed(blob)
     try:
         return blobs.open_blob(
             blob,
@@ -94,21 +98,42 @@ def open_blob(
             user_id=user_id,
             version_id=version_id,
             key_pair=keypair,
+            commitment=commitment,
         )
     except SignatureError:
+        what = (
+            "does not match its version's signed commitment"
+            if is_committed
+            else "has an invalid signature"
+        )
         raise SignatureError(
-            f"KEK blob signature invalid for version {version_id}: the server may be "
-            "tampering; nothing was decrypted"
+            f"KEK blob for version {version_id} {what}: the server may be tampering; "
+            "nothing was used"
         ) from None
     except FormatError:
         raise SignatureError(
             f"KEK blob for version {version_id} is malformed: the server may be tampering"
         ) from None
     except DecryptionError:
+        if is_committed:  # nothing vouches for it: another user's, version's or a forgery
+            raise SignatureError(
+                f"KEK blob for version {version_id} does not open for this user: the "
+                "server may be tampering; nothing was used"
+            ) from None
         raise DecryptionError(
             f"KEK blob for version {version_id} does not open with this user's key; "
             "ask a tenant admin to provision the version again"
         ) from None
+
+
+def kek_commit(op_kek: bytes, *, tenant_id: str, version_id: str) -> str:
+    """The ``kek_commit`` member of a version's create or rotation link (64 hex)."""
+    return blobs.kek_commitment(op_kek, tenant_id=tenant_id, version_id=version_id).hex()
+
+
+def committed(blob: bytes) -> bool:
+    """Whether a blob is format 2 (authenticated by its version's chain commitment)."""
+    return blobs.blob_format(blob) == blobs.COMMITTED_FORMAT_VERSION
 
 
 def blob_aead(cipher: str) -> str:
@@ -125,7 +150,19 @@ def seal_blob(
     user_id: str,
     version_id: str,
     cipher: str,
+    committed: bool = False,
 ) -> bytes:
+    """A format-2 blob when ``committed`` (the version's link carries the commitment),
+    else a format-1 blob signed with ``signing_key``."""
+    if committed:
+        return blobs.seal_committed_blob(
+            op_kek,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version_id=version_id,
+            recipient=recipient,
+            aead=blob_aead(cipher),
+        )
     return blobs.seal_blob(
         op_kek,
         signing_key=signing_key,

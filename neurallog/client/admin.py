@@ -530,21 +530,18 @@ class AdminMixin(ClientBase):
                 kind = "rotate" if rotate else "create"
                 return await self._staged_version(version_id, kind, reason, removed, progress)
             state = self._need_session().chain.state
-            blobs = await self._seal_for(version_id, users, progress)
+            blobs = await self._seal_for(version_id, users, progress, committed=state is not None)
             body: dict[str, Any] = {"reason": reason, "blobs": blobs}
+            link_body: dict[str, Any] = {"version_id": version_id}
             if rotate:
                 body.update(version_id=version_id, remove_users=removed)
-                kind, link_body = (
-                    "rotation",
-                    {
-                        "version_id": version_id,
-                        "removed_users": sorted(set(removed)),
-                    },
-                )
+                kind = "rotation"
+                link_body["removed_users"] = sorted(set(removed))
             else:
                 body["id"] = version_id
-                kind, link_body = "version.create", {"version_id": version_id}
+                kind = "version.create"
             if state is not None:
+                link_body["kek_commit"] = self._kek_commit(version_id)
                 signed = self._need_session().chain.sign(
                     self._need_hierarchy("signing a chain link").signing_key, kind, link_body
                 )
@@ -623,13 +620,20 @@ class AdminMixin(ClientBase):
         link_body: dict[str, Any] = {"version_id": version_id}
         if kind == "rotate":
             link_body["removed_users"] = sorted(set(removed))
+        # Committed (format 2) blobs when the chain has started: its commit link carries
+        # the KEK commitment they are checked against (a pre-chain tenant signs each blob).
+        committed = self._need_session().chain.state is not None
+        if committed:
+            link_body["kek_commit"] = self._kek_commit(version_id)
         commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
         for attempt in range(CHAIN_ATTEMPTS):
             listed = (await self._staging(version_id)).get("user_ids") or []
             staged = {str(u) for u in listed}
             users = await self._recipients(removed)
             todo = [u for u in users if u.user_id not in staged]
-            await self._stage_blobs(version_id, todo, progress, len(users) - len(todo), len(users))
+            await self._stage_blobs(
+                version_id, todo, progress, len(users) - len(todo), len(users), committed
+            )
             state = await self._sync_chain()
             body: dict[str, Any] = {}
             if state is not None:
@@ -661,13 +665,14 @@ class AdminMixin(ClientBase):
         progress: Progress | None,
         done: int,
         total: int,
+        committed: bool,
     ) -> None:
         """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
         key is checked before anything is sealed (fail closed as a whole). A chunk sent
         again replaces its blobs, so the transport may retry it."""
         self._need_hierarchy("creating a KEK version")
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id)
+        seal = self._sealer(version_id, committed=committed)
         path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
         for start in range(0, len(recipients), STAGING_CHUNK):
             chunk = recipients[start : start + STAGING_CHUNK]
@@ -886,10 +891,10 @@ class AdminMixin(ClientBase):
             user_id=user.user_id,
         )
 
-    def _sealer(self, version_id: str) -> Callable[[str, UserPublicKey], bytes]:
+    def _sealer(self, version_id: str, *, committed: bool) -> Callable[[str, UserPublicKey], bytes]:
         """``seal(user_id, recipient)`` for one version: the Operational KEK and the signing
-        key are derived once here, not once per blob. Every blob is still signed on its own
-        (signing once per rotation needs a signed tenant chain the format does not have)."""
+        key are derived once here, not once per blob. ``committed``: format-2 blobs, which
+        the version's chain link authenticates all at once (no signature per blob)."""
         hierarchy = self._need_hierarchy("sealing a KEK blob")
         session = self._need_session()
         op_kek = hierarchy.operational_kek(version_id)
@@ -905,19 +910,28 @@ class AdminMixin(ClientBase):
                 user_id=user_id,
                 version_id=version_id,
                 cipher=cipher,
+                committed=committed,
             )
 
         return seal
 
+    def _kek_commit(self, version_id: str) -> str:
+        hierarchy = self._need_hierarchy("committing to a KEK version")
+        return _keys.kek_commit(
+            hierarchy.operational_kek(version_id),
+            tenant_id=self._need_session().tenant_id,
+            version_id=version_id,
+        )
+
     async def _seal_for(
-        self, version_id: str, users: list[User], progress: Progress | None
+        self, version_id: str, users: list[User], progress: Progress | None, *, committed: bool
     ) -> list[dict[str, str]]:
         """Seal one blob per user; with ``progress``, yield to the loop after each one so a
         caller's progress display (the admin console) can redraw while sealing."""
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id)
+        seal = self._sealer(version_id, committed=committed)
         out: list[dict[str, str]] = []
         for done, (user_id, public) in enumerate(recipients, start=1):
             out.append({"user_id": user_id, "blob": b64e(seal(user_id, public))})
@@ -927,7 +941,9 @@ class AdminMixin(ClientBase):
         return out
 
     async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
-        blob = self._sealer(version_id)(user_id, recipient)
+        state = self._need_session().chain.state
+        committed = state is not None and version_id in state.kek_commits
+        blob = self._sealer(version_id, committed=committed)(user_id, recipient)
         body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
         # Storing a blob again replaces it (200): safe to retry.
         return Blob.from_json(await self._transport.post(paths.BLOBS, body, idempotent=True))
