@@ -185,12 +185,22 @@ def seed_users(redis_url: str, tenant_id: str, words: str, first: int, last: int
                     user_id=uid,
                     signing_public_key=hierarchy.signing_public_key,
                 )
-                public = _keys.certify_public_key(key, pair.public, tenant_id=tenant_id, user_id=uid)
+                public = _keys.certify_public_key(
+                    key, pair.public, tenant_id=tenant_id, user_id=uid
+                )
                 body = {"user_id": uid, "role": "member", "fingerprint": fingerprint(public)}
-                signed = sign_link(Link(tenant_id, seq, prev, link_time(), "member.enrol", body), key)
-                new = {"user_id": uid, "role": "member", "public_key": base64.b64encode(public).decode(),
-                       "api_key": {**cred.new_key, "expires_at": ""}}  # as validated  # fmt: skip
-                await create_user(client, tenant_id, new, None, ChainAppend((signed.to_json(),), seq))
+                signed = sign_link(
+                    Link(tenant_id, seq, prev, link_time(), "member.enrol", body), key
+                )
+                new = {
+                    "user_id": uid,
+                    "role": "member",
+                    "public_key": base64.b64encode(public).decode(),
+                    "api_key": {**cred.new_key, "expires_at": ""},  # as the route validates it
+                }
+                await create_user(
+                    client, tenant_id, new, None, ChainAppend((signed.to_json(),), seq)
+                )
                 prev, seq = signed.link.link_hash(), seq + 1
         finally:
             await client.aclose()
@@ -247,8 +257,9 @@ def measure_rotation(
         got = rotate_in_child(base, admin_key, words)
         age = pyrage_seconds(size)
         floor = raw_hpke_seconds(size)
+        ratio = got["rotate"] / age
         print(f"{size:<20}{seeded:>8.1f}{got['unlock']:>10.2f}{got['rotate']:>10.3f}"
-              f"{age:>8.3f}{got['rotate'] / age:>6.2f}x{floor:>8.3f}{got['peak_mib']:>10.0f}")  # fmt: skip
+              f"{age:>8.3f}{ratio:>6.2f}x{floor:>8.3f}{got['peak_mib']:>10.0f}")  # fmt: skip
 
 
 def main() -> int:
@@ -289,7 +300,9 @@ def main() -> int:
                 member_key = admin.enroll_user("bench-member")
             assert result.mnemonic is not None
             ok = args.rotation_only or measure_logging(base, redis_server.url, member_key, args)
-            measure_rotation(base, redis_server.url, result.api_key, result.mnemonic, rotation_users)
+            measure_rotation(
+                base, redis_server.url, result.api_key, result.mnemonic, rotation_users
+            )
         finally:
             stop(server)
     verdict = "met" if ok else "MISSED"

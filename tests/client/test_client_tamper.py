@@ -21,8 +21,8 @@ from client_live import FAST_KDF
 from neurallog import AsyncNeuralLogClient
 from neurallog.client._keys import certify_public_key
 from neurallog.crypto.apikeys import ApiKey
-from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.blobs import COMMITTED_FORMAT_VERSION, seal_blob, seal_committed_blob
+from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.userkeys import UserKeyPair, UserPublicKey
 from neurallog.errors import (
     DecryptionError,
