@@ -198,6 +198,29 @@ def verified_public_key(
     return _verified(bytes(record), bytes(signing_public_key), tenant_id, user_id)
 
 
+def chain_vouched_public_key(record: bytes, *, user_id: str) -> UserPublicKey:
+    """The public key of a certified record whose SHA-256 a verified ``member.enrol`` link
+    names: the signed chain vouches for it, so its certificate is not verified again (the
+    caller compares the hashes). Parsed once per record (bounded LRU)."""
+    return _parsed(bytes(record), user_id)
+
+
+@lru_cache(maxsize=CERT_CACHE_SIZE)
+def _parsed(data: bytes, user_id: str) -> UserPublicKey:
+    size = _PUBLIC_SIZES.get(data[0]) if data else None
+    if size is None or len(data) != size + SIGNATURE_SIZE:
+        raise SignatureError(
+            f"the public key of user {user_id!r} is not a certified key: the server may be "
+            "tampering; nothing was sealed to it"
+        )
+    try:
+        return UserPublicKey.from_bytes(data[:size])
+    except FormatError:
+        raise SignatureError(
+            f"the public key of user {user_id!r} is malformed: nothing was sealed to it"
+        ) from None
+
+
 @lru_cache(maxsize=CERT_CACHE_SIZE)
 def _verified(
     data: bytes, signing_public_key: bytes, tenant_id: str, user_id: str

@@ -8,13 +8,15 @@ key and only then uploaded. The server checks roles and states; it never sees a 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import hmac
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from neurallog.client import _keys
+from neurallog.client import _keys, sealing
 from neurallog.client.base import ClientBase, check_hierarchy, list_field
 from neurallog.client.enrolment import Planned, plan_all
 from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
@@ -668,20 +670,80 @@ class AdminMixin(ClientBase):
         committed: bool,
     ) -> None:
         """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
-        key is checked before anything is sealed (fail closed as a whole). A chunk sent
-        again replaces its blobs, so the transport may retry it."""
+        key is checked before anything is sealed (fail closed as a whole). The next chunks
+        are sealed while one uploads: in a thread, or from :data:`sealing.POOL_THRESHOLD`
+        committed blobs in worker processes. A chunk sent again replaces its blobs, so the
+        transport may retry it."""
         self._need_hierarchy("creating a KEK version")
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id, committed=committed)
         path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
-        for start in range(0, len(recipients), STAGING_CHUNK):
-            chunk = recipients[start : start + STAGING_CHUNK]
-            blobs = [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
-            await self._transport.post(path, {"blobs": blobs}, idempotent=True)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-                await asyncio.sleep(0)
+        pooled = committed and len(recipients) >= sealing.POOL_THRESHOLD
+        seal_chunk = self._chunk_sealer(version_id, committed=committed, pooled=pooled)
+        depth = 2 if pooled else 1  # chunks sealing ahead of the upload
+        chunks = iter(
+            recipients[start : start + STAGING_CHUNK]
+            for start in range(0, len(recipients), STAGING_CHUNK)
+        )
+        ahead: collections.deque[asyncio.Future[list[dict[str, str]]]] = collections.deque()
+
+        def fill() -> None:
+            while len(ahead) < depth and (chunk := next(chunks, None)) is not None:
+                ahead.append(asyncio.ensure_future(seal_chunk(chunk)))
+
+        try:
+            fill()
+            while ahead:
+                blobs = await ahead.popleft()
+                fill()
+                await self._transport.post(path, {"blobs": blobs}, idempotent=True)
+                done += len(blobs)
+                if progress is not None:
+                    progress(done, total)
+                    await asyncio.sleep(0)
+        finally:
+            for pending in ahead:
+                pending.cancel()
+            await asyncio.gather(*ahead, return_exceptions=True)
+
+    def _chunk_sealer(
+        self, version_id: str, *, committed: bool, pooled: bool
+    ) -> Callable[[list[tuple[str, UserPublicKey]]], Awaitable[list[dict[str, str]]]]:
+        """``await seal_chunk(recipients)``: the staging items of one chunk, sealed off the
+        event loop (a thread; worker processes when ``pooled``, a thread again for a batch
+        whose worker failed)."""
+        seal = self._sealer(version_id, committed=committed)
+
+        def local(chunk: Sequence[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+
+        if not pooled:
+            return lambda chunk: asyncio.to_thread(local, chunk)
+        pool = self._seal_pool = self._seal_pool or sealing.SealPool()
+        op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
+        tenant_id = self._need_session().tenant_id
+        aead = _keys.blob_aead(self._need_session().profile.cipher)
+
+        async def batch(part: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            try:
+                sealed = await pool.seal(
+                    op_kek,
+                    tenant_id=tenant_id,
+                    version_id=version_id,
+                    aead=aead,
+                    batch=[(uid, public.raw) for uid, public in part],
+                )
+            except sealing.WorkerError:
+                return await asyncio.to_thread(local, part)
+            return [
+                {"user_id": uid, "blob": b64e(b)} for (uid, _), b in zip(part, sealed, strict=True)
+            ]
+
+        async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            size = sealing.POOL_BATCH
+            parts = [chunk[i : i + size] for i in range(0, len(chunk), size)]
+            return [item for part in await asyncio.gather(*map(batch, parts)) for item in part]
+
+        return seal_chunk
 
     async def _recipients(self, removed: list[str]) -> list[User]:
         """The readers a new version is sealed to: the verified chain's active admins and
@@ -883,7 +945,19 @@ class AdminMixin(ClientBase):
             return None
 
     def _public_key_of(self, user: User) -> UserPublicKey:
+        """A user's public key, only if the tenant vouches for it: the verified chain's
+        ``member.enrol`` link for an active user names this very record's hash (signed by
+        the tenant key, which admins sign only for certified records), else its own
+        certificate must verify (a tenant whose chain has not started)."""
         session = self._need_session()
+        state = session.chain.state
+        member = None if state is None else state.members.get(user.user_id)
+        if member is not None and member.state == "active":
+            if not hmac.compare_digest(fingerprint(user.public_key), member.fingerprint):
+                raise ServerIntegrityError(
+                    "key_mismatch", f"the server shows another public key for {user.user_id!r}"
+                )
+            return _keys.chain_vouched_public_key(user.public_key, user_id=user.user_id)
         return _keys.verified_public_key(
             user.public_key,
             session.profile.signing_public_key,

@@ -20,6 +20,7 @@ import httpx
 from neurallog.client import _keys
 from neurallog.client.head_store import HeadStore, head_store
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
+from neurallog.client.sealing import SealPool
 from neurallog.client.session import Session
 from neurallog.client.tenant_chain import (
     ChainTracker,
@@ -77,6 +78,8 @@ class ClientBase:
         self._writer = Writer()
         #: (version, stream) pairs whose catalogue record the server has from this client
         self._catalogued: set[tuple[str, str]] = set()
+        #: worker processes that seal a large version's blobs (started on first use)
+        self._seal_pool: SealPool | None = None
 
     def __repr__(self) -> str:
         who = (
@@ -102,8 +105,11 @@ class ClientBase:
         await self.close()
 
     async def close(self) -> None:
-        """Forget every key and close the HTTP connections."""
+        """Forget every key, stop the sealing workers and close the HTTP connections."""
         self.lock()
+        pool, self._seal_pool = self._seal_pool, None
+        if pool is not None:
+            await pool.close()
         await self._transport.aclose()
 
     def lock(self) -> None:
