@@ -214,7 +214,13 @@ def rotation_child() -> int:
     import json
     import resource
 
+    from neurallog.client import sealing
+
     job = json.loads(sys.stdin.read())
+    if job.get("pool_threshold") is not None:
+        sealing.POOL_THRESHOLD = job["pool_threshold"]
+    if job.get("pool_batch") is not None:
+        sealing.POOL_BATCH = job["pool_batch"]
     with NeuralLogClient(job["base"], api_key=job["key"], chain_heads="memory") as admin:
         start = time.perf_counter()
         admin.initialize_with_mnemonic(job["words"])
@@ -227,10 +233,20 @@ def rotation_child() -> int:
     return 0
 
 
-def rotate_in_child(base: str, admin_key: str, words: str) -> dict[str, float]:
+def rotate_in_child(
+    base: str, admin_key: str, words: str, args: argparse.Namespace
+) -> dict[str, float]:
     import json
 
-    job = json.dumps({"base": base, "key": admin_key, "words": words})
+    job = json.dumps(
+        {
+            "base": base,
+            "key": admin_key,
+            "words": words,
+            "pool_threshold": args.pool_threshold,
+            "pool_batch": args.pool_batch,
+        }
+    )
     out = subprocess.run(
         [sys.executable, __file__, "--rotation-child"],
         input=job, capture_output=True, text=True, check=True,
@@ -240,7 +256,7 @@ def rotate_in_child(base: str, admin_key: str, words: str) -> dict[str, float]:
 
 
 def measure_rotation(
-    base: str, redis_url: str, admin_key: str, words: str, sizes: list[int]
+    base: str, redis_url: str, admin_key: str, words: str, args: argparse.Namespace
 ) -> None:
     """``rotate_kek`` at each size in ``sizes`` (readers, the admin and the logging member
     included) next to age (``pyrage``) and raw HPKE sealing the same 32-byte key to as many
@@ -248,13 +264,14 @@ def measure_rotation(
     print(f"\n{'rotate_kek, readers':<20}{'seed s':>8}{'unlock s':>10}{'rotate s':>10}"
           f"{'age s':>8}{'ratio':>7}{'HPKE s':>8}{'peak MiB':>10}")  # fmt: skip
     have = 2  # the bootstrap admin and the logging member
+    sizes = [int(n) for n in args.rotation_users.split(",") if n.strip()]
     for size in sorted(sizes):
         start = time.perf_counter()
         if size > have:
             seed_users(redis_url, "bench-client", words, have - 2, size - 2)
             have = size
         seeded = time.perf_counter() - start
-        got = rotate_in_child(base, admin_key, words)
+        got = rotate_in_child(base, admin_key, words, args)
         age = pyrage_seconds(size)
         floor = raw_hpke_seconds(size)
         ratio = got["rotate"] / age
@@ -272,6 +289,10 @@ def main() -> int:
         help="comma-separated reader counts of the rotation runs (e.g. 100,1000,10000,100000)",
     )
     parser.add_argument("--rotation-only", action="store_true", help="skip the logging runs")
+    parser.add_argument(
+        "--pool-threshold", type=int, help="readers from which sealing uses worker processes"
+    )
+    parser.add_argument("--pool-batch", type=int, help="blobs per request to a sealing worker")
     parser.add_argument("--rotation-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
@@ -279,10 +300,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.rotation_child:
         return rotation_child()
-    rotation_users = [int(n) for n in args.rotation_users.split(",") if n.strip()]
     if args.quick:
         args.entries, args.single, args.rounds = 1000, 50, 1
-        rotation_users = [20]
+        args.rotation_users = "20"
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as redis_server:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -300,9 +320,7 @@ def main() -> int:
                 member_key = admin.enroll_user("bench-member")
             assert result.mnemonic is not None
             ok = args.rotation_only or measure_logging(base, redis_server.url, member_key, args)
-            measure_rotation(
-                base, redis_server.url, result.api_key, result.mnemonic, rotation_users
-            )
+            measure_rotation(base, redis_server.url, result.api_key, result.mnemonic, args)
         finally:
             stop(server)
     verdict = "met" if ok else "MISSED"

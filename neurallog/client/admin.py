@@ -530,7 +530,9 @@ class AdminMixin(ClientBase):
             users = await self._recipients(removed)
             if len(users) > STAGING_CHUNK:
                 kind = "rotate" if rotate else "create"
-                return await self._staged_version(version_id, kind, reason, removed, progress)
+                return await self._staged_version(
+                    version_id, kind, reason, removed, progress, users
+                )
             state = self._need_session().chain.state
             blobs = await self._seal_for(version_id, users, progress, committed=state is not None)
             body: dict[str, Any] = {"reason": reason, "blobs": blobs}
@@ -599,25 +601,33 @@ class AdminMixin(ClientBase):
         reason: str,
         removed: list[str],
         progress: Progress | None,
+        users: list[User],
     ) -> Any:
         """A version too big for one request: open a staging, upload the blobs chunk by
         chunk, commit. Answers like ``POST /api/kek/rotate`` for a rotation and like
-        ``POST /api/kek/versions`` for a create."""
+        ``POST /api/kek/versions`` for a create. ``users``: the recipients just listed
+        (the first fill seals to them instead of listing every user again)."""
         body: dict[str, Any] = {"version_id": version_id, "kind": kind, "reason": reason}
         if removed:
             body["remove_users"] = removed
         await self._transport.post(paths.STAGING, body)
-        doc = await self._fill_and_commit(version_id, kind, removed, progress)
+        doc = await self._fill_and_commit(version_id, kind, removed, progress, users)
         if kind == "rotate":
             return doc
         return doc.get("version") if isinstance(doc, dict) else doc
 
     async def _fill_and_commit(
-        self, version_id: str, kind: str, removed: list[str], progress: Progress | None
+        self,
+        version_id: str,
+        kind: str,
+        removed: list[str],
+        progress: Progress | None,
+        fresh: list[User] | None = None,
     ) -> Any:
         """Upload the blobs of every reader the staging lacks, then commit with a link
         signed on the verified head. A 409 ``missing_users`` (a user enrolled meanwhile)
-        fills again; a 409 chain-head signs again."""
+        fills again; a 409 chain-head signs again. ``fresh``: the recipients of a staging
+        opened just now (nothing staged yet), used by the first fill."""
         link_kind = "rotation" if kind == "rotate" else "version.create"
         link_body: dict[str, Any] = {"version_id": version_id}
         if kind == "rotate":
@@ -629,9 +639,13 @@ class AdminMixin(ClientBase):
             link_body["kek_commit"] = self._kek_commit(version_id)
         commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
         for attempt in range(CHAIN_ATTEMPTS):
-            listed = (await self._staging(version_id)).get("user_ids") or []
-            staged = {str(u) for u in listed}
-            users = await self._recipients(removed)
+            if attempt == 0 and fresh is not None:
+                staged: set[str] = set()
+                users = fresh
+            else:
+                listed = (await self._staging(version_id)).get("user_ids") or []
+                staged = {str(u) for u in listed}
+                users = await self._recipients(removed)
             todo = [u for u in users if u.user_id not in staged]
             await self._stage_blobs(
                 version_id, todo, progress, len(users) - len(todo), len(users), committed
