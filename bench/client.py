@@ -249,8 +249,10 @@ def rotate_in_child(
     )
     out = subprocess.run(
         [sys.executable, __file__, "--rotation-child"],
-        input=job, capture_output=True, text=True, check=True,
+        input=job, capture_output=True, text=True,
     )  # fmt: skip
+    if out.returncode:
+        raise RuntimeError(f"the rotation process failed:\n{out.stderr[-4000:]}")
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -527,14 +527,22 @@ class AdminMixin(ClientBase):
         moved meanwhile (each try seals for the membership as it is then)."""
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
-            users = await self._recipients(removed)
+            warming = self._warm_seal_pool()
+            try:
+                users = await self._recipients(removed)
+            finally:
+                if warming is not None:
+                    await asyncio.gather(warming, return_exceptions=True)
             if len(users) > STAGING_CHUNK:
                 kind = "rotate" if rotate else "create"
                 return await self._staged_version(
                     version_id, kind, reason, removed, progress, users
                 )
             state = self._need_session().chain.state
-            blobs = await self._seal_for(version_id, users, progress, committed=state is not None)
+            op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
+            blobs = await self._seal_for(
+                version_id, users, progress, committed=state is not None, op_kek=op_kek
+            )
             body: dict[str, Any] = {"reason": reason, "blobs": blobs}
             link_body: dict[str, Any] = {"version_id": version_id}
             if rotate:
@@ -545,7 +553,7 @@ class AdminMixin(ClientBase):
                 body["id"] = version_id
                 kind = "version.create"
             if state is not None:
-                link_body["kek_commit"] = self._kek_commit(version_id)
+                link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
                 signed = self._need_session().chain.sign(
                     self._need_hierarchy("signing a chain link").signing_key, kind, link_body
                 )
@@ -635,8 +643,9 @@ class AdminMixin(ClientBase):
         # Committed (format 2) blobs when the chain has started: its commit link carries
         # the KEK commitment they are checked against (a pre-chain tenant signs each blob).
         committed = self._need_session().chain.state is not None
+        op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
         if committed:
-            link_body["kek_commit"] = self._kek_commit(version_id)
+            link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
         commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
         for attempt in range(CHAIN_ATTEMPTS):
             if attempt == 0 and fresh is not None:
@@ -648,7 +657,7 @@ class AdminMixin(ClientBase):
                 users = await self._recipients(removed)
             todo = [u for u in users if u.user_id not in staged]
             await self._stage_blobs(
-                version_id, todo, progress, len(users) - len(todo), len(users), committed
+                version_id, todo, progress, len(users) - len(todo), len(users), committed, op_kek
             )
             state = await self._sync_chain()
             body: dict[str, Any] = {}
@@ -682,6 +691,7 @@ class AdminMixin(ClientBase):
         done: int,
         total: int,
         committed: bool,
+        op_kek: bytes,
     ) -> None:
         """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
         key is checked before anything is sealed (fail closed as a whole). The next chunks
@@ -692,7 +702,7 @@ class AdminMixin(ClientBase):
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
         path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
         pooled = committed and len(recipients) >= sealing.POOL_THRESHOLD
-        seal_chunk = self._chunk_sealer(version_id, committed=committed, pooled=pooled)
+        seal_chunk = self._chunk_sealer(version_id, op_kek, committed=committed, pooled=pooled)
         depth = 2 if pooled else 1  # chunks sealing ahead of the upload
         chunks = iter(
             recipients[start : start + STAGING_CHUNK]
@@ -719,13 +729,24 @@ class AdminMixin(ClientBase):
                 pending.cancel()
             await asyncio.gather(*ahead, return_exceptions=True)
 
+    def _warm_seal_pool(self) -> asyncio.Task[Any] | None:
+        """Start the sealing workers while the users are listed, when the verified chain
+        already shows enough readers for them (the start of a process overlaps the
+        listing instead of following it)."""
+        session = self._need_session()
+        state = session.chain.state
+        if state is None or len(state.active_members()) < sealing.POOL_THRESHOLD:
+            return None
+        pool = self._seal_pool = self._seal_pool or sealing.SealPool()
+        return asyncio.ensure_future(pool.start())
+
     def _chunk_sealer(
-        self, version_id: str, *, committed: bool, pooled: bool
+        self, version_id: str, op_kek: bytes, *, committed: bool, pooled: bool
     ) -> Callable[[list[tuple[str, UserPublicKey]]], Awaitable[list[dict[str, str]]]]:
         """``await seal_chunk(recipients)``: the staging items of one chunk, sealed off the
         event loop (a thread; worker processes when ``pooled``, a thread again for a batch
         whose worker failed)."""
-        seal = self._sealer(version_id, committed=committed)
+        seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
 
         def local(chunk: Sequence[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
             return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
@@ -733,7 +754,6 @@ class AdminMixin(ClientBase):
         if not pooled:
             return lambda chunk: asyncio.to_thread(local, chunk)
         pool = self._seal_pool = self._seal_pool or sealing.SealPool()
-        op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
         tenant_id = self._need_session().tenant_id
         aead = _keys.blob_aead(self._need_session().profile.cipher)
 
@@ -979,19 +999,22 @@ class AdminMixin(ClientBase):
             user_id=user.user_id,
         )
 
-    def _sealer(self, version_id: str, *, committed: bool) -> Callable[[str, UserPublicKey], bytes]:
+    def _sealer(
+        self, version_id: str, *, committed: bool, op_kek: bytes | None = None
+    ) -> Callable[[str, UserPublicKey], bytes]:
         """``seal(user_id, recipient)`` for one version: the Operational KEK and the signing
         key are derived once here, not once per blob. ``committed``: format-2 blobs, which
-        the version's chain link authenticates all at once (no signature per blob)."""
+        the version's chain link authenticates all at once (no signature per blob).
+        ``op_kek``: the key when the caller derived it already (once per operation)."""
         hierarchy = self._need_hierarchy("sealing a KEK blob")
         session = self._need_session()
-        op_kek = hierarchy.operational_kek(version_id)
+        key = hierarchy.operational_kek(version_id) if op_kek is None else op_kek
         signing_key = hierarchy.signing_key
         tenant_id, cipher = session.tenant_id, session.profile.cipher
 
         def seal(user_id: str, recipient: UserPublicKey) -> bytes:
             return _keys.seal_blob(
-                op_kek,
+                key,
                 signing_key,
                 recipient,
                 tenant_id=tenant_id,
@@ -1003,23 +1026,27 @@ class AdminMixin(ClientBase):
 
         return seal
 
-    def _kek_commit(self, version_id: str) -> str:
-        hierarchy = self._need_hierarchy("committing to a KEK version")
+    def _kek_commit(self, version_id: str, op_kek: bytes) -> str:
+        """The ``kek_commit`` of the version's link (``op_kek``: its Operational KEK)."""
         return _keys.kek_commit(
-            hierarchy.operational_kek(version_id),
-            tenant_id=self._need_session().tenant_id,
-            version_id=version_id,
+            op_kek, tenant_id=self._need_session().tenant_id, version_id=version_id
         )
 
     async def _seal_for(
-        self, version_id: str, users: list[User], progress: Progress | None, *, committed: bool
+        self,
+        version_id: str,
+        users: list[User],
+        progress: Progress | None,
+        *,
+        committed: bool,
+        op_kek: bytes,
     ) -> list[dict[str, str]]:
         """Seal one blob per user; with ``progress``, yield to the loop after each one so a
         caller's progress display (the admin console) can redraw while sealing."""
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id, committed=committed)
+        seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
         out: list[dict[str, str]] = []
         for done, (user_id, public) in enumerate(recipients, start=1):
             out.append({"user_id": user_id, "blob": b64e(seal(user_id, public))})

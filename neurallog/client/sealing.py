@@ -108,6 +108,10 @@ class SealPool:
         """How many workers run now."""
         return sum(1 for w in self._all if w.proc.returncode is None)
 
+    async def start(self) -> None:
+        """Start the workers now (they start on first use otherwise)."""
+        await self._start()
+
     async def _start(self) -> asyncio.Queue[_Worker | None]:
         """The idle-worker queue, the workers started once per loop (concurrent callers
         share one start)."""
