@@ -263,7 +263,8 @@ def measure_rotation(
     """``rotate_kek`` at each size in ``sizes`` (readers, the admin and the logging member
     included) next to age (``pyrage``) and raw HPKE sealing the same 32-byte key to as many
     X25519 recipients, in the same run."""
-    print(f"\n{'rotate_kek, readers':<20}{'seed s':>8}{'unlock s':>10}{'rotate s':>10}"
+    print("\ngoal (issue: rotation at scale): rotate_kek <= 1.5x age at 1,000 and 10,000")
+    print(f"{'rotate_kek, readers':<20}{'seed s':>8}{'unlock s':>10}{'rotate s':>10}"
           f"{'age s':>8}{'ratio':>7}{'HPKE s':>8}{'peak MiB':>10}")  # fmt: skip
     have = 2  # the bootstrap admin and the logging member
     sizes = [int(n) for n in args.rotation_users.split(",") if n.strip()]
@@ -328,8 +329,9 @@ def main() -> int:
             measure_rotation(base, redis_server.url, result.api_key, result.mnemonic, args)
         finally:
             stop(server)
-    verdict = "met" if ok else "MISSED"
-    print(f"\ngoal (log_batch() >= {GOAL_BATCH_RATIO:.0%} of raw pipelined XADD): {verdict}")
+    if not args.rotation_only:
+        verdict = "met" if ok else "MISSED"
+        print(f"\ngoal (log_batch() >= {GOAL_BATCH_RATIO:.0%} of raw pipelined XADD): {verdict}")
     return 0
 
 
