@@ -84,8 +84,12 @@ def open_blob(
     tenant_id: str,
     user_id: str,
     version_id: str,
+    commitment: bytes | None = None,
 ) -> bytes:
-    """Verify a KEK blob under the pinned signing key, then open it."""
+    """Open a KEK blob: a signed one (format 1) only if its signature verifies under the
+    pinned signing key, a committed one (format 2) only if its key matches ``commitment``,
+    the one the version's verified chain link carries."""
+    is_committed = committed(blob)
     try:
         return blobs.open_blob(
             blob,
@@ -94,21 +98,42 @@ def open_blob(
             user_id=user_id,
             version_id=version_id,
             key_pair=keypair,
+            commitment=commitment,
         )
     except SignatureError:
+        what = (
+            "does not match its version's signed commitment"
+            if is_committed
+            else "has an invalid signature"
+        )
         raise SignatureError(
-            f"KEK blob signature invalid for version {version_id}: the server may be "
-            "tampering; nothing was decrypted"
+            f"KEK blob for version {version_id} {what}: the server may be tampering; "
+            "nothing was used"
         ) from None
     except FormatError:
         raise SignatureError(
             f"KEK blob for version {version_id} is malformed: the server may be tampering"
         ) from None
     except DecryptionError:
+        if is_committed:  # nothing vouches for it: another user's, version's or a forgery
+            raise SignatureError(
+                f"KEK blob for version {version_id} does not open for this user: the "
+                "server may be tampering; nothing was used"
+            ) from None
         raise DecryptionError(
             f"KEK blob for version {version_id} does not open with this user's key; "
             "ask a tenant admin to provision the version again"
         ) from None
+
+
+def kek_commit(op_kek: bytes, *, tenant_id: str, version_id: str) -> str:
+    """The ``kek_commit`` member of a version's create or rotation link (64 hex)."""
+    return blobs.kek_commitment(op_kek, tenant_id=tenant_id, version_id=version_id).hex()
+
+
+def committed(blob: bytes) -> bool:
+    """Whether a blob is format 2 (authenticated by its version's chain commitment)."""
+    return blobs.blob_format(blob) == blobs.COMMITTED_FORMAT_VERSION
 
 
 def blob_aead(cipher: str) -> str:
@@ -125,7 +150,19 @@ def seal_blob(
     user_id: str,
     version_id: str,
     cipher: str,
+    committed: bool = False,
 ) -> bytes:
+    """A format-2 blob when ``committed`` (the version's link carries the commitment),
+    else a format-1 blob signed with ``signing_key``."""
+    if committed:
+        return blobs.seal_committed_blob(
+            op_kek,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version_id=version_id,
+            recipient=recipient,
+            aead=blob_aead(cipher),
+        )
     return blobs.seal_blob(
         op_kek,
         signing_key=signing_key,
@@ -159,6 +196,29 @@ def verified_public_key(
     Verified once per (record, signing key, tenant, user): see the module docstring.
     """
     return _verified(bytes(record), bytes(signing_public_key), tenant_id, user_id)
+
+
+def chain_vouched_public_key(record: bytes, *, user_id: str) -> UserPublicKey:
+    """The public key of a certified record whose SHA-256 a verified ``member.enrol`` link
+    names: the signed chain vouches for it, so its certificate is not verified again (the
+    caller compares the hashes). Parsed once per record (bounded LRU)."""
+    return _parsed(bytes(record), user_id)
+
+
+@lru_cache(maxsize=CERT_CACHE_SIZE)
+def _parsed(data: bytes, user_id: str) -> UserPublicKey:
+    size = _PUBLIC_SIZES.get(data[0]) if data else None
+    if size is None or len(data) != size + SIGNATURE_SIZE:
+        raise SignatureError(
+            f"the public key of user {user_id!r} is not a certified key: the server may be "
+            "tampering; nothing was sealed to it"
+        )
+    try:
+        return UserPublicKey.from_bytes(data[:size])
+    except FormatError:
+        raise SignatureError(
+            f"the public key of user {user_id!r} is malformed: nothing was sealed to it"
+        ) from None
 
 
 @lru_cache(maxsize=CERT_CACHE_SIZE)

@@ -8,13 +8,15 @@ key and only then uploaded. The server checks roles and states; it never sees a 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import hmac
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from neurallog.client import _keys
+from neurallog.client import _keys, sealing
 from neurallog.client.base import ClientBase, check_hierarchy, list_field
 from neurallog.client.enrolment import Planned, plan_all
 from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
@@ -525,26 +527,33 @@ class AdminMixin(ClientBase):
         moved meanwhile (each try seals for the membership as it is then)."""
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
-            users = await self._recipients(removed)
+            warming = self._warm_seal_pool()
+            try:
+                users = await self._recipients(removed)
+            finally:
+                if warming is not None:
+                    await asyncio.gather(warming, return_exceptions=True)
             if len(users) > STAGING_CHUNK:
                 kind = "rotate" if rotate else "create"
-                return await self._staged_version(version_id, kind, reason, removed, progress)
+                return await self._staged_version(
+                    version_id, kind, reason, removed, progress, users
+                )
             state = self._need_session().chain.state
-            blobs = await self._seal_for(version_id, users, progress)
+            op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
+            blobs = await self._seal_for(
+                version_id, users, progress, committed=state is not None, op_kek=op_kek
+            )
             body: dict[str, Any] = {"reason": reason, "blobs": blobs}
+            link_body: dict[str, Any] = {"version_id": version_id}
             if rotate:
                 body.update(version_id=version_id, remove_users=removed)
-                kind, link_body = (
-                    "rotation",
-                    {
-                        "version_id": version_id,
-                        "removed_users": sorted(set(removed)),
-                    },
-                )
+                kind = "rotation"
+                link_body["removed_users"] = sorted(set(removed))
             else:
                 body["id"] = version_id
-                kind, link_body = "version.create", {"version_id": version_id}
+                kind = "version.create"
             if state is not None:
+                link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
                 signed = self._need_session().chain.sign(
                     self._need_hierarchy("signing a chain link").signing_key, kind, link_body
                 )
@@ -600,36 +609,56 @@ class AdminMixin(ClientBase):
         reason: str,
         removed: list[str],
         progress: Progress | None,
+        users: list[User],
     ) -> Any:
         """A version too big for one request: open a staging, upload the blobs chunk by
         chunk, commit. Answers like ``POST /api/kek/rotate`` for a rotation and like
-        ``POST /api/kek/versions`` for a create."""
+        ``POST /api/kek/versions`` for a create. ``users``: the recipients just listed
+        (the first fill seals to them instead of listing every user again)."""
         body: dict[str, Any] = {"version_id": version_id, "kind": kind, "reason": reason}
         if removed:
             body["remove_users"] = removed
         await self._transport.post(paths.STAGING, body)
-        doc = await self._fill_and_commit(version_id, kind, removed, progress)
+        doc = await self._fill_and_commit(version_id, kind, removed, progress, users)
         if kind == "rotate":
             return doc
         return doc.get("version") if isinstance(doc, dict) else doc
 
     async def _fill_and_commit(
-        self, version_id: str, kind: str, removed: list[str], progress: Progress | None
+        self,
+        version_id: str,
+        kind: str,
+        removed: list[str],
+        progress: Progress | None,
+        fresh: list[User] | None = None,
     ) -> Any:
         """Upload the blobs of every reader the staging lacks, then commit with a link
         signed on the verified head. A 409 ``missing_users`` (a user enrolled meanwhile)
-        fills again; a 409 chain-head signs again."""
+        fills again; a 409 chain-head signs again. ``fresh``: the recipients of a staging
+        opened just now (nothing staged yet), used by the first fill."""
         link_kind = "rotation" if kind == "rotate" else "version.create"
         link_body: dict[str, Any] = {"version_id": version_id}
         if kind == "rotate":
             link_body["removed_users"] = sorted(set(removed))
+        # Committed (format 2) blobs when the chain has started: its commit link carries
+        # the KEK commitment they are checked against (a pre-chain tenant signs each blob).
+        committed = self._need_session().chain.state is not None
+        op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
+        if committed:
+            link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
         commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
         for attempt in range(CHAIN_ATTEMPTS):
-            listed = (await self._staging(version_id)).get("user_ids") or []
-            staged = {str(u) for u in listed}
-            users = await self._recipients(removed)
+            if attempt == 0 and fresh is not None:
+                staged: set[str] = set()
+                users = fresh
+            else:
+                listed = (await self._staging(version_id)).get("user_ids") or []
+                staged = {str(u) for u in listed}
+                users = await self._recipients(removed)
             todo = [u for u in users if u.user_id not in staged]
-            await self._stage_blobs(version_id, todo, progress, len(users) - len(todo), len(users))
+            await self._stage_blobs(
+                version_id, todo, progress, len(users) - len(todo), len(users), committed, op_kek
+            )
             state = await self._sync_chain()
             body: dict[str, Any] = {}
             if state is not None:
@@ -661,22 +690,94 @@ class AdminMixin(ClientBase):
         progress: Progress | None,
         done: int,
         total: int,
+        committed: bool,
+        op_kek: bytes,
     ) -> None:
         """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
-        key is checked before anything is sealed (fail closed as a whole). A chunk sent
-        again replaces its blobs, so the transport may retry it."""
+        key is checked before anything is sealed (fail closed as a whole). The next chunks
+        are sealed while one uploads: in a thread, or from :data:`sealing.POOL_THRESHOLD`
+        committed blobs in worker processes. A chunk sent again replaces its blobs, so the
+        transport may retry it."""
         self._need_hierarchy("creating a KEK version")
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id)
         path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
-        for start in range(0, len(recipients), STAGING_CHUNK):
-            chunk = recipients[start : start + STAGING_CHUNK]
-            blobs = [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
-            await self._transport.post(path, {"blobs": blobs}, idempotent=True)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-                await asyncio.sleep(0)
+        pooled = committed and len(recipients) >= sealing.POOL_THRESHOLD
+        seal_chunk = self._chunk_sealer(version_id, op_kek, committed=committed, pooled=pooled)
+        depth = 2 if pooled else 1  # chunks sealing ahead of the upload
+        chunks = iter(
+            recipients[start : start + STAGING_CHUNK]
+            for start in range(0, len(recipients), STAGING_CHUNK)
+        )
+        ahead: collections.deque[asyncio.Future[list[dict[str, str]]]] = collections.deque()
+
+        def fill() -> None:
+            while len(ahead) < depth and (chunk := next(chunks, None)) is not None:
+                ahead.append(asyncio.ensure_future(seal_chunk(chunk)))
+
+        try:
+            fill()
+            while ahead:
+                blobs = await ahead.popleft()
+                fill()
+                await self._transport.post(path, {"blobs": blobs}, idempotent=True)
+                done += len(blobs)
+                if progress is not None:
+                    progress(done, total)
+                    await asyncio.sleep(0)
+        finally:
+            for pending in ahead:
+                pending.cancel()
+            await asyncio.gather(*ahead, return_exceptions=True)
+
+    def _warm_seal_pool(self) -> asyncio.Task[Any] | None:
+        """Start the sealing workers while the users are listed, when the verified chain
+        already shows enough readers for them (the start of a process overlaps the
+        listing instead of following it)."""
+        session = self._need_session()
+        state = session.chain.state
+        if state is None or len(state.active_members()) < sealing.POOL_THRESHOLD:
+            return None
+        pool = self._seal_pool = self._seal_pool or sealing.SealPool()
+        return asyncio.ensure_future(pool.start())
+
+    def _chunk_sealer(
+        self, version_id: str, op_kek: bytes, *, committed: bool, pooled: bool
+    ) -> Callable[[list[tuple[str, UserPublicKey]]], Awaitable[list[dict[str, str]]]]:
+        """``await seal_chunk(recipients)``: the staging items of one chunk, sealed off the
+        event loop (a thread; worker processes when ``pooled``, a thread again for a batch
+        whose worker failed)."""
+        seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
+
+        def local(chunk: Sequence[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+
+        if not pooled:
+            return lambda chunk: asyncio.to_thread(local, chunk)
+        pool = self._seal_pool = self._seal_pool or sealing.SealPool()
+        tenant_id = self._need_session().tenant_id
+        aead = _keys.blob_aead(self._need_session().profile.cipher)
+
+        async def batch(part: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            try:
+                sealed = await pool.seal(
+                    op_kek,
+                    tenant_id=tenant_id,
+                    version_id=version_id,
+                    aead=aead,
+                    batch=[(uid, public.raw) for uid, public in part],
+                )
+            except sealing.WorkerError:
+                return await asyncio.to_thread(local, part)
+            return [
+                {"user_id": uid, "blob": b64e(b)} for (uid, _), b in zip(part, sealed, strict=True)
+            ]
+
+        async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            size = sealing.POOL_BATCH
+            parts = [chunk[i : i + size] for i in range(0, len(chunk), size)]
+            return [item for part in await asyncio.gather(*map(batch, parts)) for item in part]
+
+        return seal_chunk
 
     async def _recipients(self, removed: list[str]) -> list[User]:
         """The readers a new version is sealed to: the verified chain's active admins and
@@ -878,7 +979,19 @@ class AdminMixin(ClientBase):
             return None
 
     def _public_key_of(self, user: User) -> UserPublicKey:
+        """A user's public key, only if the tenant vouches for it: the verified chain's
+        ``member.enrol`` link for an active user names this very record's hash (signed by
+        the tenant key, which admins sign only for certified records), else its own
+        certificate must verify (a tenant whose chain has not started)."""
         session = self._need_session()
+        state = session.chain.state
+        member = None if state is None else state.members.get(user.user_id)
+        if member is not None and member.state == "active":
+            if not hmac.compare_digest(fingerprint(user.public_key), member.fingerprint):
+                raise ServerIntegrityError(
+                    "key_mismatch", f"the server shows another public key for {user.user_id!r}"
+                )
+            return _keys.chain_vouched_public_key(user.public_key, user_id=user.user_id)
         return _keys.verified_public_key(
             user.public_key,
             session.profile.signing_public_key,
@@ -886,38 +999,54 @@ class AdminMixin(ClientBase):
             user_id=user.user_id,
         )
 
-    def _sealer(self, version_id: str) -> Callable[[str, UserPublicKey], bytes]:
+    def _sealer(
+        self, version_id: str, *, committed: bool, op_kek: bytes | None = None
+    ) -> Callable[[str, UserPublicKey], bytes]:
         """``seal(user_id, recipient)`` for one version: the Operational KEK and the signing
-        key are derived once here, not once per blob. Every blob is still signed on its own
-        (signing once per rotation needs a signed tenant chain the format does not have)."""
+        key are derived once here, not once per blob. ``committed``: format-2 blobs, which
+        the version's chain link authenticates all at once (no signature per blob).
+        ``op_kek``: the key when the caller derived it already (once per operation)."""
         hierarchy = self._need_hierarchy("sealing a KEK blob")
         session = self._need_session()
-        op_kek = hierarchy.operational_kek(version_id)
+        key = hierarchy.operational_kek(version_id) if op_kek is None else op_kek
         signing_key = hierarchy.signing_key
         tenant_id, cipher = session.tenant_id, session.profile.cipher
 
         def seal(user_id: str, recipient: UserPublicKey) -> bytes:
             return _keys.seal_blob(
-                op_kek,
+                key,
                 signing_key,
                 recipient,
                 tenant_id=tenant_id,
                 user_id=user_id,
                 version_id=version_id,
                 cipher=cipher,
+                committed=committed,
             )
 
         return seal
 
+    def _kek_commit(self, version_id: str, op_kek: bytes) -> str:
+        """The ``kek_commit`` of the version's link (``op_kek``: its Operational KEK)."""
+        return _keys.kek_commit(
+            op_kek, tenant_id=self._need_session().tenant_id, version_id=version_id
+        )
+
     async def _seal_for(
-        self, version_id: str, users: list[User], progress: Progress | None
+        self,
+        version_id: str,
+        users: list[User],
+        progress: Progress | None,
+        *,
+        committed: bool,
+        op_kek: bytes,
     ) -> list[dict[str, str]]:
         """Seal one blob per user; with ``progress``, yield to the loop after each one so a
         caller's progress display (the admin console) can redraw while sealing."""
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        seal = self._sealer(version_id)
+        seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
         out: list[dict[str, str]] = []
         for done, (user_id, public) in enumerate(recipients, start=1):
             out.append({"user_id": user_id, "blob": b64e(seal(user_id, public))})
@@ -927,7 +1056,9 @@ class AdminMixin(ClientBase):
         return out
 
     async def _upload_blob(self, user_id: str, version_id: str, recipient: UserPublicKey) -> Blob:
-        blob = self._sealer(version_id)(user_id, recipient)
+        state = self._need_session().chain.state
+        committed = state is not None and version_id in state.kek_commits
+        blob = self._sealer(version_id, committed=committed)(user_id, recipient)
         body = {"user_id": user_id, "version_id": version_id, "blob": b64e(blob)}
         # Storing a blob again replaces it (200): safe to retry.
         return Blob.from_json(await self._transport.post(paths.BLOBS, body, idempotent=True))

@@ -20,6 +20,7 @@ import httpx
 from neurallog.client import _keys
 from neurallog.client.head_store import HeadStore, head_store
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
+from neurallog.client.sealing import SealPool
 from neurallog.client.session import Session
 from neurallog.client.tenant_chain import (
     ChainTracker,
@@ -77,6 +78,8 @@ class ClientBase:
         self._writer = Writer()
         #: (version, stream) pairs whose catalogue record the server has from this client
         self._catalogued: set[tuple[str, str]] = set()
+        #: worker processes that seal a large version's blobs (started on first use)
+        self._seal_pool: SealPool | None = None
 
     def __repr__(self) -> str:
         who = (
@@ -102,8 +105,11 @@ class ClientBase:
         await self.close()
 
     async def close(self) -> None:
-        """Forget every key and close the HTTP connections."""
+        """Forget every key, stop the sealing workers and close the HTTP connections."""
         self.lock()
+        pool, self._seal_pool = self._seal_pool, None
+        if pool is not None:
+            await pool.close()
         await self._transport.aclose()
 
     def lock(self) -> None:
@@ -307,6 +313,10 @@ class ClientBase:
         blobs = [Blob.from_json(b) for b in list_field(doc, "blobs")]
         seen: set[str] = set()
         destroyed = session.destroyed()
+        state = session.chain.state
+        known = state.kek_commits if state is not None else {}
+        if any(_keys.committed(b.blob) and b.version_id not in known for b in blobs):
+            await self._sync_chain()  # a version made after the last sync: fetch its link
         for blob in blobs:
             if blob.version_id in destroyed:
                 continue  # a blob the server still serves for a destroyed version
@@ -326,8 +336,11 @@ class ClientBase:
                 session.forget_version(version_id)
 
     def _open_blob(self, blob: Blob) -> bytes:
+        """A blob opened and authenticated: by its signature, or by the KEK commitment of
+        its version's verified chain link (refused when the chain has none)."""
         session = self._need_session()
         assert session.keypair is not None
+        state = session.chain.state
         return _keys.open_blob(
             blob.blob,
             session.keypair,
@@ -335,6 +348,7 @@ class ClientBase:
             tenant_id=session.tenant_id,
             user_id=blob.user_id,
             version_id=blob.version_id,
+            commitment=None if state is None else state.kek_commits.get(blob.version_id),
         )
 
     async def get_kek_versions(self) -> list[Version]:

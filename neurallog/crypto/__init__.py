@@ -9,7 +9,13 @@ profile (:mod:`.profile`) and the original SDK's entries (:mod:`.legacy`).
 from __future__ import annotations
 
 from neurallog.crypto.apikeys import ApiKey, BearerCredential, BootstrapToken
-from neurallog.crypto.blobs import open_blob, seal_blob, verify_blob
+from neurallog.crypto.blobs import (
+    kek_commitment,
+    open_blob,
+    seal_blob,
+    seal_committed_blob,
+    verify_blob,
+)
 from neurallog.crypto.envelope import EnvelopeOpener, EnvelopeSealer, parse_envelope
 from neurallog.crypto.hierarchy import KeyHierarchy, kdf_salt, signing_fingerprint
 from neurallog.crypto.keyslots import open_slot, seal_slot
@@ -40,6 +46,7 @@ __all__ = [
     "generate_mnemonic",
     "hierarchy_from_profile",
     "kdf_salt",
+    "kek_commitment",
     "mnemonic_to_seed",
     "new_entry_id",
     "normalize_phrase",
@@ -48,6 +55,7 @@ __all__ = [
     "open_slot",
     "parse_envelope",
     "seal_blob",
+    "seal_committed_blob",
     "seal_slot",
     "signing_fingerprint",
     "stream_id",

@@ -1,6 +1,17 @@
-"""KEK blobs: an Operational KEK sealed to one user with HPKE and signed by the tenant.
+"""KEK blobs: an Operational KEK sealed to one user with HPKE, authenticated by the tenant.
 
-Format v1::
+Format v2 (written since 0.2; *committed*: no signature of its own)::
+
+    0x02 | kem id u8 | aead id u8 | HPKE enc || ciphertext+tag
+
+HPKE ``info`` = label kek-blob-committed(tenant, user, version, recipient fingerprint,
+first 3 bytes). What authenticates it is the version's signed tenant-chain link, which
+carries :func:`kek_commitment` of the version's Operational KEK: :func:`open_blob` decrypts,
+then accepts the key only if its commitment equals the signed one. One signature per
+version (the link) instead of one per blob; a server that swaps in a blob of another key
+fails the commitment, a blob of another user, version or recipient fails to decrypt.
+
+Format v1 (still read, and written for versions whose link has no commitment)::
 
     0x01 | kem id u8 | aead id u8 | HPKE enc || ciphertext+tag | Ed25519 signature (64)
 
@@ -13,6 +24,8 @@ swaps blobs, users, versions or public keys is caught before any decryption.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import cache
 
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +40,8 @@ from neurallog.crypto.userkeys import KEM_IDS, KEM_X25519, UserKeyPair, UserPubl
 from neurallog.errors import DecryptionError, FormatError, SignatureError
 
 FORMAT_VERSION = 1
+COMMITTED_FORMAT_VERSION = 2
+COMMITMENT_SIZE = 32
 MAX_BLOB_SIZE = 4096
 KEK_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -52,6 +67,22 @@ def _sealed_size(kem: str) -> int:
 def blob_info(tenant_id: str, user_id: str, version_id: str, fingerprint: bytes) -> bytes:
     """The HPKE ``info`` of a blob."""
     return L.label(L.KEK_BLOB_INFO, tenant_id, user_id, version_id, fingerprint)
+
+
+def committed_blob_info(
+    tenant_id: str, user_id: str, version_id: str, fingerprint: bytes, head: bytes
+) -> bytes:
+    """The HPKE ``info`` of a format-2 blob (its 3-byte head bound too)."""
+    return L.label(L.KEK_BLOB_COMMITTED_INFO, tenant_id, user_id, version_id, fingerprint, head)
+
+
+def kek_commitment(operational_kek: bytes, *, tenant_id: str, version_id: str) -> bytes:
+    """HMAC-SHA256 keyed by the Operational KEK over label kek-commitment(tenant, version):
+    what a version's chain link carries (it reveals nothing of the key, see the module)."""
+    if len(operational_kek) != KEK_SIZE:
+        raise ValueError("operational KEK must be 32 bytes")
+    message = L.label(L.KEK_COMMITMENT, tenant_id, version_id)
+    return hmac.new(operational_kek, message, hashlib.sha256).digest()
 
 
 def _signed_message(
@@ -87,6 +118,44 @@ def seal_blob(
     blob = head + sealed + signature
     assert len(blob) <= MAX_BLOB_SIZE
     return blob
+
+
+def seal_committed_blob(
+    operational_kek: bytes,
+    *,
+    tenant_id: str,
+    user_id: str,
+    version_id: str,
+    recipient: UserPublicKey,
+    aead: str = "aes-256-gcm",
+) -> bytes:
+    """Seal ``operational_kek`` to ``recipient`` as a format-2 blob (admin side; the
+    version's chain link must carry :func:`kek_commitment` of the same key)."""
+    if len(operational_kek) != KEK_SIZE:
+        raise ValueError("operational KEK must be 32 bytes")
+    if aead not in AEAD_IDS:
+        raise ValueError(f"unknown blob AEAD {aead!r}; choose one of {tuple(AEAD_IDS)}")
+    head = bytes([COMMITTED_FORMAT_VERSION, KEM_IDS[recipient.kem], AEAD_IDS[aead]])
+    info = committed_blob_info(tenant_id, user_id, version_id, recipient.fingerprint, head)
+    return head + _suite(recipient.kem, aead).encrypt(operational_kek, recipient.key(), info=info)
+
+
+def blob_format(blob: bytes) -> int:
+    """The format byte of a blob (0 for an empty one): 1 signed, 2 committed."""
+    return blob[0] if blob else 0
+
+
+def _parse_committed(blob: bytes) -> tuple[str, str, bytes, bytes]:
+    data = bytes(blob)
+    if len(data) < 3 or len(data) > MAX_BLOB_SIZE or data[0] != COMMITTED_FORMAT_VERSION:
+        raise FormatError("KEK blob: unsupported format version or size")
+    kem = _KEM_BY_ID.get(data[1])
+    aead = _AEAD_BY_ID.get(data[2])
+    if kem is None or aead is None:
+        raise FormatError("KEK blob: unknown KEM or AEAD id")
+    if len(data) != 3 + _sealed_size(kem):
+        raise FormatError("KEK blob: wrong length")
+    return kem, aead, data[:3], data[3:]
 
 
 def _parse(blob: bytes) -> tuple[str, str, bytes, bytes, bytes]:
@@ -128,24 +197,49 @@ def open_blob(
     user_id: str,
     version_id: str,
     key_pair: UserKeyPair,
+    commitment: bytes | None = None,
 ) -> bytes:
-    """Verify the signature FIRST, then decrypt; return the Operational KEK."""
-    verify_blob(
-        blob,
-        signing_public_key=signing_public_key,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        version_id=version_id,
-        recipient=key_pair.public,
-    )
-    kem, aead, _, sealed, _ = _parse(blob)
+    """Return the Operational KEK of a blob of either format, authenticated.
+
+    Format 1: the signature FIRST, then decryption. Format 2: decryption, then the key's
+    :func:`kek_commitment` must equal ``commitment`` (from the version's verified chain
+    link; ``None`` refuses a format-2 blob with :class:`SignatureError`). A ``commitment``
+    given for a format-1 blob is checked too.
+    """
+    if blob_format(blob) == COMMITTED_FORMAT_VERSION:
+        if commitment is None:
+            raise SignatureError(
+                "committed KEK blob without a signed commitment for its version: "
+                "the server may be tampering"
+            )
+        kem, aead, head, sealed = _parse_committed(blob)
+        info = committed_blob_info(
+            tenant_id, user_id, version_id, key_pair.public.fingerprint, head
+        )
+    else:
+        verify_blob(
+            blob,
+            signing_public_key=signing_public_key,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            version_id=version_id,
+            recipient=key_pair.public,
+        )
+        kem, aead, _, sealed, _ = _parse(blob)
+        info = blob_info(tenant_id, user_id, version_id, key_pair.public.fingerprint)
     if kem != key_pair.kem:
         raise DecryptionError("KEK blob failed to decrypt")
-    info = blob_info(tenant_id, user_id, version_id, key_pair.public.fingerprint)
     try:
         kek = _suite(kem, aead).decrypt(sealed, key_pair.key(), info=info)
     except Exception:
         raise DecryptionError("KEK blob failed to decrypt") from None
     if len(kek) != KEK_SIZE:
         raise DecryptionError("KEK blob failed to decrypt")
+    if commitment is not None:
+        actual = kek_commitment(kek, tenant_id=tenant_id, version_id=version_id)
+        if not hmac.compare_digest(actual, bytes(commitment)):
+            raise SignatureError(
+                "KEK blob holds another key than the version's signed commitment: "
+                "the server may be tampering"
+            )
     return kek

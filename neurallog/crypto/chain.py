@@ -76,6 +76,13 @@ _BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "member.remove": frozenset({"user_id"}),
     "policy": frozenset({"rotate_every_days"}),
 }
+#: Body keys a kind may carry beside its exact ones: ``kek_commit``, the hex commitment to
+#: the version's Operational KEK that format-2 KEK blobs are checked against (absent in
+#: links written before it existed, whose versions have signed format-1 blobs only).
+OPTIONAL_BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "version.create": frozenset({"kek_commit"}),
+    "rotation": frozenset({"kek_commit"}),
+}
 _LINK_KEYS: Final = frozenset({"v", "tenant", "seq", "prev", "time", "kind", "body"})
 
 
@@ -287,6 +294,8 @@ class TenantState:
     rotate_every_days: int = 0
     #: the signer's ``time`` (Unix seconds) of the link that made ``active_version`` active
     active_since: int | None = None
+    #: version id -> the 32-byte KEK commitment its create or rotation link carries
+    kek_commits: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
 
     def active_members(self) -> frozenset[str]:
         """Active admins and members (never auditors): the users a rotation seals to."""
@@ -396,6 +405,7 @@ class _Replay:
         self.audit = state.audit
         self.rotate_every_days = state.rotate_every_days
         self.active_since = state.active_since
+        self.kek_commits = _thaw(state.kek_commits)
 
     def freeze(self) -> TenantState:
         return TenantState(
@@ -409,6 +419,7 @@ class _Replay:
             audit=self.audit,
             rotate_every_days=self.rotate_every_days,
             active_since=self.active_since,
+            kek_commits=MappingProxyType(self.kek_commits),
         )
 
     def apply(self, signed: SignedLink) -> None:
@@ -453,6 +464,8 @@ class _Replay:
         self.versions[vid] = ACTIVE
         self.active_version = vid
         self.active_since = link.time
+        if "kek_commit" in link.body:
+            self.kek_commits[vid] = bytes.fromhex(link.body["kek_commit"])
 
     def _version_status(self, link: Link) -> None:
         vid, status = link.body["version_id"], link.body["status"]
@@ -506,7 +519,8 @@ def _check_audit(previous: AuditCheckpoint | None, new: AuditCheckpoint, seq: in
 
 
 def _check_body(kind: str, body: Mapping[str, Any]) -> None:
-    if set(body) != _BODY_KEYS[kind]:
+    keys, exact = set(body), _BODY_KEYS[kind]
+    if not keys >= exact or not keys <= exact | OPTIONAL_BODY_KEYS.get(kind, frozenset()):
         raise _bad(f"{kind} link body has missing or unknown fields")
     if kind == "profile":
         for name in ("kdf", "kem", "cipher"):
@@ -531,6 +545,8 @@ def _check_body(kind: str, body: Mapping[str, Any]) -> None:
         raise _bad(f"{kind} role must be one of {', '.join(ROLES)}")
     if "status" in body and body["status"] not in VERSION_STATUSES:
         raise _bad(f"{kind} status must be one of {', '.join(VERSION_STATUSES)}")
+    if "kek_commit" in body and not _matches(body["kek_commit"], _HEX64):
+        raise _bad(f"{kind} kek_commit must be 64 lowercase hex characters")
     if "fingerprint" in body and not _matches(body["fingerprint"], _HEX64):
         raise _bad(f"{kind} fingerprint must be 64 lowercase hex characters")
     if "removed_users" in body:

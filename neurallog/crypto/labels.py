@@ -42,6 +42,10 @@ API_SLOT_KEY = "api-slot-key"
 KEY_SLOT = "key-slot"
 KEK_BLOB_INFO = "kek-blob"
 KEK_BLOB_SIGNATURE = "kek-blob-signature"
+# Blob format 2: HPKE info of a blob checked against the version's KEK commitment, and the
+# commitment itself (HMAC-SHA256 keyed by the Operational KEK, in the version's chain link).
+KEK_BLOB_COMMITTED_INFO = "kek-blob-committed"
+KEK_COMMITMENT = "kek-commitment"
 # Public-key fingerprint of a user key.
 USER_KEY_FINGERPRINT = "user-key-fingerprint"
 
@@ -66,6 +70,8 @@ ALL_PURPOSES: tuple[str, ...] = (
     KEY_SLOT,
     KEK_BLOB_INFO,
     KEK_BLOB_SIGNATURE,
+    KEK_BLOB_COMMITTED_INFO,
+    KEK_COMMITMENT,
     USER_KEY_FINGERPRINT,
 )
 

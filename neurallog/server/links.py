@@ -41,6 +41,11 @@ BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "member.remove": frozenset({"user_id"}),
     "policy": frozenset({"rotate_every_days"}),
 }
+#: members a kind may carry beside its exact ones (the version's KEK commitment, 64 hex)
+OPTIONAL_BODY_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "version.create": frozenset({"kek_commit"}),
+    "rotation": frozenset({"kek_commit"}),
+}
 PROFILE_FIELDS: Final = ("kdf", "kdf_params", "kem", "cipher")
 _LINK_KEYS: Final = frozenset({"v", "tenant", "seq", "prev", "time", "kind", "body"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -130,8 +135,13 @@ def parse(text: object, tenant_id: str, where: str = "link") -> Link:
         raise _bad(where, "prev must be 64 lowercase hex characters")
     if kind not in BODY_KEYS:
         raise _bad(where, f"kind must be one of {', '.join(BODY_KEYS)}")
-    if not isinstance(body, dict) or set(body) != BODY_KEYS[kind]:
-        raise _bad(where, f"a {kind} body has exactly {', '.join(sorted(BODY_KEYS[kind]))}")
+    exact, optional = BODY_KEYS[kind], OPTIONAL_BODY_KEYS.get(kind, frozenset())
+    if not isinstance(body, dict) or not exact <= set(body) <= exact | optional:
+        also = f" (and optionally {', '.join(sorted(optional))})" if optional else ""
+        raise _bad(where, f"a {kind} body has exactly {', '.join(sorted(exact))}{also}")
+    commit = body.get("kek_commit")
+    if commit is not None and not (isinstance(commit, str) and _HEX64.fullmatch(commit)):
+        raise _bad(where, "body.kek_commit must be 64 lowercase hex characters")
     if seq == 0 and (kind != "profile" or prev != GENESIS_PREV):
         raise _bad(where, "seq 0 is the genesis: a profile link whose prev is 64 zeros")
     if "audit" in link:

@@ -15,6 +15,7 @@ import redis
 from client_live import FAST_KDF
 
 from neurallog import AsyncNeuralLogClient
+from neurallog.client import _keys
 from neurallog.errors import ServerIntegrityError
 from neurallog.storage import keyspace
 
@@ -27,7 +28,15 @@ async def test_first_admin_unlock_signs_the_served_state_and_members_keep_workin
     new_tenant: Callable[[str], Awaitable[str]],
     raw_redis: redis.Redis[Any],
     tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # 0.1.0 signed every blob (format 1): seal so while the old tenant is made
+    signed_only = _keys.seal_blob
+
+    def seal_signed(*args: Any, committed: bool = False, **kwargs: Any) -> bytes:
+        return signed_only(*args, committed=False, **kwargs)
+
+    monkeypatch.setattr(_keys, "seal_blob", seal_signed)
     admin = AsyncNeuralLogClient(server_url, chain_heads="memory")
     result = await admin.bootstrap_tenant(
         await new_tenant(TENANT),
@@ -43,6 +52,7 @@ async def test_first_admin_unlock_signs_the_served_state_and_members_keep_workin
     await admin.disable_user("dave")
     await admin.close()
     raw_redis.delete(keyspace.chain(TENANT))  # what a 0.1.0 server holds
+    monkeypatch.undo()
 
     heads = str(tmp_path / "heads.json")
     alice = AsyncNeuralLogClient(server_url, api_key=keys["alice"], chain_heads=heads)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,9 @@ from client_live import FAST_KDF
 from neurallog import AsyncNeuralLogClient
 from neurallog.client._keys import certify_public_key
 from neurallog.crypto.apikeys import ApiKey
+from neurallog.crypto.blobs import COMMITTED_FORMAT_VERSION, seal_blob, seal_committed_blob
 from neurallog.crypto.hierarchy import KeyHierarchy
-from neurallog.crypto.userkeys import UserKeyPair
+from neurallog.crypto.userkeys import UserKeyPair, UserPublicKey
 from neurallog.errors import (
     DecryptionError,
     NotInitializedError,
@@ -45,6 +47,10 @@ class World:
     alice_key: str
     bob_key: str
     v1: str
+
+    @staticmethod
+    def admin_hierarchy() -> KeyHierarchy:
+        return KeyHierarchy.from_recovery_phrase(TENANT, PHRASE, kdf="argon2id", params=FAST_KDF)
 
 
 @pytest.fixture
@@ -117,6 +123,109 @@ async def test_blob_moved_between_versions(world: World, raw_redis: redis.Redis[
     key = keyspace.user_blobs(TENANT, "alice")
     raw_redis.hset(key, world.v1, raw_redis.hget(key, v2))  # type: ignore[arg-type]
     with pytest.raises(SignatureError):
+        await login(world, world.alice_key)
+
+
+def _stored_blob(raw_redis: redis.Redis[Any], user: str, version_id: str) -> tuple[str, bytes]:
+    """(created_at, blob) as the server keeps a user's blob of one version."""
+    value = raw_redis.hget(keyspace.user_blobs(TENANT, user), version_id)
+    assert isinstance(value, bytes)
+    created, _, blob = value.decode().partition("|")
+    return created, base64.b64decode(blob)
+
+
+def _store_blob(raw_redis: redis.Redis[Any], user: str, version_id: str, blob: bytes) -> None:
+    created, _ = _stored_blob(raw_redis, user, version_id)
+    value = f"{created}|{base64.b64encode(blob).decode()}"
+    raw_redis.hset(keyspace.user_blobs(TENANT, user), version_id, value)
+
+
+def _public_of(raw_redis: redis.Redis[Any], user: str) -> UserPublicKey:
+    record = base64.b64decode(raw_redis.hget(keyspace.user(TENANT, user), "public_key"))  # type: ignore[arg-type]
+    return UserPublicKey.from_bytes(record[:33])  # x25519: 33 bytes, then the certificate
+
+
+async def test_versions_get_committed_blobs_and_a_committed_link(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    """New versions are format 2 (no signature per blob), their link commits to the key."""
+    _, blob = _stored_blob(raw_redis, "alice", world.v1)
+    assert blob[0] == COMMITTED_FORMAT_VERSION
+    state = await world.alice.verified_state()
+    assert state is not None and world.v1 in state.kek_commits
+
+
+async def test_a_blob_of_another_key_is_refused(world: World, raw_redis: redis.Redis[Any]) -> None:
+    """The server seals a key of its own to alice's public key, in the right format and
+    with the right binding: only the signed commitment tells, and it does."""
+    forged = seal_committed_blob(
+        os.urandom(32),
+        tenant_id=TENANT,
+        user_id="alice",
+        version_id=world.v1,
+        recipient=_public_of(raw_redis, "alice"),
+    )
+    _store_blob(raw_redis, "alice", world.v1, forged)
+    with pytest.raises(SignatureError, match="signed commitment"):
+        await login(world, world.alice_key)
+    with pytest.raises(SignatureError, match="signed commitment"):
+        await world.alice.refresh()  # a running client that held the right key too
+
+
+async def test_a_signed_blob_of_another_key_is_refused_by_the_commitment(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    """A format-1 blob is checked against the commitment as well (its signature alone is
+    the tenant's, but the key inside must be the version's)."""
+    other = KeyHierarchy.from_recovery_phrase("evil-corp", "x y z", kdf="argon2id", params=FAST_KDF)
+    forged = seal_blob(
+        os.urandom(32),
+        signing_key=other.signing_key,
+        tenant_id=TENANT,
+        user_id="alice",
+        version_id=world.v1,
+        recipient=_public_of(raw_redis, "alice"),
+    )
+    _store_blob(raw_redis, "alice", world.v1, forged)
+    with pytest.raises(SignatureError, match="server may be tampering"):
+        await login(world, world.alice_key)
+
+
+async def test_an_old_blob_replayed_for_a_new_version_is_refused(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    """After a rotation the server serves alice's blob of the old version as the new one
+    (and bob's blob as alice's): neither opens for that binding."""
+    v2 = (await world.admin.rotate_kek("rotate")).version.id
+    _, old = _stored_blob(raw_redis, "alice", world.v1)
+    _store_blob(raw_redis, "alice", v2, old)
+    with pytest.raises(SignatureError, match="server may be tampering"):
+        await login(world, world.alice_key)
+    _, bobs = _stored_blob(raw_redis, "bob", v2)
+    _store_blob(raw_redis, "alice", v2, bobs)
+    with pytest.raises(SignatureError, match="server may be tampering"):
+        await login(world, world.alice_key)
+
+
+async def test_a_signed_blob_relabelled_as_committed_is_refused(
+    world: World, raw_redis: redis.Redis[Any]
+) -> None:
+    """A format-1 blob of the right key with its signature cut and its head made format 2
+    does not open: the two formats bind different HPKE ``info``."""
+    signed = seal_blob(
+        world.admin_hierarchy().operational_kek(world.v1),
+        signing_key=world.admin_hierarchy().signing_key,
+        tenant_id=TENANT,
+        user_id="alice",
+        version_id=world.v1,
+        recipient=_public_of(raw_redis, "alice"),
+    )
+    _store_blob(raw_redis, "alice", world.v1, signed)
+    fresh = await login(world, world.alice_key)  # format 1 still reads
+    await fresh.close()
+    relabelled = bytes([COMMITTED_FORMAT_VERSION]) + signed[1:-64]
+    _store_blob(raw_redis, "alice", world.v1, relabelled)
+    with pytest.raises(SignatureError, match="server may be tampering"):
         await login(world, world.alice_key)
 
 

@@ -78,10 +78,14 @@ async def _store(redis_url: str) -> dict[str, Any]:
 async def _opens(
     admin: AsyncNeuralLogClient, redis_url: str, version_id: str, pairs: dict[str, UserKeyPair]
 ) -> int:
-    """Open every reader's blob of ``version_id`` with its own key; returns how many."""
+    """Open every reader's blob of ``version_id`` with its own key, checked against the
+    version's signed KEK commitment; returns how many."""
     session = admin._session
     assert session is not None and session.hierarchy is not None
     want = session.hierarchy.operational_kek(version_id)
+    state = await admin.verified_state()
+    assert state is not None
+    commitment = state.kek_commits[version_id]
     client = connect(redis_url)
     try:
         opened = 0
@@ -96,6 +100,7 @@ async def _opens(
                 tenant_id=TENANT,
                 user_id=uid,
                 version_id=version_id,
+                commitment=commitment,
             )
             assert kek == want
             opened += 1

@@ -116,6 +116,7 @@ def test_vectors_recompute_independently_and_with_the_module() -> None:
     assert state.audit is not None and state.audit.as_dict() == want["audit"]
     assert state.rotate_every_days == want["rotate_every_days"]
     assert state.active_since == want["active_since"]
+    assert {v: c.hex() for v, c in state.kek_commits.items()} == want["kek_commits"]
 
 
 # --- state ---------------------------------------------------------------------------------

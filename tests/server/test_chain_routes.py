@@ -210,6 +210,35 @@ async def test_rotation_link_names_the_removed_users_sorted_and_distinct(
     assert r.status_code == 201, r.text
 
 
+async def test_a_version_link_may_carry_a_kek_commitment_of_64_hex(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """``kek_commit`` is the one optional body member (of create and rotation links): 64
+    lowercase hex characters, or the link is a 422 and nothing is written."""
+    admin, signer = await chained_tenant(http, redis_url)
+    vid = version_id()
+    body = {"id": vid, "reason": "r", "blobs": blobs("root")}
+    good = signer.link("version.create", {"version_id": vid, "kek_commit": "ab" * 32}, seq=2)
+    for bad in ("AB" * 32, "ab" * 31, 7, ["ab" * 32]):
+        doc = json.loads(good)
+        doc["link"]["body"]["kek_commit"] = bad
+        r = await http.post(
+            "/api/kek/versions", json={**body, "link": json.dumps(doc)}, headers=admin.headers
+        )
+        assert r.status_code == 422 and r.json()["field"] == "link", (bad, r.text)
+    doc = json.loads(good)
+    doc["link"]["body"]["extra"] = "x"
+    r = await http.post(
+        "/api/kek/versions", json={**body, "link": json.dumps(doc)}, headers=admin.headers
+    )
+    assert r.status_code == 422 and "optionally kek_commit" in r.json()["detail"]
+    link = signer.link("version.create", {"version_id": vid, "kek_commit": "ab" * 32})
+    r = await http.post("/api/kek/versions", json={**body, "link": link}, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    state = verified((await chain_of(http, admin))["links"], signer)
+    assert state.kek_commits == {vid: bytes.fromhex("ab" * 32)}
+
+
 async def test_a_stale_seq_is_409_chain_head_and_nothing_is_written(
     http: httpx.AsyncClient, redis_url: str
 ) -> None:

@@ -1,0 +1,78 @@
+"""A worker process that seals committed (format-2) KEK blobs: see :mod:`neurallog.client.sealing`.
+
+Started as ``python -c`` by the client (never by ``multiprocessing``, which would run the
+caller's ``__main__`` again in the child). It reads frames on stdin and answers each on
+stdout, until stdin closes. A frame is a 4-byte big-endian length and that many bytes of
+JSON::
+
+    request  {"kek": b64, "tenant": str, "version": str, "aead": str,
+              "items": [[user_id, b64 serialised public key], ...]}
+    answer   {"blobs": [b64 blob, ...]}  |  {"error": "<exception class name>"}
+
+Nothing is logged and an error names its class only: the request holds a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import sys
+from typing import IO, Any
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 1 << 30
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """One frame's body, or None at a clean end of stream."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    if size > MAX_FRAME:
+        raise ValueError("frame too large")
+    body = stream.read(size)
+    if len(body) != size:
+        raise EOFError("truncated frame")
+    return body
+
+
+def frame(doc: Any) -> bytes:
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    return HEADER.pack(len(body)) + body
+
+
+def seal(request: dict[str, Any]) -> list[str]:
+    from neurallog.crypto.blobs import seal_committed_blob
+    from neurallog.crypto.userkeys import UserPublicKey
+
+    kek = base64.b64decode(request["kek"])
+    tenant, version, aead = request["tenant"], request["version"], request["aead"]
+    out = []
+    for user_id, public in request["items"]:
+        blob = seal_committed_blob(
+            kek,
+            tenant_id=tenant,
+            user_id=user_id,
+            version_id=version,
+            recipient=UserPublicKey.from_bytes(base64.b64decode(public)),
+            aead=aead,
+        )
+        out.append(base64.b64encode(blob).decode("ascii"))
+    return out
+
+
+def main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while (body := read_frame(stdin)) is not None:
+        try:
+            answer: dict[str, Any] = {"blobs": seal(json.loads(body))}
+        except Exception as exc:
+            answer = {"error": type(exc).__name__}
+        stdout.write(frame(answer))
+        stdout.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover - started with -c by the client
+    main()
