@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from neurallog.client import ShareCollector
+from neurallog.client import ShareCollector, Version
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while blobs are sealed and uploaded."""
@@ -46,14 +46,16 @@ class VersionRow:
     blob_count: int
 
     @classmethod
-    def of(cls, obj: Any) -> VersionRow:
+    def of(cls, version: Version) -> VersionRow:
+        """The row of a client :class:`~neurallog.client.Version` (already checked against
+        the wire model by the client: one shape only)."""
         return cls(
-            id=_text(_get(obj, "id") or _get(obj, "version_id")),
-            status=_text(_get(obj, "status")),
-            created_at=_text(_get(obj, "created_at")),
-            created_by=_text(_get(obj, "created_by")),
-            reason=_text(_get(obj, "reason")),
-            blob_count=int(_get(obj, "blob_count", 0) or 0),
+            id=version.id,
+            status=version.status,
+            created_at=_text(version.created_at),
+            created_by=version.created_by,
+            reason=version.reason,
+            blob_count=version.blob_count,
         )
 
 

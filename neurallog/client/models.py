@@ -13,10 +13,11 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from neurallog.errors import FormatError
-from neurallog.wire.vocab import STATUSES, VersionStatus
+from neurallog.wire import models as wire
+from neurallog.wire.vocab import VersionStatus
 
 LogData = dict[str, Any] | list[Any] | str | bytes | int | float | bool | None
 """What ``log`` takes and ``get_logs`` gives back: str, bytes, or any JSON value."""
@@ -101,9 +102,78 @@ def _str(doc: Mapping[str, Any], name: str, kind: str) -> str:
     return value
 
 
+FieldCheck = Callable[[object, str], Any]
+
+
+def _check_str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise FormatError(f"{what}: expected a string")
+    return value
+
+
+def _check_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FormatError(f"{what}: expected an integer")
+    return value
+
+
+def _check_word(words: tuple[str, ...]) -> FieldCheck:
+    def check(value: object, what: str) -> str:
+        if not isinstance(value, str) or value not in words:
+            raise FormatError(f"{what}: unknown value {value!r}")
+        return value
+
+    return check
+
+
+def _field_check(hint: Any) -> FieldCheck:
+    """The check (and conversion) of one wire field, from its annotation."""
+    if hint == wire.DateTime:
+        return parse_time
+    base = get_args(hint)[0] if get_origin(hint) is Annotated else hint
+    if get_origin(base) is Literal:
+        return _check_word(get_args(base))
+    if base is str:
+        return _check_str
+    if base is int:
+        return _check_int
+    raise TypeError(f"the client has no check for a wire field of type {hint!r}")
+
+
+def wire_checks(model: type[Any]) -> dict[str, FieldCheck]:
+    """One check per field of a wire ``TypedDict``, in declaration order, derived from its
+    annotations: a date-time becomes a ``datetime``, a closed vocabulary (``Literal``) is
+    checked against its words, ``str`` and ``int`` are typed. A field of a type with no
+    check here fails at import, not on the first answer."""
+    return {
+        name: _field_check(hint)
+        for name, hint in get_type_hints(model, include_extras=True).items()
+    }
+
+
+def parse_wire(
+    doc: Mapping[str, Any], model: type[Any], checks: Mapping[str, FieldCheck], kind: str
+) -> dict[str, Any]:
+    """The fields of ``doc`` checked against the wire model ``model`` (its required keys
+    must be there; its optional ones may be), converted; unknown keys are ignored."""
+    required: frozenset[str] = model.__required_keys__
+    out: dict[str, Any] = {}
+    for name, check in checks.items():
+        if name not in doc:
+            if name in required:
+                raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
+            continue
+        out[name] = check(doc[name], f"{kind}.{name}")
+    return out
+
+
+_VERSION_CHECKS = wire_checks(wire.Version)
+
+
 @dataclass(frozen=True)
 class Version:
-    """A KEK version as the server lists it."""
+    """A KEK version as the server lists it: the fields of the wire model
+    :class:`neurallog.wire.models.Version`, checked by :func:`parse_wire`."""
 
     id: str
     status: VersionStatus
@@ -115,17 +185,7 @@ class Version:
     @classmethod
     @guarded("Version")
     def from_json(cls, doc: Mapping[str, Any]) -> Version:
-        status = _str(doc, "status", "Version")
-        if status not in STATUSES:
-            raise FormatError(f"Version: unknown status {status!r}")
-        return cls(
-            id=_str(doc, "id", "Version"),
-            status=status,
-            created_at=parse_time(_field(doc, "created_at", "Version")),
-            created_by=str(doc.get("created_by") or ""),
-            reason=str(doc.get("reason") or ""),
-            blob_count=int(doc.get("blob_count") or 0),
-        )
+        return cls(**parse_wire(doc, wire.Version, _VERSION_CHECKS, "Version"))
 
 
 @dataclass(frozen=True)

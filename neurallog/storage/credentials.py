@@ -47,7 +47,7 @@ class Fused(StrEnum):
 
     NONE = ""
     BLOBS = "blobs"  # the caller's blob hash (GET /api/kek/blobs/me)
-    ACTIVE = "active"  # the active version's row (GET /api/kek/versions/active)
+    ACTIVE = "active-version"  # the active version's row (GET /api/kek/versions/active)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The Lua scripts: one ``.lua`` file each under ``neurallog/storage/lua``, loaded once.
 
 A :class:`Script` names its file and the helper files it uses; its source is the key
-builders of :func:`neurallog.storage.keyspace.lua_table` (so no script spells a key), then
-the helpers, then its own file. Audited writes include ``audit_chain.lua``, which appends
-the write's audit record in the same script as the write (see
+builders of :func:`neurallog.storage.keyspace.lua_table` (so no script spells a key), the
+vocabulary of :func:`vocab_table` (so no script spells a role, user state or version
+status), then the helpers, then its own file. Audited writes include ``audit_chain.lua``,
+which appends the write's audit record in the same script as the write (see
 :func:`neurallog.storage.audit.chained_write`); writes a tenant chain link describes also
 include ``chain_link.lua``, which appends the link in that script, compare-and-append on
 the chain's length (see :mod:`neurallog.storage.chain`). Numbers cross into Lua as strings and are
@@ -14,11 +15,13 @@ Replies start with a status word: ``ok`` or one of :class:`neurallog.storage.rep
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
 from neurallog.storage import keyspace
+from neurallog.wire import vocab
 
 _AUDIT_CHAIN = "audit_chain"
 _CHAIN_LINK = "chain_link"
@@ -27,6 +30,36 @@ _CHAIN_LINK = "chain_link"
 @cache
 def _file(name: str) -> str:
     return (resources.files("neurallog.storage.lua") / f"{name}.lua").read_text("utf-8")
+
+
+#: Lua table name -> the closed vocabulary it spells (from neurallog.wire.vocab)
+_VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "ROLE": vocab.ROLES,
+    "STATE": vocab.USER_STATES,
+    "STATUS": vocab.STATUSES,
+}
+_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+@cache
+def vocab_table() -> str:
+    """Lua source of the tables ``ROLE``, ``STATE`` and ``STATUS``, derived from
+    :mod:`neurallog.wire.vocab`: ``STATUS.DECRYPT_ONLY`` is ``'decrypt-only'``. Reading a
+    name that is not there raises a script error instead of giving ``nil`` (a misspelt
+    ``STATE.ACTIV`` would otherwise compare unequal to everything). Prepended to every
+    script by the loader."""
+    lines = [
+        "local VOCAB_STRICT = {__index = function(_, name)"
+        " error('no such vocabulary word: ' .. tostring(name)) end}"
+    ]
+    for table, words in _VOCABULARIES.items():
+        members = []
+        for word in words:
+            if not _WORD.fullmatch(word):
+                raise ValueError(f"{table}: {word!r} is not a plain vocabulary word")
+            members.append(f"{word.upper().replace('-', '_')} = '{word}'")
+        lines.append(f"local {table} = setmetatable({{{', '.join(members)}}}, VOCAB_STRICT)")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -40,7 +73,7 @@ class Script:
     source: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = [keyspace.lua_table()]
+        parts = [keyspace.lua_table(), vocab_table()]
         if self.audited:  # first: it rebinds KEYS and ARGV for everything after it
             parts.append(_file(_AUDIT_CHAIN))
         if self.chained:  # then: it takes its KEYS and ARGV from what audit_chain left

@@ -55,7 +55,14 @@ def _user(uid: str, role: str = "member", state: str = "active", n: int = 0) -> 
 
 def _version(vid: str, status: str) -> Version:
     return Version.from_json(
-        {"id": vid, "status": status, "created_at": "2026-01-01T00:00:00Z", "created_by": "admin"}
+        {
+            "id": vid,
+            "status": status,
+            "created_at": "2026-01-01T00:00:00Z",
+            "created_by": "admin",
+            "reason": "",
+            "blob_count": 0,
+        }
     )
 
 

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
 
 import pytest
 
 from neurallog.client._loop import LoopThread
 from neurallog.client.framing import decode_frame
 from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, encode_data
-from neurallog.client.models import BootstrapResult, Version, parse_time
+from neurallog.client.models import (
+    BootstrapResult,
+    Version,
+    parse_time,
+    parse_wire,
+    wire_checks,
+)
 from neurallog.errors import FormatError
+from neurallog.wire import models as wire
+from neurallog.wire.vocab import STATUSES
 
 STAMP = datetime(2026, 11, 29, 5, 0, 0, 123000, tzinfo=UTC)
 STAMP_BYTES = (1795928400123).to_bytes(8, "big")
@@ -99,6 +109,68 @@ def test_models_parse_and_hide_secrets() -> None:
         Version.from_json({"status": "active"})
     result = BootstrapResult("acme", "admin", version, "nlk1.secret-key", "abandon " * 23 + "art")
     assert "secret-key" not in repr(result) and "abandon" not in repr(result)
+
+
+VERSION_DOC: dict[str, Any] = {
+    "id": "8c9d6f2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f",
+    "status": "active",
+    "created_at": "2026-11-29T05:00:00Z",
+    "created_by": "admin",
+    "reason": "q4",
+    "blob_count": 2,
+}
+
+
+def test_the_client_version_is_the_wire_version() -> None:
+    """The client's Version has the wire model's fields, in its order: a field added to
+    neurallog/wire/models.py fails here until the client carries it."""
+    assert [f.name for f in dataclasses.fields(Version)] == list(wire.Version.__annotations__)
+    assert set(VERSION_DOC) == wire.Version.__required_keys__
+    for status in STATUSES:
+        assert Version.from_json({**VERSION_DOC, "status": status}).status == status
+    assert Version.from_json({**VERSION_DOC, "new_field": 1}).blob_count == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"created_by": None}, "missing field 'created_by'"),
+        ({"reason": None}, "missing field 'reason'"),
+        ({"blob_count": None}, "missing field 'blob_count'"),
+        ({"blob_count": "2"}, "Version.blob_count: expected an integer"),
+        ({"blob_count": True}, "Version.blob_count: expected an integer"),
+        ({"created_by": 7}, "Version.created_by: expected a string"),
+        ({"id": ["x"]}, "Version.id: expected a string"),
+        ({"status": "Active"}, "Version.status: unknown value 'Active'"),
+        ({"status": 1}, "Version.status: unknown value 1"),
+        ({"created_at": "yesterday"}, "created_at: not an RFC 3339 time"),
+    ],
+)
+def test_a_malformed_version_is_a_format_error(change: dict[str, Any], message: str) -> None:
+    doc = {**VERSION_DOC, **change}
+    for name, value in change.items():
+        if value is None:
+            del doc[name]
+    with pytest.raises(FormatError, match=message):
+        Version.from_json(doc)
+
+
+class _Partial(TypedDict, total=False):
+    note: str
+
+
+class _Unknown(TypedDict):
+    ratio: float
+
+
+def test_wire_checks_follow_required_keys_and_refuse_unknown_types() -> None:
+    checks = wire_checks(_Partial)
+    assert parse_wire({}, _Partial, checks, "Partial") == {}
+    assert parse_wire({"note": "n"}, _Partial, checks, "Partial") == {"note": "n"}
+    with pytest.raises(FormatError, match=r"Partial\.note: expected a string"):
+        parse_wire({"note": 1}, _Partial, checks, "Partial")
+    with pytest.raises(TypeError, match="no check for a wire field"):
+        wire_checks(_Unknown)
 
 
 def test_loop_thread_runs_and_closes() -> None:

@@ -1,13 +1,19 @@
-"""The Lua scripts' side of the storage contract: files as package data, no key layout of
-their own, and only status words the Python side maps."""
+"""The Lua scripts' side of the storage contract: files as package data, no key layout and
+no vocabulary of their own, and only status words the Python side maps."""
 
 from __future__ import annotations
 
 import re
 from importlib import resources
 
+import pytest
+import redis
+
 from neurallog.storage import keyspace, scripts
+from neurallog.storage.connection import connect
 from neurallog.storage.replies import ERRORS, Status
+from neurallog.storage.store import text
+from neurallog.wire import vocab
 
 LUA = resources.files("neurallog.storage.lua")
 
@@ -27,7 +33,12 @@ def test_every_script_is_a_lua_file_and_every_file_is_used() -> None:
     used |= {"audit_chain.lua", "chain_link.lua"}
     assert used == set(files)
     for script in scripts.ALL:
-        assert script.source.startswith(keyspace.lua_table())
+        assert script.source.startswith(keyspace.lua_table() + "\n" + scripts.vocab_table())
+
+
+def _code(source: str) -> str:
+    """A script without its comments."""
+    return "\n".join(line.split("--", 1)[0] for line in source.splitlines())
 
 
 def test_no_lua_file_spells_a_key_fragment() -> None:
@@ -35,7 +46,7 @@ def test_no_lua_file_spells_a_key_fragment() -> None:
     fragment has one) and no known suffix in any script."""
     fragments = ("user:", ":blobs", ":keys", "key:", "version:", "log:", "audit:", "nl:")
     for name, source in _lua_files().items():
-        code = "\n".join(line.split("--", 1)[0] for line in source.splitlines())
+        code = _code(source)
         quoted = re.findall(r"'([^']*)'|\"([^\"]*)\"", code)
         for single, double in quoted:
             text = single or double
@@ -55,3 +66,51 @@ def test_every_status_word_is_a_status_and_every_refusal_is_mapped() -> None:
     retried = {Status.AUDIT_HEAD, Status.AUDIT_OUTCOME}
     assert set(Status) - judged_elsewhere - retried == set(ERRORS)
     assert {s.value for s in Status} - {"ok"} <= words
+
+
+#: every word of the wire's closed vocabularies (roles, user states, version statuses)
+VOCABULARY = set(vocab.ROLES) | set(vocab.USER_STATES) | set(vocab.STATUSES)
+#: where a reply's status word stands: ``return {'deprecated'}`` is the storage reply
+#: ``Status.DEPRECATED`` (mapped by replies.py), not the version status ``deprecated``
+REPLY_HEAD = re.compile(r"return (?:nil, )?\{$")
+
+
+def vocabulary_literals(source: str) -> list[str]:
+    """The quoted vocabulary words of a Lua source, comments and reply status words aside."""
+    code = _code(source)
+    found = []
+    for match in re.finditer(r"'([^'\n]*)'|\"([^\"\n]*)\"", code):
+        word = match.group(1) if match.group(1) is not None else match.group(2)
+        if word not in VOCABULARY:
+            continue
+        if word in {s.value for s in Status} and REPLY_HEAD.search(code[: match.start()]):
+            continue
+        found.append(word)
+    return found
+
+
+def test_no_lua_file_spells_a_vocabulary_word() -> None:
+    """Roles, user states and version statuses live in neurallog/wire/vocab.py only: the
+    scripts name them through the generated ROLE, STATE and STATUS tables."""
+    for name, source in _lua_files().items():
+        assert vocabulary_literals(source) == [], name
+
+
+def test_the_vocabulary_check_sees_a_spelt_word() -> None:
+    spelt = "if st == 'active' then return {'deprecated'} end\nlocal r = {\"auditor\"}"
+    assert vocabulary_literals(spelt) == ["active", "auditor"]
+    assert vocabulary_literals("-- 'active'\nreturn {'deprecated'}") == []
+
+
+async def test_the_vocabulary_table_holds_every_word_and_refuses_others(redis_url: str) -> None:
+    client = connect(redis_url)
+    try:
+        names = {"ROLE": vocab.ROLES, "STATE": vocab.USER_STATES, "STATUS": vocab.STATUSES}
+        for table, words in names.items():
+            fields = ", ".join(f"{table}.{w.upper().replace('-', '_')}" for w in words)
+            got = await client.eval(scripts.vocab_table() + f"return {{{fields}}}", 0)
+            assert tuple(text(w) for w in got) == words
+        with pytest.raises(redis.ResponseError, match="no such vocabulary word: ACTIV"):
+            await client.eval(scripts.vocab_table() + "return STATE.ACTIV", 0)
+    finally:
+        await client.aclose()

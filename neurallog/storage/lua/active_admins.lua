@@ -4,7 +4,7 @@ local function active_admins(p, users_set, skip)
   for _, uid in ipairs(redis.call('SMEMBERS', users_set)) do
     if not skip[uid] then
       local u = redis.call('HMGET', K.user(p, uid), 'role', 'state')
-      if u[1] == 'admin' and u[2] == 'active' then n = n + 1 end
+      if u[1] == ROLE.ADMIN and u[2] == STATE.ACTIVE then n = n + 1 end
     end
   end
   return n

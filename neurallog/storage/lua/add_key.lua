@@ -7,7 +7,7 @@
 --    | {'parent-revoked'} | an audit refusal
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'user-not-found'} end
-if st ~= 'active' then return {'user-inactive', st} end
+if st ~= STATE.ACTIVE then return {'user-inactive', st} end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'key-exists'} end
 if ARGV[8] ~= '' then
   local pk = redis.call('HMGET', KEYS[4], 'user_id', 'revoked')

@@ -1,5 +1,5 @@
 -- KEYS[1] key hash, KEYS[2] tenant hash.  ARGV[1] tenant prefix, ARGV[2] fused read:
--- "" (none), "blobs" (the caller's blob hash) or "active" (the active version row), so
+-- "" (none), "blobs" (the caller's blob hash) or "active-version" (its row), so
 -- that the hottest routes cost one round trip. The caller discards the data unless the
 -- credential checks out. No failure counter is read here: the token is judged first and
 -- only failures are counted (a right token is never refused for someone else's failures).
@@ -13,7 +13,7 @@ local u = redis.call('HMGET', K.user(p, k[1]), 'role', 'state')
 local data = false
 if ARGV[2] == 'blobs' then
   data = redis.call('HGETALL', K.user_blobs(p, k[1]))
-elseif ARGV[2] == 'active' then
+elseif ARGV[2] == 'active-version' then
   local id = redis.call('GET', K.active_version(p))
   if id then data = version_row(p, id) or false end
 end

@@ -12,8 +12,8 @@
 local p, vid = ARGV[1], ARGV[2]
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'version-not-found'} end
-if cur == 'destroyed' then return {'version-destroyed'} end
-if cur == 'active' or redis.call('GET', KEYS[2]) == vid then return {'version-active'} end
+if cur == STATUS.DESTROYED then return {'version-destroyed'} end
+if cur == STATUS.ACTIVE or redis.call('GET', KEYS[2]) == vid then return {'version-active'} end
 local entries, streams = 0, 0
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local key = K.log_stream(p, sid)
@@ -35,5 +35,5 @@ for _, uid in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   redis.call('HDEL', K.user_blobs(p, uid), vid)
 end
 redis.call('DEL', KEYS[3], KEYS[4], KEYS[6], KEYS[7])
-redis.call('HSET', KEYS[1], 'status', 'destroyed', 'destroyed_at', ARGV[3])
+redis.call('HSET', KEYS[1], 'status', STATUS.DESTROYED, 'destroyed_at', ARGV[3])
 return {'ok', cur}

@@ -8,12 +8,12 @@
 local u = redis.call('HMGET', KEYS[1], 'state', 'role')
 local st = u[1]
 if not st then return {'user-not-found'} end
-if st == 'removed' then return {'user-removed'} end
+if st == STATE.REMOVED then return {'user-removed'} end
 -- disabling a disabled user changes nothing, which no chain link may state
-if st ~= 'active' and CHAIN.n > 0 then return {'user-inactive', st} end
+if st ~= STATE.ACTIVE and CHAIN.n > 0 then return {'user-inactive', st} end
 if ARGV[3] == ARGV[4] then return {'disable-self'} end
-if redis.call('HGET', KEYS[3], 'state') ~= 'active' then return {'caller-inactive'} end
-if u[2] == 'admin' and st == 'active'
+if redis.call('HGET', KEYS[3], 'state') ~= STATE.ACTIVE then return {'caller-inactive'} end
+if u[2] == ROLE.ADMIN and st == STATE.ACTIVE
    and active_admins(ARGV[2], KEYS[2], {[ARGV[3]] = true}) == 0 then
   return {'last-admin'}
 end
@@ -21,5 +21,5 @@ local err = chain_check() or audit_check('')
 if err then return err end
 audit_append()
 chain_append()
-redis.call('HSET', KEYS[1], 'state', 'disabled', 'disabled_at', ARGV[1])
+redis.call('HSET', KEYS[1], 'state', STATE.DISABLED, 'disabled_at', ARGV[1])
 return {'ok'}

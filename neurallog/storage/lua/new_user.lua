@@ -12,7 +12,7 @@ end
 local function new_user_write()
   redis.call('SADD', KEYS[1], ARGV[1])
   redis.call('ZADD', KEYS[6], 0, ARGV[4] .. ' ' .. ARGV[1])
-  redis.call('HSET', KEYS[2], 'user_id', ARGV[1], 'role', ARGV[2], 'state', 'active',
+  redis.call('HSET', KEYS[2], 'user_id', ARGV[1], 'role', ARGV[2], 'state', STATE.ACTIVE,
              'public_key', ARGV[3], 'created_at', ARGV[4])
   redis.call('SADD', KEYS[3], ARGV[5])
   redis.call('HSET', KEYS[4], 'key_id', ARGV[5], 'user_id', ARGV[1], 'token_hash', ARGV[6],

@@ -14,9 +14,9 @@ local function version_plan(p, k, vid, created_by, remove_ids, pairs_flat, first
   for _, rid in ipairs(remove_ids) do
     local r = redis.call('HMGET', K.user(p, rid), 'state', 'role')
     local st = r[1]
-    if (not st) or st == 'removed' then return nil, {'bad-remove', rid} end
+    if (not st) or st == STATE.REMOVED then return nil, {'bad-remove', rid} end
     if rid == created_by then return nil, {'remove-self'} end
-    if st == 'active' and r[2] == 'admin' then drops_admin = true end
+    if st == STATE.ACTIVE and r[2] == ROLE.ADMIN then drops_admin = true end
     remove[rid] = true
   end
   if drops_admin and active_admins(p, k.users, remove) == 0 then
@@ -29,9 +29,9 @@ local function version_plan(p, k, vid, created_by, remove_ids, pairs_flat, first
     local u = redis.call('HMGET', K.user(p, uid), 'state', 'role')
     local st = u[1]
     if not st then return nil, {'blob-unknown-user', uid} end
-    if remove[uid] then return nil, {'blob-inactive-user', uid, 'removed'} end
-    if st ~= 'active' then return nil, {'blob-inactive-user', uid, st} end
-    if u[2] == 'auditor' then return nil, {'blob-auditor', uid} end
+    if remove[uid] then return nil, {'blob-inactive-user', uid, STATE.REMOVED} end
+    if st ~= STATE.ACTIVE then return nil, {'blob-inactive-user', uid, st} end
+    if u[2] == ROLE.AUDITOR then return nil, {'blob-auditor', uid} end
     blobs[uid] = pairs_flat[i + 1]
     i = i + 2
   end
@@ -39,7 +39,7 @@ local function version_plan(p, k, vid, created_by, remove_ids, pairs_flat, first
   for _, uid in ipairs(redis.call('SMEMBERS', k.users)) do
     if (not remove[uid]) and (not blobs[uid]) then
       local u = redis.call('HMGET', K.user(p, uid), 'state', 'role')
-      if u[1] == 'active' and u[2] ~= 'auditor' then missing[#missing + 1] = uid end
+      if u[1] == STATE.ACTIVE and u[2] ~= ROLE.AUDITOR then missing[#missing + 1] = uid end
     end
   end
   if #missing > 1 then return nil, missing end
@@ -50,8 +50,8 @@ end
 -- blobs, the removed users' blobs and keys gone. Returns the previous active id or ''.
 local function version_apply(p, k, vid, created_at, created_by, reason, plan)
   local old = redis.call('GET', k.active)
-  if old then redis.call('HSET', K.version(p, old), 'status', 'decrypt-only') end
-  redis.call('HSET', k.version, 'id', vid, 'status', 'active', 'created_at', created_at,
+  if old then redis.call('HSET', K.version(p, old), 'status', STATUS.DECRYPT_ONLY) end
+  redis.call('HSET', k.version, 'id', vid, 'status', STATUS.ACTIVE, 'created_at', created_at,
              'created_by', created_by, 'reason', reason)
   redis.call('RPUSH', k.versions, vid)
   redis.call('SET', k.active, vid)
@@ -60,7 +60,7 @@ local function version_apply(p, k, vid, created_at, created_by, reason, plan)
     redis.call('SADD', k.version_blobs, uid)
   end
   for uid, _ in pairs(plan.remove) do
-    redis.call('HSET', K.user(p, uid), 'state', 'removed', 'removed_at', created_at)
+    redis.call('HSET', K.user(p, uid), 'state', STATE.REMOVED, 'removed_at', created_at)
     for _, v in ipairs(redis.call('HKEYS', K.user_blobs(p, uid))) do
       redis.call('SREM', K.version_blobs(p, v), uid)
     end

@@ -8,10 +8,10 @@ if not st then return {'version-not-found'} end
 local u = redis.call('HMGET', KEYS[2], 'state', 'role')
 local us = u[1]
 if not us then return {'user-not-found'} end
-if u[2] == 'auditor' then return {'auditor'} end
-if st == 'deprecated' then return {'deprecated'} end
-if st == 'destroyed' then return {'version-destroyed'} end
-if us ~= 'active' then return {'user-inactive', us} end
+if u[2] == ROLE.AUDITOR then return {'auditor'} end
+if st == STATUS.DEPRECATED then return {'deprecated'} end
+if st == STATUS.DESTROYED then return {'version-destroyed'} end
+if us ~= STATE.ACTIVE then return {'user-inactive', us} end
 local outcome = 'created'
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then outcome = 'replaced' end
 local err = audit_check(outcome)

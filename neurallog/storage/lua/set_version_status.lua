@@ -5,8 +5,8 @@
 --    | a chain or audit refusal
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'version-not-found'} end
-local legal = {['active'] = {}, ['decrypt-only'] = {'deprecated'},
-               ['deprecated'] = {'decrypt-only'}}
+local legal = {[STATUS.ACTIVE] = {}, [STATUS.DECRYPT_ONLY] = {STATUS.DEPRECATED},
+               [STATUS.DEPRECATED] = {STATUS.DECRYPT_ONLY}}
 local allowed = legal[cur] or {}
 -- setting the current status is a no-op 200, but never with a chain link: the chain's
 -- state machine refuses a link that changes nothing (its clients would fail on it)

@@ -15,9 +15,9 @@ for i = 4, #ARGV - 1, 2 do
   local u = redis.call('HMGET', K.user(p, uid), 'state', 'role')
   local st = u[1]
   if not st then return {'blob-unknown-user', uid} end
-  if remove[uid] then return {'blob-inactive-user', uid, 'removed'} end
-  if st ~= 'active' then return {'blob-inactive-user', uid, st} end
-  if u[2] == 'auditor' then return {'blob-auditor', uid} end
+  if remove[uid] then return {'blob-inactive-user', uid, STATE.REMOVED} end
+  if st ~= STATE.ACTIVE then return {'blob-inactive-user', uid, st} end
+  if u[2] == ROLE.AUDITOR then return {'blob-auditor', uid} end
 end
 for i = 4, #ARGV - 1, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 local ttl = tonumber(ARGV[3])
