@@ -19,8 +19,8 @@ local src, dst = ARGV[1], ARGV[2]
 if redis.call('GET', KEYS[4]) ~= dst then return {'version-inactive', dst} end
 local status = redis.call('HGET', KEYS[9], 'status')
 if not status then return {'version-not-found'} end
-if status == 'destroyed' then return {'version-destroyed'} end
-if ARGV[5] ~= 'admin' then
+if status == STATUS.DESTROYED then return {'version-destroyed'} end
+if ARGV[5] ~= ROLE.ADMIN then
   for _, v in ipairs({src, dst}) do
     if redis.call('HEXISTS', KEYS[8], v) == 0 then return {'rewrap-no-access', v} end
   end
