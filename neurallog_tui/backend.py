@@ -326,11 +326,6 @@ class Backend(Protocol):
     async def rotate(
         self, reason: str, remove_users: Sequence[str], progress: ProgressCallback | None
     ) -> RotateResult: ...
-    @property
-    def can_rewrap(self) -> bool:
-        """Whether the client has ``rewrap`` (re-encrypt old versions' entries)."""
-        ...
-
     async def rewrap(
         self,
         versions: Sequence[str] | None,

@@ -20,7 +20,7 @@ from neurallog.client import (
 )
 from neurallog.client.head_store import FileHeadStore, HeadStore, MemoryHeadStore, head_store
 from neurallog.client.logs import DeprecatedVersionWarning
-from neurallog.client.models import Credentials
+from neurallog.client.models import Credentials, RewrapProgress
 from neurallog.errors import ConflictError, IncompleteOperationError, WrongRecoveryPhraseError
 from neurallog.plugin_checks import PluginInfo
 
@@ -44,7 +44,6 @@ from .backend import (
     RotationPolicy,
     UserRow,
     VersionRow,
-    _get,
     fingerprint_of,
 )
 
@@ -203,10 +202,6 @@ class ClientBackend:
             )
         return DestroyOutcome(VersionRow.of(version))
 
-    @property
-    def can_rewrap(self) -> bool:
-        return hasattr(self.client, "rewrap")
-
     async def rewrap(
         self,
         versions: Sequence[str] | None,
@@ -214,31 +209,18 @@ class ClientBackend:
         dry_run: bool,
         progress: Callable[[RewrapStep], None] | None,
     ) -> RewrapSummary:
-        call = getattr(self.client, "rewrap", None)
-        if call is None:
-            from neurallog.errors import ClientError
-
-            raise ClientError("this client cannot rewrap: it needs a newer neurallog")
-
-        def step(report: Any) -> None:
+        def step(at: RewrapProgress) -> None:
             if progress is not None:
-                progress(
-                    RewrapStep(
-                        str(_get(report, "log", "")),
-                        str(_get(report, "version", "")),
-                        int(_get(report, "done", 0) or 0),
-                        int(_get(report, "total", 0) or 0),
-                    )
-                )
+                progress(RewrapStep(at.log, at.version, at.done, at.total))
 
-        report = await call(
+        report = await self.client.rewrap(
             None if versions is None else list(versions), progress=step, dry_run=dry_run
         )
         return RewrapSummary(
-            tuple(str(v) for v in _get(report, "versions", ()) or ()),
-            _count(_get(report, "logs", 0)),
-            _count(_get(report, "entries", 0)),
-            bool(_get(report, "dry_run", dry_run)),
+            report.versions,
+            report.logs,
+            report.counted if report.dry_run else report.moved,
+            report.dry_run,
         )
 
     async def rotate(

@@ -309,13 +309,6 @@ class VersionsPane(Pane):
     async def action_rewrap(self) -> None:
         """Dry run (a count), then the rewrap with a progress bar, then the emptied
         versions offered for destruction, each confirmed by its typed id."""
-        if not self.backend.can_rewrap:
-            self.notify(
-                "This client cannot rewrap yet: it needs a newer neurallog.",
-                title="Rewrap",
-                severity="warning",
-            )
-            return
         counting = ProgressDialog("Rewrap: counting", "nothing is changed yet")
         await self.app.push_screen(counting)
         call = self.backend.rewrap(None, dry_run=True, progress=None)

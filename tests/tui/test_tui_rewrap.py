@@ -1,12 +1,8 @@
 """Rewrap from the Versions tab against a live server: a dry-run count first, then the
-rewrap with a progress bar, then the emptied version offered for destruction.
-
-The client's ``rewrap`` comes with another change; until it is merged this test is
-skipped (it runs as soon as ``AsyncNeuralLogClient`` has ``rewrap``)."""
+rewrap with a progress bar, then the emptied version offered for destruction."""
 
 from __future__ import annotations
 
-import pytest
 from tui_pilot import admin_app, cursor_to, notifications, rows, shows, unlock, wait_until
 from tui_screen import screen_text
 from tui_world import Tenant
@@ -18,9 +14,6 @@ from neurallog_tui.dialogs.typed_confirm import TypedConfirmDialog
 from neurallog_tui.screens.main import MainScreen
 
 
-@pytest.mark.skipif(
-    not hasattr(AsyncNeuralLogClient, "rewrap"), reason="the client has no rewrap yet"
-)
 async def test_rewrap_counts_then_rewraps_then_offers_destroy(
     tenant: Tenant, admin: AsyncNeuralLogClient
 ) -> None:
@@ -65,18 +58,3 @@ async def test_rewrap_counts_then_rewraps_then_offers_destroy(
     assert statuses == {old: "destroyed", new: "active"}
     page = await admin.get_logs("orders")
     assert sorted(e.data["n"] for e in page.entries) == [1, 2]  # still readable
-
-
-@pytest.mark.skipif(hasattr(AsyncNeuralLogClient, "rewrap"), reason="the client has rewrap")
-async def test_rewrap_without_the_client_method_says_so(tenant: Tenant) -> None:
-    app = admin_app(tenant.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await unlock(pilot, tenant.api_key, tenant.mnemonic)
-        await rows(pilot, "versions-table", 1)
-        await pilot.press("w")
-        await wait_until(
-            pilot,
-            lambda: any("cannot rewrap yet" in n[2] for n in notifications(app)),
-            "the warning",
-        )
-        assert isinstance(app.screen, MainScreen)

@@ -94,8 +94,6 @@ class FakeBackend:
         row = next(v for v in self._versions if v.id == version_id)
         return replace(row, status=status)
 
-    can_rewrap = False  # the rewrap flow is tested against the live client only
-
     async def rewrap(self, versions: Any, *, dry_run: bool, progress: Any) -> Any:
         raise NotImplementedError
 
