@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from neurallog import NeuralLogClient
 from neurallog.cli import main
 from neurallog.client.tenant_chain import link_time
 from neurallog.errors import ServerIntegrityError
 from neurallog.storage import keyspace
+from tests.support.raw_redis import raw_redis
 
 DAY = 86_400
 
@@ -98,7 +98,7 @@ def test_a_server_showing_another_policy_is_a_downgrade_and_the_chain_wins(
 ) -> None:
     client, _ = admin
     client.set_rotation_policy(1)
-    raw = redis.Redis.from_url(redis_url)
+    raw = raw_redis(redis_url)
     try:
         raw.hset(keyspace.tenant("acme"), "rotate_every_days", "3650")
     finally:
