@@ -27,6 +27,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from neurallog.client import mnemonic_wordlist
 
+from .radio import MarkedRadioButton
 from .secret import normalise_pasted
 
 WORD_COUNTS = (12, 15, 18, 21, 24)
@@ -194,7 +195,9 @@ class WordGrid(Vertical):
             yield Label("Words:", classes="word-count-label")
             with RadioSet(id=f"{self.id}-count"):
                 for n in WORD_COUNTS:
-                    yield RadioButton(str(n), value=n == self._count, id=f"{self.id}-count-{n}")
+                    yield MarkedRadioButton(
+                        str(n), value=n == self._count, id=f"{self.id}-count-{n}"
+                    )
             yield Static("ctrl+t shows", classes="hint")
         yield Static("", id=f"{self.id}-error", classes="error word-error")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
 from tui_pilot import admin_app, rows, shows, unlock
 from tui_screen import screen_text
 from tui_world import Tenant
@@ -45,3 +46,20 @@ async def test_the_chosen_secret_kind_is_marked_by_shape_not_only_colour(tenant:
         await pilot.pause(0.2)
         line = next(line for line in screen_text(app).splitlines() if "●" in line)
         assert line.count("●") == 1 and "My own recovery phrase" in line.split("●")[1]
+
+
+async def test_the_drill_scrolls_to_the_share_fields_at_80x24(tenant: Tenant) -> None:
+    """With the word grid the drill is taller than 24 lines; its share fields were cut off
+    below the screen, and Tab moved the focus there unseen."""
+    app = admin_app(tenant.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, tenant.api_key, tenant.mnemonic)
+        await pilot.press("5")
+        text = await shows(pilot, "Recovery drill")
+        assert "No shares entered yet." not in text
+        # the word count picker marks its choice by shape too
+        counts = next(line for line in text.splitlines() if line.startswith("Words:"))
+        assert counts.count("●") == 1 and counts.split("●")[1].lstrip("▌ ").startswith("24"), counts
+        share = app.screen.query_one("#drill-share")
+        share.query_one(Input).focus()
+        await shows(pilot, "No shares entered yet.")
