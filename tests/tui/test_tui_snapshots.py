@@ -194,6 +194,17 @@ def test_destroy_refused_160x48(snap_compare: Any) -> None:
     assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
 
 
+def test_rewrap_count_80x24(snap_compare: Any) -> None:
+    """w on Versions: the dry run's count, before anything changes."""
+    run_before = unlocked_then("w")
+    assert snap_compare(fake_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_rewrap_count_160x48(snap_compare: Any) -> None:
+    run_before = unlocked_then("w")
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=run_before)
+
+
 CSV = "user_id,role,label\ningest-eu,member,EU ingest\nbob,member\ndana,auditor\n"
 
 

@@ -26,6 +26,7 @@ from neurallog_tui.backend import (
     LogRow,
     NewKey,
     ProgressCallback,
+    RewrapSummary,
     RotateResult,
     RotationPolicy,
     UserRow,
@@ -94,8 +95,11 @@ class FakeBackend:
         row = next(v for v in self._versions if v.id == version_id)
         return replace(row, status=status)
 
-    async def rewrap(self, versions: Any, *, dry_run: bool, progress: Any) -> Any:
-        raise NotImplementedError
+    async def rewrap(self, versions: Any, *, dry_run: bool, progress: Any) -> RewrapSummary:
+        """The dry run's count: 12 entries in 2 logs under the two retired versions."""
+        if not dry_run:
+            raise NotImplementedError
+        return RewrapSummary((V1, V2), 2, 12, True)
 
     async def destroy_version(self, version_id: str) -> DestroyOutcome:
         """The server's refusal while entries remain: 12 entries in 2 logs."""
