@@ -44,23 +44,21 @@ def frame(doc: Any) -> bytes:
 
 
 def seal(request: dict[str, Any]) -> list[str]:
-    from neurallog.crypto.blobs import seal_committed_blob
+    from neurallog.crypto.blobs import committed_sealer
     from neurallog.crypto.userkeys import UserPublicKey
 
-    kek = base64.b64decode(request["kek"])
-    tenant, version, aead = request["tenant"], request["version"], request["aead"]
-    out = []
-    for user_id, public in request["items"]:
-        blob = seal_committed_blob(
-            kek,
-            tenant_id=tenant,
-            user_id=user_id,
-            version_id=version,
-            recipient=UserPublicKey.from_bytes(base64.b64decode(public)),
-            aead=aead,
-        )
-        out.append(base64.b64encode(blob).decode("ascii"))
-    return out
+    seal_one = committed_sealer(
+        base64.b64decode(request["kek"]),
+        tenant_id=request["tenant"],
+        version_id=request["version"],
+        aead=request["aead"],
+    )
+    return [
+        base64.b64encode(
+            seal_one(user_id, UserPublicKey.from_bytes(base64.b64decode(public)))
+        ).decode("ascii")
+        for user_id, public in request["items"]
+    ]
 
 
 def main() -> None:

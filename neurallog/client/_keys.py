@@ -16,6 +16,7 @@ is verified again; only a success is remembered.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -154,24 +155,44 @@ def seal_blob(
 ) -> bytes:
     """A format-2 blob when ``committed`` (the version's link carries the commitment),
     else a format-1 blob signed with ``signing_key``."""
+    seal = blob_sealer(
+        op_kek,
+        signing_key,
+        tenant_id=tenant_id,
+        version_id=version_id,
+        cipher=cipher,
+        committed=committed,
+    )
+    return seal(user_id, recipient)
+
+
+def blob_sealer(
+    op_kek: bytes,
+    signing_key: Ed25519PrivateKey,
+    *,
+    tenant_id: str,
+    version_id: str,
+    cipher: str,
+    committed: bool,
+) -> Callable[[str, UserPublicKey], bytes]:
+    """``seal(user_id, recipient)``: :func:`seal_blob` for the readers of one version, with
+    what is the same for all of them prepared once."""
+    aead = blob_aead(cipher)
     if committed:
-        return blobs.seal_committed_blob(
+        return blobs.committed_sealer(op_kek, tenant_id=tenant_id, version_id=version_id, aead=aead)
+
+    def seal(user_id: str, recipient: UserPublicKey) -> bytes:
+        return blobs.seal_blob(
             op_kek,
+            signing_key=signing_key,
             tenant_id=tenant_id,
             user_id=user_id,
             version_id=version_id,
             recipient=recipient,
-            aead=blob_aead(cipher),
+            aead=aead,
         )
-    return blobs.seal_blob(
-        op_kek,
-        signing_key=signing_key,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        version_id=version_id,
-        recipient=recipient,
-        aead=blob_aead(cipher),
-    )
+
+    return seal
 
 
 # --- certified public keys -----------------------------------------------------------------

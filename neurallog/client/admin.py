@@ -8,11 +8,18 @@ key and only then uploaded. The server checks roles and states; it never sees a 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,6 +88,15 @@ CHAIN_ATTEMPTS = 4
 STAGING_CHUNK = 1000
 """Readers above which a version goes up staged, and blobs per staging chunk (the route's
 maximum): one request carries at most 10,000 blobs, a staged version has no limit."""
+
+
+STREAM_PAGE_MIN = 100
+"""The smallest user page of a streamed version: a quarter of the readers per page, so
+the first page (and sealing) starts early and the rest load while it seals."""
+
+
+class _ListingDisagrees(Exception):
+    """A user page disagreed with the chain state a streamed version started from."""
 
 
 def _chain_moved(exc: ConflictError) -> bool:
@@ -525,8 +541,25 @@ class AdminMixin(ClientBase):
     ) -> Any:
         """Seal, sign and send a new version; retried when a user was enrolled or the chain
         moved meanwhile (each try seals for the membership as it is then)."""
+        streamed = True
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
+            known = self._need_session().chain.state
+            if known is not None and streamed:
+                staged = len(known.active_members() - set(removed)) > STAGING_CHUNK
+                try:
+                    return await self._streamed_version(
+                        known, version_id, reason, removed, progress, rotate=rotate
+                    )
+                except _ListingDisagrees:
+                    streamed = False  # read again the careful way: page, chain, page
+                    continue
+                except ConflictError as exc:  # a staged commit retried these itself
+                    retry = "missing_users" in exc.extensions or _chain_moved(exc)
+                    if staged or attempt + 1 >= CHAIN_ATTEMPTS or not retry:
+                        raise
+                    await self._sync_chain()  # the state the next try starts from
+                    continue
             warming = self._warm_seal_pool()
             try:
                 users = await self._recipients(removed)
@@ -536,7 +569,7 @@ class AdminMixin(ClientBase):
             if len(users) > STAGING_CHUNK:
                 kind = "rotate" if rotate else "create"
                 return await self._staged_version(
-                    version_id, kind, reason, removed, progress, users
+                    version_id, kind, reason, removed, progress, self._listed(users), len(users)
                 )
             state = self._need_session().chain.state
             op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
@@ -565,6 +598,177 @@ class AdminMixin(ClientBase):
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _streamed_version(
+        self,
+        state: TenantState,
+        version_id: str,
+        reason: str,
+        removed: list[str],
+        progress: Progress | None,
+        *,
+        rotate: bool,
+    ) -> Any:
+        """A new version sealed while the users are still being listed.
+
+        The recipients are known before the first page: the verified chain's active readers
+        but ``removed``. Each served page is checked against ``state`` and sealed while the
+        next page loads (and, staged, while the chunks before it upload). Any disagreement
+        between a page and ``state`` (a change made since the chain was read, or a lie)
+        raises :class:`_ListingDisagrees` after dropping what was staged: the caller reads
+        again the careful way, which tells the two apart.
+        """
+        session = self._need_session()
+        if removed:
+            members = [(uid, m.role, m.state) for uid, m in state.members.items()]
+            self._refuse(lockout_refusal(session.user_id, removed, members, verb="remove"))
+        readers = state.active_members() - set(removed)
+        total = len(readers)
+        page = min(USER_PAGE, max(STREAM_PAGE_MIN, -(-total // 4)))
+        chunks = self._reader_chunks(state, readers, page)
+        if total > STAGING_CHUNK:
+            kind = "rotate" if rotate else "create"
+            warming = self._warm_seal_pool()
+            try:
+                return await self._staged_version(
+                    version_id, kind, reason, removed, progress, chunks, total
+                )
+            except ServerIntegrityError as exc:
+                with contextlib.suppress(ApiError):
+                    await self.abort_kek_staging(version_id)
+                raise _ListingDisagrees from exc
+            finally:
+                if warming is not None:
+                    await asyncio.gather(warming, return_exceptions=True)
+        op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
+        seal = self._sealer(version_id, committed=True, op_kek=op_kek)
+
+        async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            for _ in range(8):  # let the next page's request go out first
+                await asyncio.sleep(0)
+            return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+
+        blobs: list[dict[str, str]] = []
+        try:
+            async with contextlib.aclosing(self._sealed_ahead(chunks, seal_chunk, 1)) as sealed:
+                async for part in sealed:
+                    blobs.extend(part)
+                    if progress is not None:
+                        progress(len(blobs), total)
+        except ServerIntegrityError as exc:
+            raise _ListingDisagrees from exc
+        body: dict[str, Any] = {"reason": reason, "blobs": blobs}
+        link_body: dict[str, Any] = {"version_id": version_id}
+        if rotate:
+            body.update(version_id=version_id, remove_users=removed)
+            link_body["removed_users"] = sorted(set(removed))
+        else:
+            body["id"] = version_id
+        link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
+        signed = session.chain.sign(
+            self._need_hierarchy("signing a chain link").signing_key,
+            "rotation" if rotate else "version.create",
+            link_body,
+            state=state,
+        )
+        body["link"] = signed.to_json()
+        return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+
+    async def _reader_chunks(
+        self, state: TenantState, readers: frozenset[str], page_size: int
+    ) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
+        """``readers``' public keys in chunks of at most :data:`STAGING_CHUNK`, page by page
+        as the server lists them, every served user checked against ``state``; a reader
+        the server leaves out (or shows inactive) is an error once the listing ends."""
+        seen: set[str] = set()
+        async with contextlib.aclosing(self._pages_ahead(page_size)) as pages:
+            async for users in pages:
+                picked: list[tuple[str, UserPublicKey]] = []
+                for user in users:
+                    check_user(state, user)
+                    if user.user_id in readers and user.state == "active":
+                        picked.append((user.user_id, self._public_key_of(user)))
+                        seen.add(user.user_id)
+                for start in range(0, len(picked), STAGING_CHUNK):
+                    yield picked[start : start + STAGING_CHUNK]
+        for uid in sorted(readers - seen):
+            raise ServerIntegrityError(
+                "missing_member",
+                f"the chain shows {uid!r} as an active {state.members[uid].role}; "
+                "the server does not list them",
+            )
+
+    async def _listed(self, users: list[User]) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
+        """``users``' public keys in chunks of :data:`STAGING_CHUNK`, every key checked
+        before the first chunk (fail closed as a whole)."""
+        recipients = [(u.user_id, self._public_key_of(u)) for u in users]
+        for start in range(0, len(recipients), STAGING_CHUNK):
+            yield recipients[start : start + STAGING_CHUNK]
+
+    async def _pages_ahead(self, page_size: int) -> AsyncGenerator[list[User], None]:
+        """The pages of ``GET /api/users`` as served (unchecked), the next one requested
+        before this one is handed over, so the server lists while the caller seals."""
+        served: set[str] = set()
+        cursors: set[str] = set()
+        pending = asyncio.ensure_future(self._user_page(page_size, None))
+        try:
+            while True:
+                users, following = await pending
+                if following is not None:
+                    if following in cursors:
+                        raise ServerIntegrityError(
+                            "duplicate_user", "the user listing came back to a page it served"
+                        )
+                    cursors.add(following)
+                    pending = asyncio.ensure_future(self._user_page(page_size, following))
+                for user in users:
+                    if user.user_id in served:
+                        raise ServerIntegrityError(
+                            "duplicate_user", f"the user listing shows {user.user_id!r} twice"
+                        )
+                    served.add(user.user_id)
+                yield users
+                if following is None:
+                    return
+        finally:
+            if not pending.done():
+                pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
+
+    @staticmethod
+    async def _sealed_ahead(
+        chunks: AsyncIterator[list[tuple[str, UserPublicKey]]],
+        seal_chunk: Callable[[list[tuple[str, UserPublicKey]]], Awaitable[list[dict[str, str]]]],
+        depth: int,
+    ) -> AsyncGenerator[list[dict[str, str]], None]:
+        """Each chunk's sealed items, in order; up to ``depth`` chunks seal while the caller
+        holds the one before (sends it), and the chunks keep coming in the background."""
+        queue: asyncio.Queue[asyncio.Future[list[dict[str, str]]] | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(depth + 1)
+
+        async def produce() -> None:
+            try:
+                async for chunk in chunks:
+                    await slots.acquire()
+                    queue.put_nowait(asyncio.ensure_future(seal_chunk(chunk)))
+            finally:
+                queue.put_nowait(None)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while (sealing := await queue.get()) is not None:
+                yield await sealing
+                slots.release()
+            await producer  # the listing's error, if it ended with one
+        finally:
+            producer.cancel()
+            left: list[asyncio.Future[Any]] = [producer]
+            while not queue.empty():
+                item = queue.get_nowait()
+                if item is not None:
+                    item.cancel()
+                    left.append(item)
+            await asyncio.gather(*left, return_exceptions=True)
 
     async def staged_kek_version(self) -> str | None:
         """The id of the tenant's staged (uploaded in part, not committed) version, if any:
@@ -609,17 +813,18 @@ class AdminMixin(ClientBase):
         reason: str,
         removed: list[str],
         progress: Progress | None,
-        users: list[User],
+        chunks: AsyncIterator[list[tuple[str, UserPublicKey]]],
+        total: int,
     ) -> Any:
         """A version too big for one request: open a staging, upload the blobs chunk by
         chunk, commit. Answers like ``POST /api/kek/rotate`` for a rotation and like
-        ``POST /api/kek/versions`` for a create. ``users``: the recipients just listed
-        (the first fill seals to them instead of listing every user again)."""
+        ``POST /api/kek/versions`` for a create. ``chunks``: the ``total`` recipients, as
+        listed just now (the first fill seals to them instead of listing every user again)."""
         body: dict[str, Any] = {"version_id": version_id, "kind": kind, "reason": reason}
         if removed:
             body["remove_users"] = removed
         await self._transport.post(paths.STAGING, body)
-        doc = await self._fill_and_commit(version_id, kind, removed, progress, users)
+        doc = await self._fill_and_commit(version_id, kind, removed, progress, (chunks, total))
         if kind == "rotate":
             return doc
         return doc.get("version") if isinstance(doc, dict) else doc
@@ -630,12 +835,12 @@ class AdminMixin(ClientBase):
         kind: str,
         removed: list[str],
         progress: Progress | None,
-        fresh: list[User] | None = None,
+        fresh: tuple[AsyncIterator[list[tuple[str, UserPublicKey]]], int] | None = None,
     ) -> Any:
         """Upload the blobs of every reader the staging lacks, then commit with a link
         signed on the verified head. A 409 ``missing_users`` (a user enrolled meanwhile)
         fills again; a 409 chain-head signs again. ``fresh``: the recipients of a staging
-        opened just now (nothing staged yet), used by the first fill."""
+        opened just now (nothing staged yet) and their number, used by the first fill."""
         link_kind = "rotation" if kind == "rotate" else "version.create"
         link_body: dict[str, Any] = {"version_id": version_id}
         if kind == "rotate":
@@ -649,16 +854,15 @@ class AdminMixin(ClientBase):
         commit_path = paths.url(paths.STAGING_COMMIT, version_id=version_id)
         for attempt in range(CHAIN_ATTEMPTS):
             if attempt == 0 and fresh is not None:
-                staged: set[str] = set()
-                users = fresh
+                chunks, total = fresh
+                done = 0
             else:
                 listed = (await self._staging(version_id)).get("user_ids") or []
                 staged = {str(u) for u in listed}
                 users = await self._recipients(removed)
-            todo = [u for u in users if u.user_id not in staged]
-            await self._stage_blobs(
-                version_id, todo, progress, len(users) - len(todo), len(users), committed, op_kek
-            )
+                todo = [u for u in users if u.user_id not in staged]
+                chunks, total, done = self._listed(todo), len(users), len(users) - len(todo)
+            await self._stage_blobs(version_id, chunks, progress, done, total, committed, op_kek)
             state = await self._sync_chain()
             body: dict[str, Any] = {}
             if state is not None:
@@ -686,48 +890,31 @@ class AdminMixin(ClientBase):
     async def _stage_blobs(
         self,
         version_id: str,
-        users: list[User],
+        chunks: AsyncIterator[list[tuple[str, UserPublicKey]]],
         progress: Progress | None,
         done: int,
         total: int,
         committed: bool,
         op_kek: bytes,
     ) -> None:
-        """Seal and upload ``users``' blobs in chunks of :data:`STAGING_CHUNK`; every public
-        key is checked before anything is sealed (fail closed as a whole). The next chunks
-        are sealed while one uploads: in a thread, or from :data:`sealing.POOL_THRESHOLD`
-        committed blobs in worker processes. A chunk sent again replaces its blobs, so the
-        transport may retry it."""
+        """Seal and upload ``chunks`` (each at most :data:`STAGING_CHUNK` recipients). The
+        next chunks are sealed while one uploads: in a thread, or from
+        :data:`sealing.POOL_THRESHOLD` committed blobs (``total``) in worker processes. A
+        chunk sent again replaces its blobs, so the transport may retry it."""
         self._need_hierarchy("creating a KEK version")
-        recipients = [(u.user_id, self._public_key_of(u)) for u in users]
         path = paths.url(paths.STAGING_BLOBS, version_id=version_id)
-        pooled = committed and len(recipients) >= sealing.POOL_THRESHOLD
+        pooled = committed and total >= sealing.POOL_THRESHOLD
         seal_chunk = self._chunk_sealer(version_id, op_kek, committed=committed, pooled=pooled)
         depth = 2 if pooled else 1  # chunks sealing ahead of the upload
-        chunks = iter(
-            recipients[start : start + STAGING_CHUNK]
-            for start in range(0, len(recipients), STAGING_CHUNK)
-        )
-        ahead: collections.deque[asyncio.Future[list[dict[str, str]]]] = collections.deque()
-
-        def fill() -> None:
-            while len(ahead) < depth and (chunk := next(chunks, None)) is not None:
-                ahead.append(asyncio.ensure_future(seal_chunk(chunk)))
-
-        try:
-            fill()
-            while ahead:
-                blobs = await ahead.popleft()
-                fill()
+        async with contextlib.aclosing(self._sealed_ahead(chunks, seal_chunk, depth)) as sealed:
+            async for blobs in sealed:
+                if not blobs:
+                    continue
                 await self._transport.post(path, {"blobs": blobs}, idempotent=True)
                 done += len(blobs)
                 if progress is not None:
                     progress(done, total)
                     await asyncio.sleep(0)
-        finally:
-            for pending in ahead:
-                pending.cancel()
-            await asyncio.gather(*ahead, return_exceptions=True)
 
     def _warm_seal_pool(self) -> asyncio.Task[Any] | None:
         """Start the sealing workers while the users are listed, when the verified chain
@@ -1012,19 +1199,14 @@ class AdminMixin(ClientBase):
         signing_key = hierarchy.signing_key
         tenant_id, cipher = session.tenant_id, session.profile.cipher
 
-        def seal(user_id: str, recipient: UserPublicKey) -> bytes:
-            return _keys.seal_blob(
-                key,
-                signing_key,
-                recipient,
-                tenant_id=tenant_id,
-                user_id=user_id,
-                version_id=version_id,
-                cipher=cipher,
-                committed=committed,
-            )
-
-        return seal
+        return _keys.blob_sealer(
+            key,
+            signing_key,
+            tenant_id=tenant_id,
+            version_id=version_id,
+            cipher=cipher,
+            committed=committed,
+        )
 
     def _kek_commit(self, version_id: str, op_kek: bytes) -> str:
         """The ``kek_commit`` of the version's link (``op_kek``: its Operational KEK)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.exceptions import InvalidSignature
@@ -131,13 +132,35 @@ def seal_committed_blob(
 ) -> bytes:
     """Seal ``operational_kek`` to ``recipient`` as a format-2 blob (admin side; the
     version's chain link must carry :func:`kek_commitment` of the same key)."""
+    seal = committed_sealer(operational_kek, tenant_id=tenant_id, version_id=version_id, aead=aead)
+    return seal(user_id, recipient)
+
+
+def committed_sealer(
+    operational_kek: bytes, *, tenant_id: str, version_id: str, aead: str = "aes-256-gcm"
+) -> Callable[[str, UserPublicKey], bytes]:
+    """``seal(user_id, recipient)``: :func:`seal_committed_blob` for every reader of one
+    version, with what does not depend on the reader checked and encoded once (a rotation
+    seals to each reader in turn; the bytes are the same)."""
     if len(operational_kek) != KEK_SIZE:
         raise ValueError("operational KEK must be 32 bytes")
     if aead not in AEAD_IDS:
         raise ValueError(f"unknown blob AEAD {aead!r}; choose one of {tuple(AEAD_IDS)}")
-    head = bytes([COMMITTED_FORMAT_VERSION, KEM_IDS[recipient.kem], AEAD_IDS[aead]])
-    info = committed_blob_info(tenant_id, user_id, version_id, recipient.fingerprint, head)
-    return head + _suite(recipient.kem, aead).encrypt(operational_kek, recipient.key(), info=info)
+    start = L.label(L.KEK_BLOB_COMMITTED_INFO, tenant_id)
+    version = L.field(version_id)
+    heads = {
+        kem: (head := bytes([COMMITTED_FORMAT_VERSION, kem_id, AEAD_IDS[aead]]), L.field(head))
+        for kem, kem_id in KEM_IDS.items()
+    }
+    key = bytes(operational_kek)
+
+    def seal(user_id: str, recipient: UserPublicKey) -> bytes:
+        head, head_field = heads[recipient.kem]
+        fields = (L.field(user_id), version, L.field(recipient.fingerprint), head_field)
+        info = start + b"".join(fields)
+        return head + _suite(recipient.kem, aead).encrypt(key, recipient.key(), info=info)
+
+    return seal
 
 
 def blob_format(blob: bytes) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from cryptography.hazmat.primitives import hpke
@@ -63,7 +64,7 @@ class UserPublicKey:
         if len(data) != expected:
             raise FormatError(f"public key: {kem} keys are {expected} bytes")
         try:
-            cls._load(kem, data)
+            _loaded(kem, data)
         except ValueError:
             raise FormatError("public key: not a valid key") from None
         return cls(kem, data)
@@ -78,13 +79,24 @@ class UserPublicKey:
         )
 
     def key(self) -> PublicKey:
-        """The pyca key object for HPKE."""
-        return self._load(self.kem, self.raw)
+        """The pyca key object for HPKE (loaded once per key, bounded LRU: a rotation
+        parses each reader's key and then seals to it)."""
+        return _loaded(self.kem, self.raw)
 
     @property
     def fingerprint(self) -> bytes:
         """SHA-256(label user-key-fingerprint || serialised public key): 32 bytes."""
-        return hashlib.sha256(L.label(L.USER_KEY_FINGERPRINT) + self.raw).digest()
+        return hashlib.sha256(_FINGERPRINT_LABEL + self.raw).digest()
+
+
+_FINGERPRINT_LABEL: Final = L.label(L.USER_KEY_FINGERPRINT)
+LOADED_KEYS_CACHE = 4096
+"""Public key objects kept (a rotation's readers are parsed a chunk ahead of sealing)."""
+
+
+@lru_cache(maxsize=LOADED_KEYS_CACHE)
+def _loaded(kem: str, raw: bytes) -> PublicKey:
+    return UserPublicKey._load(kem, raw)
 
 
 class UserKeyPair:

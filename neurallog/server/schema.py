@@ -91,6 +91,19 @@ class Str(Node):
             _remember(pattern, value)
         return value
 
+    def check_many(self, values: list[Any]) -> bool:
+        if self.nullable or self.enum is not None:
+            return False
+        low, high = self.min_len, self.max_len
+        match = _compile(self.pattern).fullmatch if self.pattern is not None else None
+        return all(
+            type(v) is str
+            and v.isascii()
+            and low <= len(v) <= high
+            and (match is None or match(v) is not None)
+            for v in values
+        )
+
     def openapi(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"type": "string", "maxLength": self.max_len}
         if self.min_len:
@@ -127,6 +140,17 @@ class B64(Node):
         if not self.min_bytes <= size <= self.max_bytes:
             raise _fail(path, f"must decode to {self.min_bytes}..{self.max_bytes} bytes")
         return value
+
+    def check_many(self, values: list[Any]) -> bool:
+        longest = (self.max_bytes + 2) // 3 * 4
+        low, high = self.min_bytes, self.max_bytes
+        return all(
+            type(v) is str
+            and len(v) <= longest
+            and is_base64(v)
+            and low <= len(v) // 4 * 3 - v[-2:].count("=") <= high
+            for v in values
+        )
 
     def openapi(self) -> dict[str, Any]:
         return self._spec(
@@ -405,6 +429,19 @@ class Obj(Node):
                     raise _fail(sub, "is required")
                 out[key] = spec.check(item, sub)  # type: ignore[union-attr]
         return out
+
+    def check_many(self, values: list[Any]) -> bool:
+        """Objects of required members only, checked member by member across the array
+        (a chunk of 1,000 blobs: one pass per member instead of one call per object)."""
+        if any(type(spec) is Opt for spec in self.fields.values()):
+            return False
+        names = self.fields.keys()
+        if not all(type(v) is dict and v.keys() == names for v in values):
+            return False
+        return all(
+            spec.check_many([v[key] for v in values])  # type: ignore[union-attr]
+            for key, spec in self.fields.items()
+        )
 
     def openapi(self) -> dict[str, Any]:
         props = {

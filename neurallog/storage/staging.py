@@ -100,9 +100,8 @@ async def put_blobs(
 ) -> int:
     """Stage one chunk (all of it or none); returns how many blobs are staged now."""
     expires_at, ttl = _expiry()
-    args: list[Any] = [keyspace.prefix(tenant_id), expires_at, ttl]
-    for user_id, blob in blobs:
-        args.extend((user_id, blob))
+    packed = "".join(f"{user_id}\n{blob}\n" for user_id, blob in blobs)
+    args: list[Any] = [keyspace.prefix(tenant_id), expires_at, ttl, packed]
     reply = check(
         await run(redis, scripts.STAGING_PUT, _keys(tenant_id, version_id), args),
         version_id=version_id,

@@ -26,9 +26,10 @@ def _user_row(row: list[Any]) -> dict[str, Any]:
 
 async def page_users(
     redis: AnyRedis, tenant_id: str, *, after: str = "", limit: int = 1000
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of users in (created_at, user_id) order and the position the next page
-    starts after (None: this was the last page).
+) -> tuple[list[bytes], str | None]:
+    """One page of users in (created_at, user_id) order, each user a JSON object (the
+    members of :func:`get_user`'s row) encoded by the script, and the position the next
+    page starts after (None: this was the last page).
 
     ``after`` is such a position (``"<created_at> <user_id>"``, "" for the first page).
     The order is a sorted set written with each user, so a page boundary stays put while
@@ -41,7 +42,9 @@ async def page_users(
         [keyspace.users(tenant_id), keyspace.users_order(tenant_id)],
         [keyspace.prefix(tenant_id), after, str(limit)],
     )
-    return [_user_row(r) for r in rows], text(following) or None
+    return [bytes(r) if not isinstance(r, str) else r.encode() for r in rows], (
+        text(following) or None
+    )
 
 
 async def get_user(redis: AnyRedis, tenant_id: str, user_id: str) -> dict[str, Any]:

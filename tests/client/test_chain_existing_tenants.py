@@ -31,12 +31,12 @@ async def test_first_admin_unlock_signs_the_served_state_and_members_keep_workin
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # 0.1.0 signed every blob (format 1): seal so while the old tenant is made
-    signed_only = _keys.seal_blob
+    signed_only = _keys.blob_sealer
 
-    def seal_signed(*args: Any, committed: bool = False, **kwargs: Any) -> bytes:
+    def seal_signed(*args: Any, committed: bool = False, **kwargs: Any) -> Any:
         return signed_only(*args, committed=False, **kwargs)
 
-    monkeypatch.setattr(_keys, "seal_blob", seal_signed)
+    monkeypatch.setattr(_keys, "blob_sealer", seal_signed)
     admin = AsyncNeuralLogClient(server_url, chain_heads="memory")
     result = await admin.bootstrap_tenant(
         await new_tenant(TENANT),

@@ -337,3 +337,41 @@ async def test_refusals_change_nothing(
     assert await _store(redis_url) == before  # the staging kept, nothing committed
     result = await admin.resume_kek_staging(version_id)
     assert result.version.blob_count == 5
+
+
+@pytest.mark.parametrize("chunk", [2, 1000], ids=["staged", "one-request"])
+async def test_a_member_disabled_elsewhere_meanwhile_is_read_again_not_sealed_to(
+    admin: AsyncNeuralLogClient,
+    server_url: str,
+    redis_url: str,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+) -> None:
+    """The rotation seals while it lists, against the chain state it holds. Another admin
+    disables a reader after that state was read: the listing disagrees with it, what was
+    staged is dropped, and the rotation reads users and chain again (the careful way) and
+    seals to the readers as they are now."""
+    monkeypatch.setattr(admin_module, "STAGING_CHUNK", chunk)
+    pairs = await add_readers(admin, redis_url, 5)
+    await admin.verified_state()  # the state this client will start from
+    key = await admin.create_api_key(label="other")
+    async with AsyncNeuralLogClient(server_url, api_key=key, chain_heads="memory") as other:
+        await other.initialize_with_recovery_phrase(PHRASE)
+        await other.disable_user("r00001")
+    recorder.requests.clear()
+    result = await admin.rotate_kek("after a disable elsewhere")
+    assert result.version.blob_count == 5  # admin + r00000, r00002..r00004
+    del pairs["r00001"]
+    assert await _opens(admin, redis_url, result.version.id, pairs) == 4
+    listings = [p for m, p, _, _ in recorder.requests if m == "GET" and p == paths.USERS]
+    assert len(listings) >= 2  # the streamed listing, then the careful one
+    if chunk == 2:  # the first staging was opened, then dropped
+        assert any(m == "DELETE" for m, *_ in recorder.requests)
+    after = await _store(redis_url)
+    assert after["staging_keys"] == [] and after["staged"] is None
+    client = connect(redis_url)
+    try:
+        assert await client.hget(keyspace.user_blobs(TENANT, "r00001"), result.version.id) is None
+    finally:
+        await client.aclose()

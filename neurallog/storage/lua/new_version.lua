@@ -55,10 +55,16 @@ local function version_apply(p, k, vid, created_at, created_by, reason, plan)
              'created_by', created_by, 'reason', reason)
   redis.call('RPUSH', k.versions, vid)
   redis.call('SET', k.active, vid)
+  local holders = {}
   for uid, blob in pairs(plan.blobs) do
     redis.call('HSET', K.user_blobs(p, uid), vid, created_at .. '|' .. blob)
-    redis.call('SADD', k.version_blobs, uid)
+    holders[#holders + 1] = uid
+    if #holders == 1000 then  -- one SADD per thousand holders, not one each
+      redis.call('SADD', k.version_blobs, unpack(holders))
+      holders = {}
+    end
   end
+  if #holders > 0 then redis.call('SADD', k.version_blobs, unpack(holders)) end
   for uid, _ in pairs(plan.remove) do
     redis.call('HSET', K.user(p, uid), 'state', STATE.REMOVED, 'removed_at', created_at)
     for _, v in ipairs(redis.call('HKEYS', K.user_blobs(p, uid))) do
