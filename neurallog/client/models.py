@@ -37,7 +37,7 @@ def guarded(kind: str) -> Callable[[Parser[M]], Parser[M]]:
     def wrap(parse: Parser[M]) -> Parser[M]:
         @functools.wraps(parse)
         def parse_checked(cls: type[M], doc: Any) -> M:
-            if not isinstance(doc, Mapping):
+            if type(doc) is not dict and not isinstance(doc, Mapping):  # dict: skip the ABC
                 raise FormatError(f"{kind}: expected a JSON object in the server's answer")
             try:
                 return parse(cls, doc)
@@ -84,7 +84,7 @@ def _opt_time(value: object, what: str) -> datetime | None:
 
 
 def _field(doc: Mapping[str, Any], name: str, kind: str) -> Any:
-    if not isinstance(doc, Mapping) or name not in doc:
+    if (type(doc) is not dict and not isinstance(doc, Mapping)) or name not in doc:
         raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
     return doc[name]
 

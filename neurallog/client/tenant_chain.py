@@ -19,6 +19,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -52,8 +53,10 @@ __all__ = [
 PAGE = 1000
 
 
+@lru_cache(maxsize=4096)
 def fingerprint(public_key: bytes) -> str:
-    """What a ``member.enrol`` link records: hex SHA-256 of the certified public key bytes."""
+    """What a ``member.enrol`` link records: hex SHA-256 of the certified public key bytes
+    (kept for the last few thousand keys: a rotation checks each reader's twice)."""
     return hashlib.sha256(public_key).hexdigest()
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import orjson
 
 from neurallog import _fork
 from neurallog.client.lockout import LOCKOUT_TYPE
@@ -157,6 +158,8 @@ class Transport:
         credential = bearer or self._credential
         if credential:
             headers["Authorization"] = f"Bearer {credential}"
+        if json_body is not None and encoded_json is None:
+            encoded_json = orjson.dumps(json_body)  # a fifth of json.dumps' time on big bodies
         if encoded_json is not None:
             headers["Content-Type"] = "application/json"
         for attempt in range(attempts):
@@ -165,7 +168,6 @@ class Transport:
                 response = await self._http.request(
                     method,
                     self.base_url + path,
-                    json=json_body,
                     content=encoded_json,
                     params=dict(params) if params else None,
                     headers=headers,
@@ -190,7 +192,7 @@ class Transport:
                 raise error_from_response(response)
             if response.status_code == 204 or not response.content:
                 return None
-            return response.json()
+            return orjson.loads(response.content)  # its errors are json.JSONDecodeError
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _sleep(self, attempt: int) -> None:
