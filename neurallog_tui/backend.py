@@ -8,22 +8,16 @@ fix, and the snapshot tests can swap in a fake backend with fixed ids and times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from neurallog.client import ShareCollector, Version
+from neurallog.client import AuditRecord, LogEntry, ShareCollector, User, Version
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while blobs are sealed and uploaded."""
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    """Read ``name`` from a mapping or an object (the client may return either)."""
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _text(value: Any) -> str:
@@ -70,13 +64,15 @@ class UserRow:
     versions: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, obj: Any) -> UserRow:
+    def of(cls, user: User) -> UserRow:
+        """The row of a client :class:`~neurallog.client.User` (checked against the
+        wire shape by the client: one shape only)."""
         return cls(
-            user_id=_text(_get(obj, "user_id") or _get(obj, "id")),
-            role=_text(_get(obj, "role")),
-            state=_text(_get(obj, "state")),
-            created_at=_text(_get(obj, "created_at")),
-            versions=tuple(_text(v) for v in (_get(obj, "versions") or ())),
+            user_id=user.user_id,
+            role=user.role,
+            state=user.state,
+            created_at=_text(user.created_at),
+            versions=tuple(user.versions),
         )
 
 
@@ -96,20 +92,20 @@ class AuditRow:
     hash: str = ""
 
     @classmethod
-    def of(cls, obj: Any) -> AuditRow:
-        names = (
-            "seq",
-            "time",
-            "actor",
-            "role",
-            "action",
-            "target",
-            "outcome",
-            "status",
-            "prev_hash",
-            "hash",
+    def of(cls, record: AuditRecord) -> AuditRow:
+        """The row of a client :class:`~neurallog.client.AuditRecord`."""
+        return cls(
+            seq=record.seq,
+            time=_text(record.time),
+            actor=record.actor,
+            role=record.role,
+            action=record.action,
+            target=record.target,
+            outcome=record.outcome,
+            status=str(record.status),
+            prev_hash=record.prev_hash,
+            hash=record.hash,
         )
-        return cls(*(_text(_get(obj, name)) for name in names))
 
 
 @dataclass(frozen=True)
@@ -145,23 +141,16 @@ class LogRow:
     """``json`` (``data`` is its compact JSON), ``text`` or ``bytes`` (decoded leniently)."""
 
     @classmethod
-    def of(cls, obj: Any) -> LogRow:
-        data = _get(obj, "data")
-        if data is None and not isinstance(obj, Mapping):
-            data = obj
+    def of(cls, entry: LogEntry) -> LogRow:
+        """The row of a decrypted client :class:`~neurallog.client.LogEntry`: ``data`` as
+        text, compact JSON or leniently decoded bytes."""
+        data: Any = entry.data
         kind = "text"
         if isinstance(data, bytes | bytearray):
             data, kind = bytes(data).decode("utf-8", errors="replace"), "bytes"
         elif not isinstance(data, str):
-            import json
-
             data, kind = json.dumps(data, sort_keys=True, default=str), "json"
-        return cls(
-            time=_text(_get(obj, "time") or _get(obj, "timestamp")),
-            version_id=_text(_get(obj, "version_id") or _get(obj, "kek_version")),
-            data=data,
-            kind=kind,
-        )
+        return cls(time=_text(entry.time), version_id=entry.version_id, data=data, kind=kind)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,15 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    TypeVar,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from neurallog.errors import FormatError
 from neurallog.wire import models as wire
@@ -117,6 +125,12 @@ def _check_int(value: object, what: str) -> int:
     return value
 
 
+def _check_strings(value: object, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FormatError(f"{what}: expected a list of strings")
+    return tuple(value)
+
+
 def _check_word(words: tuple[str, ...]) -> FieldCheck:
     def check(value: object, what: str) -> str:
         if not isinstance(value, str) or value not in words:
@@ -130,6 +144,10 @@ def _field_check(hint: Any) -> FieldCheck:
     """The check (and conversion) of one wire field, from its annotation."""
     if hint == wire.DateTime:
         return parse_time
+    if hint == wire.Base64:
+        return b64d
+    if hint == list[str]:
+        return _check_strings
     base = get_args(hint)[0] if get_origin(hint) is Annotated else hint
     if get_origin(base) is Literal:
         return _check_word(get_args(base))
@@ -168,6 +186,8 @@ def parse_wire(
 
 
 _VERSION_CHECKS = wire_checks(wire.Version)
+_BLOB_CHECKS = wire_checks(wire.Blob)
+_USER_CHECKS = wire_checks(wire.User)
 
 
 @dataclass(frozen=True)
@@ -190,7 +210,8 @@ class Version:
 
 @dataclass(frozen=True)
 class Blob:
-    """A sealed, signed Operational KEK for one user and one version (opaque to the server)."""
+    """A sealed Operational KEK for one user and one version (opaque to the server): the
+    fields of the wire model :class:`neurallog.wire.models.Blob`."""
 
     user_id: str
     version_id: str
@@ -200,17 +221,13 @@ class Blob:
     @classmethod
     @guarded("Blob")
     def from_json(cls, doc: Mapping[str, Any]) -> Blob:
-        return cls(
-            user_id=_str(doc, "user_id", "Blob"),
-            version_id=_str(doc, "version_id", "Blob"),
-            blob=b64d(_field(doc, "blob", "Blob"), "Blob.blob"),
-            created_at=parse_time(_field(doc, "created_at", "Blob")),
-        )
+        return cls(**parse_wire(doc, wire.Blob, _BLOB_CHECKS, "Blob"))
 
 
 @dataclass(frozen=True)
 class User:
-    """A tenant user; ``versions`` lists the versions it holds a blob for (its coverage)."""
+    """A tenant user; ``versions`` lists the versions it holds a blob for (its coverage):
+    the fields of the wire model :class:`neurallog.wire.models.User`."""
 
     user_id: str
     role: str
@@ -222,17 +239,7 @@ class User:
     @classmethod
     @guarded("User")
     def from_json(cls, doc: Mapping[str, Any]) -> User:
-        versions = doc.get("versions") or []
-        if not isinstance(versions, list):
-            raise FormatError("User: 'versions' must be a list")
-        return cls(
-            user_id=_str(doc, "user_id", "User"),
-            role=_str(doc, "role", "User"),
-            state=_str(doc, "state", "User"),
-            public_key=b64d(_field(doc, "public_key", "User"), "User.public_key"),
-            created_at=parse_time(_field(doc, "created_at", "User")),
-            versions=tuple(str(v) for v in versions),
-        )
+        return cls(**parse_wire(doc, wire.User, _USER_CHECKS, "User"))
 
     def missing(self, versions: list[Version]) -> list[str]:
         """Ids of the non-deprecated versions this user holds no blob for."""

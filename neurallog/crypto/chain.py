@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -34,7 +34,14 @@ from neurallog.crypto._util import (
     from_b64url,
 )
 from neurallog.errors import FormatError, ServerIntegrityError
-from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES, UserState
+from neurallog.wire.vocab import (
+    MAX_ROTATE_EVERY_DAYS,
+    ROLES,
+    STATUS_CHANGES,
+    STATUSES,
+    UserState,
+    VersionStatus,
+)
 
 FORMAT_VERSION: Final = 1
 HASH_LABEL: Final = b"neurallog/v1/chain-link-hash\x00"
@@ -57,6 +64,7 @@ ACTIVE: Final = "active"
 DESTROYED: Final = "destroyed"
 VERSION_STATUSES: Final = STATUSES
 DEMOTED: Final = "decrypt-only"  # what the previous active version becomes on create/rotation
+_PRE_CHAIN_DEMOTIONS: Final[tuple[VersionStatus, ...]] = (DEMOTED, "deprecated")
 MemberState = UserState
 
 _K = TypeVar("_K")
@@ -478,6 +486,14 @@ class _Replay:
             raise _illegal(f"link {link.seq}: only a create or rotation makes a version active")
         if status == current:
             raise _illegal(f"link {link.seq}: version {vid} is already {status}")
+        # The server's rule (wire.vocab), and one more: the first links of a tenant made
+        # before the chain record its newest version as a 0.1.0 server left it, which
+        # could be decrypt-only or deprecated (tenant_chain.genesis_links).
+        legal = STATUS_CHANGES[cast(VersionStatus, current)]
+        if current == ACTIVE:
+            legal += _PRE_CHAIN_DEMOTIONS
+        if status not in legal:
+            raise _illegal(f"link {link.seq}: version {vid} cannot go from {current} to {status}")
         self.versions[vid] = status
         if vid == self.active_version:
             self.active_version = None

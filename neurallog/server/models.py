@@ -27,7 +27,7 @@ from neurallog.wire.ids import (
     VERSION_ID,
 )
 from neurallog.wire.models import json_schema
-from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES, USER_STATES
+from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES
 
 
 def _at_most(bound: str) -> str:
@@ -231,17 +231,7 @@ def _s() -> dict[str, Any]:
     return {"type": "string"}
 
 
-USER = _doc(
-    {
-        "user_id": _s(),
-        "role": {"type": "string", "enum": list(ROLES)},
-        "state": {"type": "string", "enum": list(USER_STATES)},
-        "public_key": _s(),
-        "created_at": _t(),
-        "versions": {"type": "array", "items": _s()},
-    },
-    "User",
-)
+USER = json_schema(wire_models.User)
 KEY = _doc(
     {
         "key_id": _s(),

@@ -43,7 +43,8 @@ _WORD = re.compile(r"[a-z][a-z-]*")
 
 @cache
 def vocab_table() -> str:
-    """Lua source of the tables ``ROLE``, ``STATE`` and ``STATUS``, derived from
+    """Lua source of the tables ``ROLE``, ``STATE``, ``STATUS`` and ``STATUS_CHANGES``
+    (status -> the statuses a change may lead to), derived from
     :mod:`neurallog.wire.vocab`: ``STATUS.DECRYPT_ONLY`` is ``'decrypt-only'``. Reading a
     name that is not there raises a script error instead of giving ``nil`` (a misspelt
     ``STATE.ACTIV`` would otherwise compare unequal to everything). Prepended to every
@@ -59,6 +60,11 @@ def vocab_table() -> str:
                 raise ValueError(f"{table}: {word!r} is not a plain vocabulary word")
             members.append(f"{word.upper().replace('-', '_')} = '{word}'")
         lines.append(f"local {table} = setmetatable({{{', '.join(members)}}}, VOCAB_STRICT)")
+    changes = [
+        f"['{status}'] = {{{', '.join(f'{chr(39)}{to}{chr(39)}' for to in targets)}}}"
+        for status, targets in vocab.STATUS_CHANGES.items()
+    ]
+    lines.append(f"local STATUS_CHANGES = setmetatable({{{', '.join(changes)}}}, VOCAB_STRICT)")
     return "\n".join(lines) + "\n"
 
 

@@ -273,6 +273,23 @@ def test_destroyed_version_is_terminal() -> None:
     assert reason(b.links) == "illegal_transition"
 
 
+def test_status_links_follow_the_servers_table_and_the_pre_chain_demotion() -> None:
+    """wire.vocab.STATUS_CHANGES, which the server's scripts apply too: the active version
+    is never destroyed; a tenant made before the chain may record its newest version as
+    decrypt-only or deprecated (genesis_links)."""
+    assert reason(
+        base().add("version.status", {"version_id": V1, "status": "destroyed"}).links
+    ) == ("illegal_transition")
+    for status in ("decrypt-only", "deprecated"):
+        b = base().add("version.status", {"version_id": V1, "status": status})
+        assert verify_chain(b.links, PUB, TENANT).versions == {V1: status}
+    b = base().add("version.create", {"version_id": V2})
+    b.add("version.status", {"version_id": V1, "status": "deprecated"})
+    b.add("version.status", {"version_id": V1, "status": "decrypt-only"})
+    b.add("version.status", {"version_id": V1, "status": "destroyed"})
+    assert verify_chain(b.links, PUB, TENANT).versions == {V1: "destroyed", V2: "active"}
+
+
 def test_removed_member_cannot_be_enrolled_again() -> None:
     b = base().add("member.enrol", {"user_id": "bob", "role": "member", "fingerprint": FP})
     b.add("member.remove", {"user_id": "bob"})

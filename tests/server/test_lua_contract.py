@@ -118,5 +118,8 @@ async def test_the_vocabulary_table_holds_every_word_and_refuses_others(redis_ur
             assert tuple(text(w) for w in got) == words
         with pytest.raises(redis.ResponseError, match="no such vocabulary word: ACTIV"):
             await client.eval(scripts.vocab_table() + "return STATE.ACTIV", 0)
+        for status, targets in vocab.STATUS_CHANGES.items():
+            got = await client.eval(scripts.vocab_table() + f"return STATUS_CHANGES['{status}']", 0)
+            assert tuple(text(t) for t in got or []) == targets, status
     finally:
         await client.aclose()

@@ -7,7 +7,7 @@ route, without a chain: these tenants have none), then listed over real HTTP.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, get_type_hints
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from neurallog.errors import StateConflictError
 from neurallog.storage import keyspace
 from neurallog.storage.connection import connect
 from neurallog.storage.users import create_user
+from neurallog.wire import models as wire_models
 from tests.server.helpers import Credential, add_user, bootstrap_tenant, new_user_body
 from tests.support.raw_redis import raw_redis
 
@@ -97,6 +98,28 @@ async def test_a_small_tenant_is_one_page_with_a_null_next(
     assert r.status_code == 200
     doc = r.json()
     assert doc["next"] is None and sorted(u["user_id"] for u in doc["users"]) == ["alice", "root"]
+
+
+async def test_page_rows_have_the_wire_shape_and_the_one_user_routes_values(
+    http: httpx.AsyncClient, redis_url: str
+) -> None:
+    """The rows are encoded by page_users.lua, not by Python: each has exactly the members
+    of wire.models.User, of the declared types, equal to ``GET /api/users/<id>``'s answer
+    (a public key with ``/`` and ``+`` decodes unchanged from Lua's escaped JSON)."""
+    admin = await bootstrap_tenant(http, redis_url, TENANT)
+    await add_user(http, admin, "alice")
+    await add_user(http, admin, "audra@ops", role="auditor")
+    r = await http.get("/api/users", headers=admin.headers)
+    rows = {u["user_id"]: u for u in r.json()["users"]}
+    hints = get_type_hints(wire_models.User)
+    for user_id, row in rows.items():
+        assert set(row) == set(hints), user_id
+        assert all(isinstance(row[k], str) for k in hints if k != "versions")
+        assert isinstance(row["versions"], list) and row["versions"] == sorted(row["versions"])
+        one = await http.get(f"/api/users/{user_id}", headers=admin.headers)
+        assert one.status_code == 200 and one.json() == row
+    assert rows["audra@ops"]["versions"] == []
+    assert any(c in rows[u]["public_key"] for u in rows for c in "/+")
 
 
 async def test_enrolment_while_paging_neither_repeats_nor_skips(

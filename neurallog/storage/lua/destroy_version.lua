@@ -13,7 +13,11 @@ local p, vid = ARGV[1], ARGV[2]
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'version-not-found'} end
 if cur == STATUS.DESTROYED then return {'version-destroyed'} end
-if cur == STATUS.ACTIVE or redis.call('GET', KEYS[2]) == vid then return {'version-active'} end
+local destroyable = false
+for _, s in ipairs(rawget(STATUS_CHANGES, cur) or {}) do
+  if s == STATUS.DESTROYED then destroyable = true end
+end
+if not destroyable or redis.call('GET', KEYS[2]) == vid then return {'version-active'} end
 local entries, streams = 0, 0
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local key = K.log_stream(p, sid)

@@ -3,8 +3,8 @@
 -- which the page starts ("" = the first page), ARGV[3] page size.
 -- -> {{user as a JSON object, ...}, next position or ""}: each row is encoded here (the
 --    route splices the rows into its answer), so a page of 1,000 users costs the server no
---    per-user work outside Redis. Members: user_id, role, state, public_key, created_at and
---    versions (the version ids of the user's blobs, sorted).
+--    per-user work outside Redis. The shape of neurallog.wire.models.User: user_id, role,
+--    state, public_key, created_at, versions (the ids of the versions of its blobs, sorted).
 -- A tenant made before the order existed gets it here, from the users set (one script: no
 -- enrolment can slip between the backfill and the read). Users never leave the set and
 -- each enrolment adds to both, so an order smaller than the set misses old users only;

@@ -5,9 +5,10 @@
 --    | a chain or audit refusal
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'version-not-found'} end
-local legal = {[STATUS.ACTIVE] = {}, [STATUS.DECRYPT_ONLY] = {STATUS.DEPRECATED},
-               [STATUS.DEPRECATED] = {STATUS.DECRYPT_ONLY}}
-local allowed = legal[cur] or {}
+local allowed = {}
+for _, s in ipairs(rawget(STATUS_CHANGES, cur) or {}) do  -- destroyed: POST .../destroy, not this route
+  if s ~= STATUS.DESTROYED then allowed[#allowed + 1] = s end
+end
 -- setting the current status is a no-op 200, but never with a chain link: the chain's
 -- state machine refuses a link that changes nothing (its clients would fail on it)
 local ok = cur == ARGV[1] and CHAIN.n == 0
