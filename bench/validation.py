@@ -23,9 +23,9 @@ import msgspec
 import orjson
 import pydantic
 
-from neurallog.server import models
-from neurallog.server.schema import is_base64
+from neurallog.wire import bodies as models
 from neurallog.wire.ids import ENTRY_ID, USER_ID, VERSION_ID
+from neurallog.wire.schema import is_base64
 
 
 def _b64_size(value: str) -> int:

@@ -548,7 +548,9 @@ class AdminMixin(ClientBase):
         streamed = True
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
-            known = self._need_session().chain.state
+            # the chain as it is now: a state held since this client's own enrolments
+            # would disagree with the first page and cost a second listing
+            known = await self._sync_chain() if streamed else None
             if known is not None and streamed:
                 staged = len(known.active_members() - set(removed)) > STAGING_CHUNK
                 try:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from neurallog.server.models import PROBLEM
-from neurallog.server.schema import Node
+from neurallog.wire.bodies import PROBLEM
 from neurallog.wire.ids import KEY_ID, STREAM_ID, TENANT_ID, USER_ID, VERSION_ID
+from neurallog.wire.schema import Node
 
 T = TypeVar("T")
 Parameter = dict[str, Any]
@@ -159,6 +159,7 @@ def documented(
 
     def decorate(func: T) -> T:
         func.openapi = found  # type: ignore[attr-defined]
+        func.request_schema = body  # type: ignore[attr-defined]  # the wire model it validates
         return func
 
     return decorate

@@ -25,10 +25,10 @@ from neurallog.server.auth import authenticate
 from neurallog.server.body import check_content_type, loads
 from neurallog.server.context import Principal, app_ctx, request_ctx
 from neurallog.server.problems import Problem, to_problem
-from neurallog.server.schema import Node
 from neurallog.storage import audit
 from neurallog.storage.audit import WriteRecord
 from neurallog.storage.credentials import Fused
+from neurallog.wire.schema import Node, SchemaViolation
 from neurallog.wire.vocab import READER_ROLES, ROLES
 
 ADMIN = frozenset({"admin"})
@@ -102,11 +102,14 @@ class Call:
 def parse_json(request: Request, schema: Node, *, optional: bool = False) -> dict[str, Any]:
     """415 for a non-JSON type or charset, 400 for bad JSON, 422 for a schema violation.
     ``optional``: an empty body is ``{}`` whatever its type."""
-    if optional and not request.body:
-        empty: dict[str, Any] = schema.check({}, "")
-        return empty
-    check_content_type(request.headers.get("content-type", ""))
-    checked: dict[str, Any] = schema.check(loads(request.body or b""), "")
+    try:
+        if optional and not request.body:
+            empty: dict[str, Any] = schema.check({}, "")
+            return empty
+        check_content_type(request.headers.get("content-type", ""))
+        checked: dict[str, Any] = schema.check(loads(request.body or b""), "")
+    except SchemaViolation as exc:
+        raise Problem(422, str(exc), field=exc.field) from None
     return checked
 
 

@@ -22,9 +22,9 @@ from typing import Any, Final
 
 from neurallog.server.problems import Problem
 from neurallog.storage.chain import ChainAppend
+from neurallog.wire.bodies import MAX_LINK_CHARS
 
 #: a link's size cap in characters; a rotation that removes 10,000 users is about 400 KB
-MAX_LINK_CHARS: Final = 1 << 20
 SIGNATURE_SIZE: Final = 64
 GENESIS_PREV: Final = "0" * 64
 FORMAT_VERSION: Final = 1

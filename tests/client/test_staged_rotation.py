@@ -348,17 +348,27 @@ async def test_a_member_disabled_elsewhere_meanwhile_is_read_again_not_sealed_to
     monkeypatch: pytest.MonkeyPatch,
     chunk: int,
 ) -> None:
-    """The rotation seals while it lists, against the chain state it holds. Another admin
-    disables a reader after that state was read: the listing disagrees with it, what was
-    staged is dropped, and the rotation reads users and chain again (the careful way) and
-    seals to the readers as they are now."""
+    """The rotation seals while it lists, against the chain state it read first. Another
+    admin disables a reader between that read and the listing (here: the first chain read
+    of the rotation answers the state from before the disable): the listing disagrees
+    with it, what was staged is dropped, and the rotation reads users and chain again (the
+    careful way) and seals to the readers as they are now."""
     monkeypatch.setattr(admin_module, "STAGING_CHUNK", chunk)
     pairs = await add_readers(admin, redis_url, 5)
-    await admin.verified_state()  # the state this client will start from
+    before = await admin.verified_state()  # what the rotation's first read will answer
     key = await admin.create_api_key(label="other")
     async with AsyncNeuralLogClient(server_url, api_key=key, chain_heads="memory") as other:
         await other.initialize_with_recovery_phrase(PHRASE)
         await other.disable_user("r00001")
+    real_sync = admin._sync_chain
+    reads = 0
+
+    async def read_lost_the_race() -> Any:
+        nonlocal reads
+        reads += 1
+        return before if reads == 1 else await real_sync()
+
+    monkeypatch.setattr(admin, "_sync_chain", read_lost_the_race)
     recorder.requests.clear()
     result = await admin.rotate_kek("after a disable elsewhere")
     assert result.version.blob_count == 5  # admin + r00000, r00002..r00004

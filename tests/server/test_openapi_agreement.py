@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurallog.server import models
-from neurallog.server.problems import Problem
-from neurallog.server.schema import B64, is_base64
-from neurallog.server.schema_forms import IdB64
+from neurallog.wire import bodies as models
+from neurallog.wire.schema import B64, SchemaViolation, is_base64
+from neurallog.wire.schema_forms import IdB64
 from tests.server.helpers import (
     Credential,
     add_user,
@@ -31,7 +30,7 @@ BOUNDS = [(1, 4096), (32, 4096), (16, 64), (32, 32), (32, 2048), (1, models.ENVE
 def _accepts(node: B64, value: str) -> bool:
     try:
         node.check(value, "x")
-    except Problem:
+    except SchemaViolation:
         return False
     return True
 
@@ -39,7 +38,7 @@ def _accepts(node: B64, value: str) -> bool:
 def _packed_accepts(node: IdB64, value: str) -> bool:
     try:
         node.check(value, "x")
-    except Problem:
+    except SchemaViolation:
         return False
     return True
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from neurallog.server import models
+from neurallog.wire import bodies as models
 from tests.server.helpers import bootstrap_tenant, stream_id
 
 MAX = "18446744073709551615"  # 2**64 - 1, the largest half of a Redis stream id

@@ -7,7 +7,6 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import models
 from neurallog.server.blueprints import query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
@@ -16,6 +15,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import audit
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 
 #: the action and actor filters: any text of 1..128 characters (an empty value is a 422)

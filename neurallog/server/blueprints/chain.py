@@ -8,7 +8,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import links, models
+from neurallog.server import links
 from neurallog.server.blueprints import query_arg, query_limit
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import query
@@ -18,6 +18,7 @@ from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import chain, tenants
 from neurallog.storage.chain import ChainAppend
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 
 #: ``after``: -1 (from the start) or a seq of at most 18 digits (Redis list indexes are 64-bit)

@@ -7,7 +7,6 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from neurallog.server import models
 from neurallog.server.blueprints import check_param, query_arg, query_limit, query_seq
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
@@ -16,6 +15,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import logs
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 from neurallog.wire.ids import STREAM_ID, VERSION_ID
 

@@ -12,7 +12,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from neurallog.server import links, models
+from neurallog.server import links
 from neurallog.server.blueprints.versions import blob_pairs
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.guard import ADMIN, Call, Rule
@@ -20,6 +20,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import staging
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import links, models
+from neurallog.server import links
 from neurallog.server.auth import BOOTSTRAP, CHALLENGE, INVALID, credential, refused
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import documented
@@ -20,6 +20,7 @@ from neurallog.server.routes import declare
 from neurallog.storage import tenants, users
 from neurallog.storage.audit import WriteRecord
 from neurallog.storage.chain import ChainAppend
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 
 TENANT_DOC = {

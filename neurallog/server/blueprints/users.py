@@ -9,7 +9,7 @@ import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import links, models
+from neurallog.server import links
 from neurallog.server.blueprints import query_arg, query_limit
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.docs import anchored, query
@@ -18,6 +18,7 @@ from neurallog.server.problems import Problem
 from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import users
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 from neurallog.wire.ids import USER_ID
 

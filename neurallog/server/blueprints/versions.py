@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from neurallog.server import links, models
+from neurallog.server import links
 from neurallog.server.context import Principal, app_ctx
 from neurallog.server.guard import ADMIN, ANY, Call, Rule
 from neurallog.server.problems import Problem
@@ -15,6 +15,7 @@ from neurallog.server.reply import json
 from neurallog.server.routes import declare
 from neurallog.storage import versions
 from neurallog.storage.credentials import Fused
+from neurallog.wire import bodies as models
 from neurallog.wire import paths
 
 

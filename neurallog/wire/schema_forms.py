@@ -4,7 +4,7 @@ id followed by its envelope in one string.
 The append of 500 log entries spent most of its server time on 500 small JSON objects
 (parsing, checking three members each, and sending three Redis arguments each); the
 packed form carries one string per entry. Both nodes check exactly what they document,
-like those of :mod:`neurallog.server.schema`.
+like those of :mod:`neurallog.wire.schema`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from neurallog.server.schema import Node, Obj, Opt, _fail, b64_pattern
+from neurallog.wire.schema import Node, Obj, Opt, _fail, b64_pattern
 
 #: the characters of an entry id (``wire.ids.ENTRY_ID``): base64url without padding
 _ID_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -26,7 +26,7 @@ def _envelope_size(value: str, id_len: int) -> int | None:
     exactly ``[A-Za-z0-9_-]{id_len}`` then ``(?:X{4})*(?:X{2}==|X{3}=)?`` (X: the
     standard alphabet).
 
-    One pass over the text (the check of :func:`~neurallog.server.schema.is_base64` on a
+    One pass over the text (the check of :func:`~neurallog.wire.schema.is_base64` on a
     slice copied it three times): deleting the standard alphabet leaves the id's ``-`` and
     ``_``, then the padding. That rest must be ``=`` or ``==`` found only at the very end.
     """

@@ -1,22 +1,11 @@
-"""Wire schemas of docs/api.md: request bodies (validated) and responses (OpenAPI only)."""
+"""Wire schemas of docs/api.md: request bodies (the server validates each route's body
+with them, the client's requests are checked against them in the tests) and the answers
+not yet modelled in :mod:`neurallog.wire.models` (OpenAPI only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from neurallog.server.links import MAX_LINK_CHARS
-from neurallog.server.schema import (
-    B64,
-    Arr,
-    FlatMap,
-    Int,
-    Node,
-    Obj,
-    Opt,
-    Str,
-    Time,
-)
-from neurallog.server.schema_forms import IdB64, OneOf
 from neurallog.wire import models as wire_models
 from neurallog.wire.ids import (
     ALGORITHM,
@@ -27,7 +16,22 @@ from neurallog.wire.ids import (
     VERSION_ID,
 )
 from neurallog.wire.models import json_schema
+from neurallog.wire.schema import (
+    B64,
+    Arr,
+    FlatMap,
+    Int,
+    Node,
+    Obj,
+    Opt,
+    Str,
+    Time,
+)
+from neurallog.wire.schema_forms import IdB64, OneOf
 from neurallog.wire.vocab import MAX_ROTATE_EVERY_DAYS, ROLES, STATUSES
+
+#: the longest signed tenant-chain link a write carries, as JSON text
+MAX_LINK_CHARS = 1 << 20
 
 
 def _at_most(bound: str) -> str:
