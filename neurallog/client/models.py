@@ -174,15 +174,24 @@ def parse_wire(
 ) -> dict[str, Any]:
     """The fields of ``doc`` checked against the wire model ``model`` (its required keys
     must be there; its optional ones may be), converted; unknown keys are ignored."""
-    required: frozenset[str] = model.__required_keys__
+    plan = _PLANS.get((id(checks), kind))
+    if plan is None:
+        required: frozenset[str] = model.__required_keys__
+        plan = _PLANS[(id(checks), kind)] = tuple(
+            (name, check, f"{kind}.{name}", name in required) for name, check in checks.items()
+        )
     out: dict[str, Any] = {}
-    for name, check in checks.items():
-        if name not in doc:
-            if name in required:
-                raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
-            continue
-        out[name] = check(doc[name], f"{kind}.{name}")
+    for name, check, what, needed in plan:
+        if name in doc:
+            out[name] = check(doc[name], what)
+        elif needed:
+            raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
     return out
+
+
+_PLANS: dict[tuple[int, str], tuple[tuple[str, FieldCheck, str, bool], ...]] = {}
+"""Per (checks, kind): each field's name, check, message prefix and whether it is required
+(built once: a rotation parses every user of the tenant)."""
 
 
 _VERSION_CHECKS = wire_checks(wire.Version)
