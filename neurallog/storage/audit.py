@@ -4,8 +4,10 @@ Each record carries ``prev_hash`` and ``hash`` = SHA-256 over the canonical JSON
 keys, no spaces) of its fields including ``prev_hash``. Lua has no SHA-256, so the hash is
 computed here and a compare-and-append script writes the record only if the chain head is
 still the one hashed against (one round trip per attempt, bounded retries). A per-process
-``asyncio.Lock`` per tenant removes contention between the tasks of one worker. The head
-key also detects deletion of the newest records.
+``asyncio.Lock`` per tenant removes contention between the tasks of one worker; between
+workers, the first append that loses the race claims the next turn (a short-lived token in
+Redis that refuses every other append until it has appended), so a worker that keeps
+winning cannot starve another. The head key also detects deletion of the newest records.
 
 A write's record is appended by the write's own script (:func:`chained_write`, Lua side
 ``lua/audit_chain.lua``): a write never exists without its record, and a record that
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import weakref
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +37,10 @@ from neurallog.storage.store import iso, now, run, stream_rows, text
 GENESIS = "0" * 64
 FIELDS = ("time", "actor", "role", "action", "target", "outcome", "status", "prev_hash")
 MAX_ATTEMPTS = 100
+#: waits for another append's turn before giving up (the claim expires after 250 ms, so a
+#: claimant that died blocks the others at most that long)
+MAX_TURN_WAITS = 200
+TURN_PAUSE_CAP = 0.01
 
 
 @dataclass
@@ -90,6 +97,26 @@ def _chain(head: str, records: list[dict[str, str]]) -> tuple[list[str], str]:
             flat.extend((name, fields[name]))
         flat.extend(("hash", previous))
     return flat, previous
+
+
+def _chain_keys(tenant_id: str) -> list[str]:
+    """The keys an append touches: the stream, its head and the turn."""
+    return [
+        keyspace.audit(tenant_id),
+        keyspace.audit_head(tenant_id),
+        keyspace.audit_turn(tenant_id),
+    ]
+
+
+def _turn_token() -> str:
+    """A token naming one append, so the turn it claims is its own."""
+    return secrets.token_hex(8)
+
+
+async def _wait_turn(waits: int) -> None:
+    """Pause before trying again while another append holds the turn (0.5 ms, doubling,
+    capped): the holder needs one round trip."""
+    await asyncio.sleep(min(0.0005 * 2 ** min(waits - 1, 8), TURN_PAUSE_CAP))
 
 
 def _no_records() -> list[dict[str, str]]:
@@ -154,23 +181,31 @@ async def chained_write(
     """
     if record is None:
         return await run(redis, script, keys, [*args, 0])
-    keys = [*keys, keyspace.audit(tenant_id), keyspace.audit_head(tenant_id)]
+    keys = [*keys, *_chain_keys(tenant_id)]
     state = _state(redis)
+    token = _turn_token()
     async with state.locks[tenant_id]:
         earlier = record.take()
         written = False
         try:
             head = state.heads.get(tenant_id, "")
             outcome = guess
-            for _attempt in range(MAX_ATTEMPTS):
+            attempts = waits = 0
+            while attempts < MAX_ATTEMPTS and waits < MAX_TURN_WAITS:
                 flat, last = _chain(head, [*earlier, record.fields(outcome)])
-                audit_args = [head, outcome, last, *flat]
+                audit_args = [head, token, outcome, last, *flat]
                 reply = await run(redis, script, keys, [*args, *audit_args, len(audit_args)])
                 found = status(reply)
-                if found is Status.AUDIT_HEAD:
+                if found is Status.AUDIT_TURN:
                     head = text(reply[1])
+                    waits += 1
+                    await _wait_turn(waits)
+                elif found is Status.AUDIT_HEAD:
+                    head = text(reply[1])
+                    attempts += 1
                 elif found is Status.AUDIT_OUTCOME:
                     outcome = text(reply[1])
+                    attempts += 1
                 else:
                     if found is Status.OK:
                         state.heads[tenant_id] = last
@@ -209,17 +244,24 @@ async def append_many(redis: AnyRedis, tenant_id: str, records: list[dict[str, s
     """
     if not records:
         return []
-    keys = [keyspace.audit(tenant_id), keyspace.audit_head(tenant_id)]
+    keys = _chain_keys(tenant_id)
     state = _state(redis)
+    token = _turn_token()
     async with state.locks[tenant_id]:
         head = state.heads.get(tenant_id, "")
-        for _attempt in range(MAX_ATTEMPTS):
+        attempts = waits = 0
+        while attempts < MAX_ATTEMPTS and waits < MAX_TURN_WAITS:
             flat, previous = _chain(head, records)
-            reply = await run(redis, scripts.AUDIT_APPEND, keys, [head, previous, *flat])
+            reply = await run(redis, scripts.AUDIT_APPEND, keys, [head, token, previous, *flat])
             if int(reply[0]) == 1:
                 state.heads[tenant_id] = previous
                 return [text(seq) for seq in reply[1:]]
             head = text(reply[1])
+            if int(reply[0]) == 2:
+                waits += 1
+                await _wait_turn(waits)
+            else:
+                attempts += 1
         state.heads.pop(tenant_id, None)
     raise AuditContentionError("audit chain head kept moving; record not appended")
 

@@ -151,6 +151,12 @@ def audit_head(t: str) -> str:
     return prefix(t) + "audit:head"
 
 
+def audit_turn(t: str) -> str:
+    """String with a short expiry: the token of the append that lost a race and goes next
+    (keeps one busy writer from starving another)."""
+    return prefix(t) + "audit:turn"
+
+
 def audit_checkpoint(t: str) -> str:
     """Hash: seq, hash, count, verified_at of the newest record a verification found intact."""
     return prefix(t) + "audit:checkpoint"

@@ -37,6 +37,7 @@ class Status(StrEnum):
     # audit chain (audit_chain.lua): retried by audit.chained_write, or an error
     AUDIT_HEAD = "audit-head"
     AUDIT_OUTCOME = "audit-outcome"
+    AUDIT_TURN = "audit-turn"
     AUDIT_BROKEN = "audit-broken"
     # tenant chain (chain_link.lua): compare-and-append refusals
     CHAIN_HEAD = "chain-head"

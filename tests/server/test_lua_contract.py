@@ -69,7 +69,7 @@ def test_every_status_word_is_a_status_and_every_refusal_is_mapped() -> None:
         words |= set(re.findall(r"local missing = \{'([a-z-]+)'", source))
     assert words <= {s.value for s in Status}, words - {s.value for s in Status}
     judged_elsewhere = {Status.OK, Status.NO_KEY, Status.BAD_TOKEN}
-    retried = {Status.AUDIT_HEAD, Status.AUDIT_OUTCOME}
+    retried = {Status.AUDIT_HEAD, Status.AUDIT_OUTCOME, Status.AUDIT_TURN}
     assert set(Status) - judged_elsewhere - retried == set(ERRORS)
     assert {s.value for s in Status} - {"ok"} <= words
 
