@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from neurallog.crypto import hpke_x25519
 from neurallog.crypto import labels as L
 from neurallog.crypto.userkeys import KEM_IDS, KEM_X25519, UserKeyPair, UserPublicKey
 from neurallog.errors import DecryptionError, FormatError, SignatureError
@@ -158,6 +159,8 @@ def committed_sealer(
         head, head_field = heads[recipient.kem]
         fields = (L.field(user_id), version, L.field(recipient.fingerprint), head_field)
         info = start + b"".join(fields)
+        if recipient.kem == KEM_X25519:  # the same RFC 9180 output, at half the cost
+            return head + hpke_x25519.seal(recipient.raw[1:], key, info=info, aead=aead)
         return head + _suite(recipient.kem, aead).encrypt(key, recipient.key(), info=info)
 
     return seal
