@@ -45,6 +45,7 @@ from neurallog.storage.connection import connect
 from neurallog.storage.tenants import create_tenant
 
 GOAL_BATCH_RATIO = 0.40
+GOAL_ENTRY_SIZE = 256
 CHUNK = 500
 
 
@@ -110,7 +111,8 @@ def measure_logging(base: str, redis_url: str, key: str, args: argparse.Namespac
                 best, raw = max(best, rate), max(raw, floor)
                 ratios.append(rate / floor)
             ratio = best / raw
-            ok &= ratio >= GOAL_BATCH_RATIO
+            if size == GOAL_ENTRY_SIZE:  # the goal's size; 1,024 B is shown for comparison
+                ok &= ratio >= GOAL_BATCH_RATIO
             spread = f"{min(ratios):.0%}..{max(ratios):.0%}"
             print(f"{f'log_batch() {size} B':<34}{best:>12.0f}{raw:>12.0f}{ratio:>8.0%}  {spread}")
         raw256 = raw_xadd_rate(redis_url, 356, args.entries)
@@ -386,10 +388,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as redis_server:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        # The commit of a staged version is one Lua step; at 100,000 readers it runs longer
-        # than the server's default 5 s Redis socket timeout (a 503), so the bench allows 120 s.
-        sep = "&" if "?" in redis_server.url else "?"
-        env = {**os.environ, "NEURALLOG_REDIS_URL": f"{redis_server.url}{sep}socket_timeout=120"}
+        # The server's defaults, its 5 s Redis socket timeout included: the commit of a
+        # staged version (one Lua step) must fit in it at 100,000 readers.
+        env = {**os.environ, "NEURALLOG_REDIS_URL": redis_server.url}
         server = subprocess.Popen(
             [sys.executable, "-m", "neurallog.cli", "serve", "--port", str(port),
              "--workers", str(args.workers)],
@@ -412,7 +413,8 @@ def main() -> int:
             stop(server)
     if not args.rotation_only:
         verdict = "met" if ok else "MISSED"
-        print(f"\ngoal (log_batch() >= {GOAL_BATCH_RATIO:.0%} of raw pipelined XADD): {verdict}")
+        goal = f"log_batch() of {GOAL_ENTRY_SIZE} B entries >= {GOAL_BATCH_RATIO:.0%} of raw XADD"
+        print(f"\ngoal ({goal}): {verdict}")
     return 0
 
 

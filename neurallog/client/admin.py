@@ -99,6 +99,32 @@ PAGE_SEND_WAIT = 0.001
 """Seconds the next page's request gets to go out before this page is handed over."""
 
 
+class _ListingWalk:
+    """What one walk of ``GET /api/users`` has served: a user or a cursor served twice is
+    a server that loops or lies (``duplicate_user``)."""
+
+    def __init__(self) -> None:
+        self._users: set[str] = set()
+        self._cursors: set[str] = set()
+
+    def served(self, users: list[User]) -> None:
+        for user in users:
+            if user.user_id in self._users:
+                raise ServerIntegrityError(
+                    "duplicate_user", f"the user listing shows {user.user_id!r} twice"
+                )
+            self._users.add(user.user_id)
+
+    def cursor(self, following: str) -> str:
+        """``following``, the next page's cursor, if no page of it was asked for yet."""
+        if following in self._cursors:
+            raise ServerIntegrityError(
+                "duplicate_user", "the user listing came back to a page it served"
+            )
+        self._cursors.add(following)
+        return following
+
+
 class _ListingDisagrees(Exception):
     """A user page disagreed with the chain state a streamed version started from."""
 
@@ -403,8 +429,7 @@ class AdminMixin(ClientBase):
         once when it disagrees (a change made between the page and the chain read)."""
         if not 1 <= page_size <= USER_PAGE:
             raise ValueError(f"page_size must be in 1..{USER_PAGE}")
-        served: set[str] = set()
-        cursors: set[str] = set()
+        walk = _ListingWalk()
         cursor: str | None = None
         while True:
             for attempt in range(2):
@@ -418,21 +443,11 @@ class AdminMixin(ClientBase):
                         raise
                     continue
                 break
-            for user in users:
-                if user.user_id in served:
-                    raise ServerIntegrityError(
-                        "duplicate_user", f"the user listing shows {user.user_id!r} twice"
-                    )
-                served.add(user.user_id)
+            walk.served(users)
             yield users
             if following is None:
                 return
-            if following in cursors:
-                raise ServerIntegrityError(
-                    "duplicate_user", "the user listing came back to a page it served"
-                )
-            cursors.add(following)
-            cursor = following
+            cursor = walk.cursor(following)
 
     async def _user_page(self, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
         params: dict[str, str | int] = {"limit": limit}
@@ -582,21 +597,9 @@ class AdminMixin(ClientBase):
             blobs = await self._seal_for(
                 version_id, users, progress, committed=state is not None, op_kek=op_kek
             )
-            body: dict[str, Any] = {"reason": reason, "blobs": blobs}
-            link_body: dict[str, Any] = {"version_id": version_id}
-            if rotate:
-                body.update(version_id=version_id, remove_users=removed)
-                kind = "rotation"
-                link_body["removed_users"] = sorted(set(removed))
-            else:
-                body["id"] = version_id
-                kind = "version.create"
-            if state is not None:
-                link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
-                signed = self._need_session().chain.sign(
-                    self._need_hierarchy("signing a chain link").signing_key, kind, link_body
-                )
-                body["link"] = signed.to_json()
+            body = self._version_body(
+                version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
+            )
             try:
                 return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
             except ConflictError as exc:
@@ -663,6 +666,25 @@ class AdminMixin(ClientBase):
                         progress(len(blobs), total)
         except ServerIntegrityError as exc:
             raise _ListingDisagrees from exc
+        body = self._version_body(
+            version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
+        )
+        return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+
+    def _version_body(
+        self,
+        version_id: str,
+        reason: str,
+        removed: list[str],
+        blobs: list[dict[str, str]],
+        op_kek: bytes,
+        *,
+        state: TenantState | None,
+        rotate: bool,
+    ) -> dict[str, Any]:
+        """The one-request create or rotate body, with its ``version.create`` or
+        ``rotation`` link signed after ``state`` (no link for a tenant whose chain has not
+        started)."""
         body: dict[str, Any] = {"reason": reason, "blobs": blobs}
         link_body: dict[str, Any] = {"version_id": version_id}
         if rotate:
@@ -670,15 +692,16 @@ class AdminMixin(ClientBase):
             link_body["removed_users"] = sorted(set(removed))
         else:
             body["id"] = version_id
-        link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
-        signed = session.chain.sign(
-            self._need_hierarchy("signing a chain link").signing_key,
-            "rotation" if rotate else "version.create",
-            link_body,
-            state=state,
-        )
-        body["link"] = signed.to_json()
-        return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+        if state is not None:
+            link_body["kek_commit"] = self._kek_commit(version_id, op_kek)
+            signed = self._need_session().chain.sign(
+                self._need_hierarchy("signing a chain link").signing_key,
+                "rotation" if rotate else "version.create",
+                link_body,
+                state=state,
+            )
+            body["link"] = signed.to_json()
+        return body
 
     async def _reader_chunks(
         self, state: TenantState, readers: frozenset[str], page_size: int
@@ -714,27 +737,17 @@ class AdminMixin(ClientBase):
     async def _pages_ahead(self, page_size: int) -> AsyncGenerator[list[User], None]:
         """The pages of ``GET /api/users`` as served (unchecked), the next one requested
         before this one is handed over, so the server lists while the caller seals."""
-        served: set[str] = set()
-        cursors: set[str] = set()
+        walk = _ListingWalk()
         pending = asyncio.ensure_future(self._user_page(page_size, None))
         try:
             while True:
                 users, following = await pending
                 if following is not None:
-                    if following in cursors:
-                        raise ServerIntegrityError(
-                            "duplicate_user", "the user listing came back to a page it served"
-                        )
-                    cursors.add(following)
+                    following = walk.cursor(following)
                     pending = asyncio.ensure_future(self._user_page(page_size, following))
                     await asyncio.sleep(PAGE_SEND_WAIT)  # the request leaves before the
                     # caller's checks and sealing take the thread
-                for user in users:
-                    if user.user_id in served:
-                        raise ServerIntegrityError(
-                            "duplicate_user", f"the user listing shows {user.user_id!r} twice"
-                        )
-                    served.add(user.user_id)
+                walk.served(users)
                 yield users
                 if following is None:
                     return
