@@ -113,6 +113,13 @@ def _turn_token() -> str:
     return secrets.token_hex(8)
 
 
+async def _release_turn(redis: AnyRedis, tenant_id: str, token: str) -> None:
+    """Free the turn if ``token``'s append holds it and ends without appending (it lost a
+    race, so it may have claimed the turn, then was refused by its own script or gave up):
+    the others need not wait for the claim to lapse."""
+    await run(redis, scripts.AUDIT_RELEASE, [keyspace.audit_turn(tenant_id)], [token])
+
+
 async def _wait_turn(waits: int) -> None:
     """Pause before trying again while another append holds the turn (0.5 ms, doubling,
     capped): the holder needs one round trip."""
@@ -191,6 +198,7 @@ async def chained_write(
             head = state.heads.get(tenant_id, "")
             outcome = guess
             attempts = waits = 0
+            lost_race = False  # this append may hold the turn
             while attempts < MAX_ATTEMPTS and waits < MAX_TURN_WAITS:
                 flat, last = _chain(head, [*earlier, record.fields(outcome)])
                 audit_args = [head, token, outcome, last, *flat]
@@ -210,8 +218,13 @@ async def chained_write(
                     if found is Status.OK:
                         state.heads[tenant_id] = last
                         record.written = written = True
+                    elif lost_race:
+                        await _release_turn(redis, tenant_id, token)
                     return reply
+                lost_race = lost_race or found is Status.AUDIT_HEAD
             state.heads.pop(tenant_id, None)
+            if lost_race:
+                await _release_turn(redis, tenant_id, token)
         finally:
             if not written:
                 record.restore(earlier)
@@ -263,6 +276,8 @@ async def append_many(redis: AnyRedis, tenant_id: str, records: list[dict[str, s
             else:
                 attempts += 1
         state.heads.pop(tenant_id, None)
+        if attempts:
+            await _release_turn(redis, tenant_id, token)
     raise AuditContentionError("audit chain head kept moving; record not appended")
 
 

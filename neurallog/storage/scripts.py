@@ -124,6 +124,7 @@ READ_CATALOGUE = Script("read_catalogue")
 REWRAP_ENTRIES = Script("rewrap_entries", audited=True)
 COUNT_ENTRIES = Script("count_entries")
 AUDIT_APPEND = Script("audit_append")
+AUDIT_RELEASE = Script("audit_release")
 AUDIT_PROBE = Script("audit_probe")
 CHAIN_GENESIS = Script("chain_genesis", audited=True, chained=True)
 READ_CHAIN = Script("read_chain")
@@ -160,6 +161,7 @@ ALL: tuple[Script, ...] = (
     REWRAP_ENTRIES,
     COUNT_ENTRIES,
     AUDIT_APPEND,
+    AUDIT_RELEASE,
     AUDIT_PROBE,
     CHAIN_GENESIS,
     READ_CHAIN,

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
+import pytest
 
 from neurallog.storage import audit, keyspace, scripts
 from neurallog.storage.connection import AnyRedis, connect
@@ -98,3 +101,51 @@ async def test_two_tight_writers_both_keep_appending(redis_url: str) -> None:
             await client.aclose()
     assert verdict.intact and verdict.records == sum(counts)
     assert min(counts) * 5 >= max(counts), counts
+
+
+async def test_an_append_refused_after_losing_a_race_frees_the_turn(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It lost the race (so it claimed the turn), then its own script refused it on the
+    retry: the others must not wait for the claim to lapse."""
+    redis, other = connect(redis_url), connect(redis_url)
+    try:
+        await redis.hset(keyspace.user(T, "u1"), "state", "active")  # type: ignore[misc]
+        await audit.append(
+            other,
+            T,
+            actor="a",
+            role="admin",
+            action="kek.create",
+            target="1",
+            outcome="allowed",
+            status=201,
+        )  # fmt: skip  (``redis`` still believes the chain is empty: its first try loses)
+        replies: list[str] = []
+        real_run = audit.run
+
+        async def run_then_race(client: Any, script: Any, keys: Any, args: Any) -> Any:
+            reply = await real_run(client, script, keys, args)
+            if script is scripts.ADD_KEY:
+                if not replies:  # another worker adds the key before the retry
+                    await other.hset(keyspace.api_key(T, "k1"), "user_id", "u1")  # type: ignore[misc]
+                replies.append(text(reply[0]))
+            elif script is scripts.AUDIT_RELEASE:
+                replies.append(f"released {reply}")
+            return reply
+
+        monkeypatch.setattr(audit, "run", run_then_race)
+        record = audit.WriteRecord(
+            actor="u1", role="member", action="key.create", target="k1", status=201
+        )
+        keys = [keyspace.user(T, "u1"), keyspace.user_keys(T, "u1"), keyspace.api_key(T, "k1")]
+        args = ["k1", "u1", "hash", "slot", "label", "2026-12-01T00:00:00Z", "0", ""]
+        reply = await audit.chained_write(redis, T, scripts.ADD_KEY, keys, args, record)
+        assert (
+            replies == ["audit-head", "key-exists", "released 1"] and text(reply[0]) == "key-exists"
+        )
+        assert await redis.exists(keyspace.audit_turn(T)) == 0
+        assert not record.written
+    finally:
+        await redis.aclose()
+        await other.aclose()
