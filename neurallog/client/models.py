@@ -169,40 +169,47 @@ def wire_checks(model: type[Any]) -> dict[str, FieldCheck]:
     }
 
 
-def parse_wire(
-    doc: Mapping[str, Any], model: type[Any], checks: Mapping[str, FieldCheck], kind: str
-) -> dict[str, Any]:
-    """The fields of ``doc`` checked against the wire model ``model`` (its required keys
-    must be there; its optional ones may be), converted; unknown keys are ignored."""
-    plan = _PLANS.get((id(checks), kind))
-    if plan is None:
+@dataclass(frozen=True)
+class WireParser:
+    """The parser of one wire ``TypedDict``: each field's name, check, message prefix and
+    whether it is required, worked out once from the model (a rotation parses every user
+    of the tenant)."""
+
+    kind: str
+    fields: tuple[tuple[str, FieldCheck, str, bool], ...]
+
+    @classmethod
+    def of(cls, model: type[Any], kind: str) -> WireParser:
         required: frozenset[str] = model.__required_keys__
-        plan = _PLANS[(id(checks), kind)] = tuple(
-            (name, check, f"{kind}.{name}", name in required) for name, check in checks.items()
+        return cls(
+            kind,
+            tuple(
+                (name, check, f"{kind}.{name}", name in required)
+                for name, check in wire_checks(model).items()
+            ),
         )
-    out: dict[str, Any] = {}
-    for name, check, what, needed in plan:
-        if name in doc:
-            out[name] = check(doc[name], what)
-        elif needed:
-            raise FormatError(f"{kind}: missing field {name!r} in the server's answer")
-    return out
+
+    def parse(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of ``doc`` checked (its required keys must be there; its optional
+        ones may be), converted; unknown keys are ignored."""
+        out: dict[str, Any] = {}
+        for name, check, what, needed in self.fields:
+            if name in doc:
+                out[name] = check(doc[name], what)
+            elif needed:
+                raise FormatError(f"{self.kind}: missing field {name!r} in the server's answer")
+        return out
 
 
-_PLANS: dict[tuple[int, str], tuple[tuple[str, FieldCheck, str, bool], ...]] = {}
-"""Per (checks, kind): each field's name, check, message prefix and whether it is required
-(built once: a rotation parses every user of the tenant)."""
-
-
-_VERSION_CHECKS = wire_checks(wire.Version)
-_BLOB_CHECKS = wire_checks(wire.Blob)
-_USER_CHECKS = wire_checks(wire.User)
+_VERSION = WireParser.of(wire.Version, "Version")
+_BLOB = WireParser.of(wire.Blob, "Blob")
+_USER = WireParser.of(wire.User, "User")
 
 
 @dataclass(frozen=True)
 class Version:
     """A KEK version as the server lists it: the fields of the wire model
-    :class:`neurallog.wire.models.Version`, checked by :func:`parse_wire`."""
+    :class:`neurallog.wire.models.Version`, checked by :class:`WireParser`."""
 
     id: str
     status: VersionStatus
@@ -214,7 +221,7 @@ class Version:
     @classmethod
     @guarded("Version")
     def from_json(cls, doc: Mapping[str, Any]) -> Version:
-        return cls(**parse_wire(doc, wire.Version, _VERSION_CHECKS, "Version"))
+        return cls(**_VERSION.parse(doc))
 
 
 @dataclass(frozen=True)
@@ -230,7 +237,7 @@ class Blob:
     @classmethod
     @guarded("Blob")
     def from_json(cls, doc: Mapping[str, Any]) -> Blob:
-        return cls(**parse_wire(doc, wire.Blob, _BLOB_CHECKS, "Blob"))
+        return cls(**_BLOB.parse(doc))
 
 
 @dataclass(frozen=True)
@@ -248,7 +255,7 @@ class User:
     @classmethod
     @guarded("User")
     def from_json(cls, doc: Mapping[str, Any]) -> User:
-        return cls(**parse_wire(doc, wire.User, _USER_CHECKS, "User"))
+        return cls(**_USER.parse(doc))
 
     def missing(self, versions: list[Version]) -> list[str]:
         """Ids of the non-deprecated versions this user holds no blob for."""

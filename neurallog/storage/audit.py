@@ -211,6 +211,7 @@ async def chained_write(
                 elif found is Status.AUDIT_HEAD:
                     head = text(reply[1])
                     attempts += 1
+                    lost_race = True
                 elif found is Status.AUDIT_OUTCOME:
                     outcome = text(reply[1])
                     attempts += 1
@@ -221,7 +222,6 @@ async def chained_write(
                     elif lost_race:
                         await _release_turn(redis, tenant_id, token)
                     return reply
-                lost_race = lost_race or found is Status.AUDIT_HEAD
             state.heads.pop(tenant_id, None)
             if lost_race:
                 await _release_turn(redis, tenant_id, token)

@@ -16,8 +16,8 @@ from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, enc
 from neurallog.client.models import (
     BootstrapResult,
     Version,
+    WireParser,
     parse_time,
-    parse_wire,
     wire_checks,
 )
 from neurallog.errors import FormatError
@@ -164,11 +164,11 @@ class _Unknown(TypedDict):
 
 
 def test_wire_checks_follow_required_keys_and_refuse_unknown_types() -> None:
-    checks = wire_checks(_Partial)
-    assert parse_wire({}, _Partial, checks, "Partial") == {}
-    assert parse_wire({"note": "n"}, _Partial, checks, "Partial") == {"note": "n"}
+    parser = WireParser.of(_Partial, "Partial")
+    assert parser.parse({}) == {}
+    assert parser.parse({"note": "n"}) == {"note": "n"}
     with pytest.raises(FormatError, match=r"Partial\.note: expected a string"):
-        parse_wire({"note": 1}, _Partial, checks, "Partial")
+        parser.parse({"note": 1})
     with pytest.raises(TypeError, match="no check for a wire field"):
         wire_checks(_Unknown)
 
