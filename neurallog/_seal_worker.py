@@ -62,6 +62,11 @@ def seal(request: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
+    # The crypto modules load before the first request: a pool started ahead of a
+    # rotation (at unlock) is ready when the first batch comes, not 60 ms after it.
+    import neurallog.crypto.blobs
+    import neurallog.crypto.userkeys  # noqa: F401
+
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while (body := read_frame(stdin)) is not None:
         try:

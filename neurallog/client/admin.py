@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import uuid
 from collections.abc import (
@@ -52,6 +53,7 @@ from neurallog.crypto.apikeys import BootstrapToken
 from neurallog.crypto.chain import (
     GENESIS_PREV,
     Link,
+    SignedLink,
     TenantState,
     sign_link,
 )
@@ -90,9 +92,10 @@ STAGING_CHUNK = 1000
 maximum): one request carries at most 10,000 blobs, a staged version has no limit."""
 
 
-STREAM_PAGE_MIN = 100
-"""The smallest user page of a streamed version: a quarter of the readers per page, so
-the first page (and sealing) starts early and the rest load while it seals."""
+STREAM_PAGE_FIRST = 64
+"""Users in the first page of a streamed version, asked for while the chain syncs: a small
+page arrives soon, so sealing starts early; the pages after it double up to
+:data:`USER_PAGE` and load while the ones before them seal."""
 
 
 PAGE_SEND_WAIT = 0.001
@@ -132,6 +135,12 @@ class _ListingDisagrees(Exception):
 def _chain_moved(exc: ConflictError) -> bool:
     """The 409 of a link signed on a head another admin's link replaced meanwhile."""
     return exc.type.endswith(("chain-head", "chain-head/"))
+
+
+async def _dropped(pending: asyncio.Future[Any]) -> None:
+    """Cancel ``pending`` unless it finished, and collect its outcome (an unread request)."""
+    pending.cancel()
+    await asyncio.gather(pending, return_exceptions=True)
 
 
 def _rows(users: Iterable[User]) -> list[tuple[str, str, str]]:
@@ -527,9 +536,8 @@ class AdminMixin(ClientBase):
         recipients are the members the verified tenant chain shows active, never the
         server's list alone; the version's ``version.create`` link commits with it.
         """
-        doc = await self._new_version(reason, [], progress)
-        await self._load_versions()
-        return Version.from_json(doc)
+        version_id, doc = await self._new_version(reason, [], progress)
+        return self._adopt(version_id, Version.from_json(doc))
 
     async def rotate_kek(
         self,
@@ -546,9 +554,26 @@ class AdminMixin(ClientBase):
         ``rotation`` link that names them commits with it.
         """
         removed = list(dict.fromkeys(remove_users))
-        doc = await self._new_version(reason, removed, progress, rotate=True)
-        await self._load_versions()
-        return self._rotation_result(doc, removed)
+        version_id, doc = await self._new_version(reason, removed, progress, rotate=True)
+        result = self._rotation_result(doc, removed)
+        self._adopt(version_id, result.version)
+        return result
+
+    def _adopt(self, version_id: str, version: Version) -> Version:
+        """Take the version this client just made as the active one, in place of reloading
+        every version: the one active before is decrypt-only now (the server's script and
+        the chain link say so). The server's answer must name the version made."""
+        if version.id != version_id or version.status != "active":
+            raise ServerIntegrityError(
+                "rollback",
+                f"the server answered the new version {version_id} with {version.id} "
+                f"({version.status})",
+            )
+        session = self._need_session()
+        for old in [v for v in session.versions.values() if v.status == "active"]:
+            session.versions[old.id] = dataclasses.replace(old, status="decrypt-only")
+        session.versions[version.id] = version
+        return version
 
     async def _new_version(
         self,
@@ -557,20 +582,29 @@ class AdminMixin(ClientBase):
         progress: Progress | None,
         *,
         rotate: bool = False,
-    ) -> Any:
+    ) -> tuple[str, Any]:
         """Seal, sign and send a new version; retried when a user was enrolled or the chain
-        moved meanwhile (each try seals for the membership as it is then)."""
+        moved meanwhile (each try seals for the membership as it is then). Returns the id
+        of the version made and the server's answer."""
         streamed = True
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
-            # the chain as it is now: a state held since this client's own enrolments
-            # would disagree with the first page and cost a second listing
-            known = await self._sync_chain() if streamed else None
+            # the chain as it is now (a state held since this client's own enrolments
+            # would disagree with the first page and cost a second listing), read while
+            # the first page of users is on its way
+            known = None
+            if streamed:
+                first = asyncio.ensure_future(self._user_page(STREAM_PAGE_FIRST, None))
+                try:
+                    known = await self._sync_chain()
+                finally:
+                    if known is None:
+                        await _dropped(first)
             if known is not None and streamed:
                 staged = len(known.active_members() - set(removed)) > STAGING_CHUNK
                 try:
-                    return await self._streamed_version(
-                        known, version_id, reason, removed, progress, rotate=rotate
+                    return version_id, await self._streamed_version(
+                        known, version_id, reason, removed, progress, rotate=rotate, first=first
                     )
                 except _ListingDisagrees:
                     streamed = False  # read again the careful way: page, chain, page
@@ -579,8 +613,9 @@ class AdminMixin(ClientBase):
                     retry = "missing_users" in exc.extensions or _chain_moved(exc)
                     if staged or attempt + 1 >= CHAIN_ATTEMPTS or not retry:
                         raise
-                    await self._sync_chain()  # the state the next try starts from
-                    continue
+                    continue  # the next try reads the chain as it is then
+                finally:
+                    await _dropped(first)  # not read when the version failed early
             warming = self._warm_seal_pool()
             try:
                 users = await self._recipients(removed)
@@ -589,7 +624,7 @@ class AdminMixin(ClientBase):
                     await asyncio.gather(warming, return_exceptions=True)
             if len(users) > STAGING_CHUNK:
                 kind = "rotate" if rotate else "create"
-                return await self._staged_version(
+                return version_id, await self._staged_version(
                     version_id, kind, reason, removed, progress, self._listed(users), len(users)
                 )
             state = self._need_session().chain.state
@@ -601,7 +636,8 @@ class AdminMixin(ClientBase):
                 version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
             )
             try:
-                return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+                path = paths.ROTATE if rotate else paths.VERSIONS
+                return version_id, self._accepted(body, await self._transport.post(path, body))
             except ConflictError as exc:
                 retry = "missing_users" in exc.extensions or _chain_moved(exc)
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
@@ -617,6 +653,7 @@ class AdminMixin(ClientBase):
         progress: Progress | None,
         *,
         rotate: bool,
+        first: asyncio.Future[tuple[list[User], str | None]],
     ) -> Any:
         """A new version sealed while the users are still being listed.
 
@@ -633,8 +670,7 @@ class AdminMixin(ClientBase):
             self._refuse(lockout_refusal(session.user_id, removed, members, verb="remove"))
         readers = state.active_members() - set(removed)
         total = len(readers)
-        page = min(USER_PAGE, max(STREAM_PAGE_MIN, -(-total // 4)))
-        chunks = self._reader_chunks(state, readers, page)
+        chunks = self._reader_chunks(state, readers, first)
         if total > STAGING_CHUNK:
             kind = "rotate" if rotate else "create"
             warming = self._warm_seal_pool()
@@ -652,14 +688,14 @@ class AdminMixin(ClientBase):
         op_kek = self._need_hierarchy("sealing a KEK blob").operational_kek(version_id)
         seal = self._sealer(version_id, committed=True, op_kek=op_kek)
 
-        async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+        async def seal_here(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
             for _ in range(8):  # let the next page's request go out first
                 await asyncio.sleep(0)
             return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
 
         blobs: list[dict[str, str]] = []
         try:
-            async with contextlib.aclosing(self._sealed_ahead(chunks, seal_chunk, 1)) as sealed:
+            async with contextlib.aclosing(self._sealed_ahead(chunks, seal_here, 1)) as sealed:
                 async for part in sealed:
                     blobs.extend(part)
                     if progress is not None:
@@ -669,7 +705,16 @@ class AdminMixin(ClientBase):
         body = self._version_body(
             version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
         )
-        return await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+        return self._accepted(
+            body, await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
+        )
+
+    def _accepted(self, body: Mapping[str, Any], answer: Any) -> Any:
+        """``answer``, once the chain link ``body`` carried (if any) is taken as the
+        verified head: the server accepted it, so the next sync need not fetch it."""
+        if "link" in body:
+            self._need_session().chain.adopt(SignedLink.from_json(body["link"]))
+        return answer
 
     def _version_body(
         self,
@@ -704,13 +749,16 @@ class AdminMixin(ClientBase):
         return body
 
     async def _reader_chunks(
-        self, state: TenantState, readers: frozenset[str], page_size: int
+        self,
+        state: TenantState,
+        readers: frozenset[str],
+        first: asyncio.Future[tuple[list[User], str | None]],
     ) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
         """``readers``' public keys in chunks of at most :data:`STAGING_CHUNK`, page by page
         as the server lists them, every served user checked against ``state``; a reader
         the server leaves out (or shows inactive) is an error once the listing ends."""
         seen: set[str] = set()
-        async with contextlib.aclosing(self._pages_ahead(page_size)) as pages:
+        async with contextlib.aclosing(self._pages_ahead(first)) as pages:
             async for users in pages:
                 picked: list[tuple[str, UserPublicKey]] = []
                 for user in users:
@@ -734,17 +782,22 @@ class AdminMixin(ClientBase):
         for start in range(0, len(recipients), STAGING_CHUNK):
             yield recipients[start : start + STAGING_CHUNK]
 
-    async def _pages_ahead(self, page_size: int) -> AsyncGenerator[list[User], None]:
-        """The pages of ``GET /api/users`` as served (unchecked), the next one requested
-        before this one is handed over, so the server lists while the caller seals."""
+    async def _pages_ahead(
+        self, first: asyncio.Future[tuple[list[User], str | None]]
+    ) -> AsyncGenerator[list[User], None]:
+        """The pages of ``GET /api/users`` as served (unchecked), from ``first`` (the
+        request of the first page, already sent); the next one requested before this one
+        is handed over, so the server lists while the caller seals. Each page is twice the
+        one before, up to :data:`USER_PAGE`."""
         walk = _ListingWalk()
-        pending = asyncio.ensure_future(self._user_page(page_size, None))
+        pending, size = first, STREAM_PAGE_FIRST
         try:
             while True:
                 users, following = await pending
                 if following is not None:
                     following = walk.cursor(following)
-                    pending = asyncio.ensure_future(self._user_page(page_size, following))
+                    size = min(USER_PAGE, 2 * size)
+                    pending = asyncio.ensure_future(self._user_page(size, following))
                     await asyncio.sleep(PAGE_SEND_WAIT)  # the request leaves before the
                     # caller's checks and sealing take the thread
                 walk.served(users)
@@ -895,7 +948,7 @@ class AdminMixin(ClientBase):
                 )
                 body["link"] = signed.to_json()
             try:
-                return await self._transport.post(commit_path, body)
+                return self._accepted(body, await self._transport.post(commit_path, body))
             except ConflictError as exc:
                 retry = "missing_users" in exc.extensions or _chain_moved(exc)
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
@@ -939,11 +992,13 @@ class AdminMixin(ClientBase):
 
     def _warm_seal_pool(self) -> asyncio.Task[Any] | None:
         """Start the sealing workers while the users are listed, when the verified chain
-        already shows enough readers for them (the start of a process overlaps the
-        listing instead of following it)."""
+        already shows an admin caller enough readers for them (the start of a process
+        overlaps the listing instead of following it)."""
         session = self._need_session()
         state = session.chain.state
-        if state is None or len(state.active_members()) < sealing.POOL_THRESHOLD:
+        if session.role != "admin" or state is None:
+            return None
+        if len(state.active_members()) < sealing.POOL_THRESHOLD:
             return None
         pool = self._seal_pool = self._seal_pool or sealing.SealPool()
         return asyncio.ensure_future(pool.start())
@@ -981,7 +1036,9 @@ class AdminMixin(ClientBase):
             ]
 
         async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
-            size = sealing.POOL_BATCH
+            # as many equal parts as workers (each at most POOL_BATCH): all start at once
+            count = max(pool.workers, -(-len(chunk) // sealing.POOL_BATCH))
+            size = -(-len(chunk) // count)
             parts = [chunk[i : i + size] for i in range(0, len(chunk), size)]
             return [item for part in await asyncio.gather(*map(batch, parts)) for item in part]
 

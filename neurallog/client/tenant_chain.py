@@ -154,6 +154,19 @@ class ChainTracker:
         self.state = state
         return state
 
+    def adopt(self, signed: SignedLink) -> None:
+        """Take this client's own link, which the server just accepted, as the verified
+        head, in place of fetching it back. Skipped (the next sync reads it) unless it
+        follows the head directly and no sync is under way."""
+        state = self.state
+        if state is None or (self._lock is not None and self._lock.locked()):
+            return
+        if signed.link.seq != state.head.seq + 1 or signed.link.prev != state.head.hash:
+            return
+        new = state.extend([signed])
+        self.heads.save(self.tenant_id, self.signing_public_key, (new.head.seq, new.head.hash))
+        self.state = new
+
     async def _fetch(self, after: int) -> tuple[list[SignedLink], int]:
         links: list[SignedLink] = []
         length = 0

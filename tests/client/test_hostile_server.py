@@ -297,6 +297,28 @@ async def test_a_downgrade_in_a_rewritten_answer_is_refused(world: World) -> Non
     assert _reason(caught) == "downgrade"
 
 
+async def test_a_rotation_answered_with_another_version_is_refused(world: World) -> None:
+    """The admin takes the version it made without reading the list back: an answer that
+    names an older version as the new active one (so the admin would write under it) is
+    refused; the admin's verified chain still says which version it made."""
+    old = (await world.admin.get_active_kek_version()).id
+
+    def answer_old(method: str, path: str, doc: Any) -> Any:
+        if path == "/api/kek/rotate" and method == "POST":
+            doc["version"]["id"] = old
+        return doc
+
+    admin = await world.unlocked_admin(rewrite=answer_old)
+    with pytest.raises(ServerIntegrityError) as caught:
+        await admin.rotate_kek("routine")
+    assert _reason(caught) == "rollback"
+    session = admin._session
+    assert session is not None and session.chain.state is not None
+    made = session.chain.state.active_version  # its own accepted link
+    assert made is not None and made != old
+    assert (await admin.get_active_kek_version()).id == made  # served as such, unrewritten
+
+
 # --- the chain itself -------------------------------------------------------------------------
 
 

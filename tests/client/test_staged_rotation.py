@@ -134,9 +134,13 @@ async def _rotate_many(
         result = await admin.rotate_kek("12,000 readers", progress=progress)
         rotated = time.monotonic()
         assert result.version.blob_count == MANY + 1  # and the admin
-        assert seen[-1] == (MANY + 1, MANY + 1) and len(seen) == 13
+        assert seen[-1] == (MANY + 1, MANY + 1)
+        steps = [b - a for (a, _), (b, _) in zip([(0, 0), *seen], seen, strict=False)]
+        # one step per chunk: the growing first pages (64, 128, 256, 512), then 1,000 each
+        assert steps[:5] == [64, 128, 256, 512, 1000] and max(steps) == 1000, steps
+        assert len(seen) == 4 + -(-(MANY + 1 - 960) // 1000)
         posts = _staging_posts(recorder)
-        assert len([p for p in posts if p.endswith("/blobs")]) == 13
+        assert len([p for p in posts if p.endswith("/blobs")]) == len(seen)
         assert posts[-1].endswith("/commit")
         assert not [p for m, p, _, _ in recorder.requests if p == paths.ROTATE]
         assert (await _store(redis_url))["staging_keys"] == []

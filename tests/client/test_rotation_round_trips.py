@@ -1,0 +1,81 @@
+"""A new version costs no reload (issue "rotation at scale", point 2): the admin takes the
+version it made and its own accepted chain link as they are, instead of fetching every
+version and the chain again, and the state it keeps is the one the server serves.
+
+Real redis-server, real Sanic app, real HTTP, real client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from client_live import FAST_KDF, Recorder
+
+from neurallog import AsyncNeuralLogClient
+from neurallog.wire import paths
+
+TENANT = "round-trip-corp"
+PHRASE = "round trip rotation phrase with enough words"
+
+
+@pytest.fixture
+async def admin(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]]
+) -> AsyncIterator[AsyncNeuralLogClient]:
+    client = AsyncNeuralLogClient(server_url, chain_heads="memory")
+    await client.bootstrap_tenant(
+        await new_tenant(TENANT),
+        recovery_phrase=PHRASE,
+        kdf_params=FAST_KDF,
+        insecure_allow_weak=True,
+    )
+    await client.enroll_users([("alice", "member"), ("bob", "member")])
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def _after(recorder: Recorder, method: str, path: str) -> list[tuple[str, str]]:
+    """The requests the server received after the last ``method path``."""
+    seen = [(m, p) for m, p, _, _ in recorder.requests]
+    last = max(i for i, request in enumerate(seen) if request == (method, path))
+    return seen[last + 1 :]
+
+
+@pytest.mark.parametrize("kind", ["rotate", "create"])
+async def test_a_new_version_is_taken_without_reading_it_back(
+    admin: AsyncNeuralLogClient, recorder: Recorder, kind: str
+) -> None:
+    before = {v.id: v.status for v in await admin.get_kek_versions()}
+    (old,) = [vid for vid, status in before.items() if status == "active"]
+    if kind == "rotate":
+        made = (await admin.rotate_kek("no reload")).version
+        path = paths.ROTATE
+    else:
+        made = await admin.create_kek_version("no reload")
+        path = paths.VERSIONS
+    assert _after(recorder, "POST", path) == []  # neither the versions nor the chain again
+
+    session = admin._session
+    assert session is not None and session.chain.state is not None
+    assert session.chain.state.active_version == made.id  # its own link, as the head
+    kept = {vid: v.status for vid, v in session.versions.items()}
+    assert kept == {**before, old: "decrypt-only", made.id: "active"}
+
+    # what it kept is what the server serves: a sync checks the stored head link against
+    # the adopted one (a fork or rollback otherwise), and the versions match
+    adopted = session.chain.state.head
+    state = await admin.verified_state()
+    assert state is not None and state.head == adopted
+    assert {v.id: v.status for v in await admin.get_kek_versions()} == kept
+
+
+async def test_the_next_write_signs_after_the_adopted_link(admin: AsyncNeuralLogClient) -> None:
+    """The adopted head is the real one: the next signed write is accepted first time."""
+    await admin.rotate_kek("first")
+    version = (await admin.rotate_kek("second")).version
+    old = next(v for v in await admin.get_kek_versions() if v.status == "decrypt-only")
+    assert (await admin.update_kek_version_status(old.id, "deprecated")).status == "deprecated"
+    assert (await admin.get_active_kek_version()).id == version.id
