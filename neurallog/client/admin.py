@@ -462,12 +462,12 @@ class AdminMixin(ClientBase):
         params: dict[str, str | int] = {"limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
-        doc = await self._transport.get(paths.USERS, params)
-        users = [User.from_json(u) for u in list_field(doc, "users")]
-        following = doc.get("next")
-        if following is not None and not isinstance(following, str):
-            raise FormatError("the server's user page has a 'next' that is not a string")
-        return users, following
+        page: tuple[list[User], str | None] | None = await self._transport.get(
+            paths.USERS, params, decode=User.page
+        )
+        if page is None:
+            raise FormatError("User page: the server's answer is empty")
+        return page
 
     async def get_user(self, user_id: str | None = None) -> User:
         """One user (``None``: the caller itself)."""

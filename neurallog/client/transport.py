@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -140,9 +140,12 @@ class Transport:
         bearer: str | None = None,
         idempotent: bool = False,
         encoded_json: bytes | None = None,
+        decode: Callable[[bytes], Any] = orjson.loads,
     ) -> Any:
         """Send one request; return the decoded JSON body (``None`` for 204/empty).
 
+        ``decode`` turns the answer's bytes into the result (a typed decoder for a big
+        listing; default the JSON document as is).
         ``encoded_json`` is a body already encoded as UTF-8 JSON (the append hot path
         encodes with orjson); it replaces ``json_body``.
         ``bearer`` overrides the stored credential (the bootstrap token). Raises a subclass
@@ -192,15 +195,21 @@ class Transport:
                 raise error_from_response(response)
             if response.status_code == 204 or not response.content:
                 return None
-            return orjson.loads(response.content)  # its errors are json.JSONDecodeError
+            return decode(response.content)  # orjson's errors are json.JSONDecodeError
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _sleep(self, attempt: int) -> None:
         delay = self.backoff * (2**attempt)
         await asyncio.sleep(delay + random.uniform(0, delay / 2))
 
-    async def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        return await self.request("GET", path, params=params)
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        decode: Callable[[bytes], Any] = orjson.loads,
+    ) -> Any:
+        return await self.request("GET", path, params=params, decode=decode)
 
     async def post(self, path: str, body: Any, *, idempotent: bool = False) -> Any:
         return await self.request("POST", path, json_body=body, idempotent=idempotent)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
@@ -15,10 +17,12 @@ from neurallog.client.framing import decode_frame
 from neurallog.client.logs import decode_cursor, decode_data, encode_cursor, encode_data
 from neurallog.client.models import (
     BootstrapResult,
+    User,
     Version,
     WireParser,
     parse_time,
     wire_checks,
+    wire_struct,
 )
 from neurallog.errors import FormatError
 from neurallog.wire import models as wire
@@ -171,6 +175,61 @@ def test_wire_checks_follow_required_keys_and_refuse_unknown_types() -> None:
         parser.parse({"note": 1})
     with pytest.raises(TypeError, match="no check for a wire field"):
         wire_checks(_Unknown)
+
+
+USER_DOC = {
+    "user_id": "alice",
+    "role": "member",
+    "state": "active",
+    "public_key": "AQID",
+    "created_at": "2026-11-29T05:00:00.250000Z",
+    "versions": ["v2", "v1"],
+}
+
+
+def _page(*users: dict[str, Any], following: Any = "cursor-1") -> bytes:
+    return json.dumps({"users": list(users), "next": following}).encode()
+
+
+def test_a_user_page_decodes_as_each_user_parses() -> None:
+    """The one-pass page decoder and the per-object parser give the same users; its
+    struct has the wire model's fields (one added to neurallog/wire/models.py shows here)."""
+    other = {**USER_DOC, "user_id": "bob", "role": "auditor", "versions": [], "extra": 1}
+    users, following = User.page(_page(USER_DOC, other))
+    assert users == [User.from_json(USER_DOC), User.from_json(other)]
+    assert users[0].public_key == b"\x01\x02\x03" and users[0].versions == ("v2", "v1")
+    assert users[0].created_at == datetime(2026, 11, 29, 5, 0, 0, 250000, tzinfo=UTC)
+    assert following == "cursor-1"
+    assert User.page(_page(following=None)) == ([], None)
+    assert User.page(b'{"users": []}') == ([], None)
+    assert [f.name for f in dataclasses.fields(User)] == list(wire.User.__annotations__)
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        (_page({**USER_DOC, "role": "owner"}), r"users\[0\]\.role"),
+        (_page({**USER_DOC, "state": "Active"}), r"users\[0\]\.state"),
+        (_page({**USER_DOC, "public_key": "AQI-"}), r"users\[0\]\.public_key"),
+        (_page({**USER_DOC, "public_key": 7}), r"users\[0\]\.public_key"),
+        (_page({**USER_DOC, "created_at": "yesterday"}), r"users\[0\]\.created_at"),
+        (_page({**USER_DOC, "versions": "v1"}), r"users\[0\]\.versions"),
+        (_page({k: v for k, v in USER_DOC.items() if k != "versions"}), "versions"),
+        (_page(USER_DOC, following=3), r"\$\.next"),
+        (b'{"next": null}', "users"),
+        (b'[{"user_id": "alice"}]', "User page"),
+        (b"{not json", "User page"),
+    ],
+)
+def test_a_malformed_user_page_is_a_format_error(raw: bytes, where: str) -> None:
+    with pytest.raises(FormatError, match="User page") as caught:
+        User.page(raw)
+    assert re.search(where, str(caught.value)), str(caught.value)
+
+
+def test_wire_struct_refuses_an_optional_field() -> None:
+    with pytest.raises(TypeError, match="optional"):
+        wire_struct(_Partial, "Partial")
 
 
 def test_loop_thread_runs_and_closes() -> None:
