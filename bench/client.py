@@ -296,6 +296,46 @@ def rotation_child() -> int:
     return 0
 
 
+def seal_child(count: int) -> int:
+    """``--seal-child N``: seal a 32-byte key to N fresh X25519 readers the way a rotation
+    does (``committed_sealer``), print the seconds."""
+    from neurallog.crypto.blobs import committed_sealer
+    from neurallog.crypto.userkeys import UserKeyPair
+
+    readers = [(f"user-{i}", UserKeyPair.generate().public) for i in range(count)]
+    seal = committed_sealer(os.urandom(32), tenant_id="bench", version_id="v1")
+    start = time.perf_counter()
+    for user_id, public in readers:
+        seal(user_id, public)
+    print(time.perf_counter() - start)
+    return 0
+
+
+def measure_parallel_sealing(count: int) -> None:
+    """How much a second core gives a rotation here: one process sealing ``count`` blobs,
+    then two at once (each ``count``). On a machine whose cores share their execution
+    units the two run slower each, and sealing workers gain less than the core count."""
+
+    def run(parallel: int) -> list[float]:
+        command = [sys.executable, __file__, "--seal-child", str(count)]
+        procs = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(parallel)
+        ]
+        return [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+
+    gains, alone, pair = [], [], []
+    for _ in range(5):  # alternating: the machine's speed drifts between minutes
+        alone.append(run(1)[0])
+        pair.append(max(run(2)))
+        gains.append(2 * alone[-1] / pair[-1])
+    print(
+        f"\nsealing {count} blobs, 5 alternating rounds: one process "
+        f"{min(alone):.3f}-{max(alone):.3f} s; two processes at once "
+        f"{min(pair):.3f}-{max(pair):.3f} s each; two cores seal "
+        f"{statistics.median(gains):.2f}x as many per second as one (median)"
+    )
+
+
 def rotate_in_child(
     base: str, admin_key: str, words: str, args: argparse.Namespace
 ) -> dict[str, float]:
@@ -373,6 +413,7 @@ def main() -> int:
     )
     parser.add_argument("--pool-batch", type=int, help="blobs per request to a sealing worker")
     parser.add_argument("--rotation-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seal-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--paging", type=int, default=20000, help="entries read back in pages")
@@ -381,6 +422,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.rotation_child:
         return rotation_child()
+    if args.seal_child:
+        return seal_child(args.seal_child)
     if args.quick:
         args.entries, args.single, args.rounds = 1000, 50, 1
         args.rotation_users = "20"
@@ -408,6 +451,7 @@ def main() -> int:
                 measure_paging(base, member_key, args.paging)
             if args.enrol and not args.rotation_only:
                 measure_enrolment(base, redis_server.url, args.enrol)
+            measure_parallel_sealing(200 if args.quick else 2000)
             measure_rotation(base, redis_server.url, result.api_key, result.mnemonic, args)
         finally:
             stop(server)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neurallog.errors import NeuralLogError, ServerIntegrityError
-from neurallog.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
         RewrapProgress,
         RewrapReport,
     )
+    from neurallog.hookspecs import hookimpl
 
 
 def __getattr__(name: str) -> Any:
@@ -38,4 +38,8 @@ def __getattr__(name: str) -> Any:
         from neurallog import client
 
         return getattr(client, name)
+    if name == "hookimpl":  # pluggy loads with the plugins, not with every import
+        from neurallog.hookspecs import hookimpl
+
+        return hookimpl
     raise AttributeError(f"module 'neurallog' has no attribute {name!r}")
