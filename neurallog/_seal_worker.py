@@ -9,6 +9,9 @@ JSON::
               "items": [[user_id, b64 serialised public key], ...]}
     answer   {"blobs": [b64 blob, ...]}  |  {"error": "<exception class name>"}
 
+Before the first request the worker writes one frame ``{"ready": true}``, once its modules
+are loaded: until then the client seals in its own process.
+
 Nothing is logged and an error names its class only: the request holds a key.
 """
 
@@ -68,6 +71,8 @@ def main() -> None:
     import neurallog.crypto.userkeys  # noqa: F401
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(frame({"ready": True}))  # loaded: the client may send work now
+    stdout.flush()
     while (body := read_frame(stdin)) is not None:
         try:
             answer: dict[str, Any] = {"blobs": seal(json.loads(body))}

@@ -1036,6 +1036,8 @@ class AdminMixin(ClientBase):
             ]
 
         async def seal_chunk(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
+            if not pool.ready():  # the workers are still loading: seal here meanwhile
+                return await asyncio.to_thread(local, chunk)
             # as many equal parts as workers (each at most POOL_BATCH): all start at once
             count = max(pool.workers, -(-len(chunk) // sealing.POOL_BATCH))
             size = -(-len(chunk) // count)

@@ -67,14 +67,40 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
+def _consume(task: asyncio.Task[None]) -> None:
+    """Mark a worker's start as looked at: a start that failed is that worker's error, raised
+    by its next batch (or nobody's, when none comes)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
+        #: done once the worker said it has loaded (its first frame); WorkerError if not
+        self.ready: asyncio.Task[None] = asyncio.ensure_future(self._hello())
+        self.ready.add_done_callback(_consume)
+
+    async def _hello(self) -> None:
+        stdout = self.proc.stdout
+        if stdout is None:
+            raise WorkerError("worker has no pipes")
+        try:
+            (size,) = HEADER.unpack(await stdout.readexactly(HEADER.size))
+            hello = json.loads(await stdout.readexactly(size))
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            raise WorkerError(f"worker failed to start: {type(exc).__name__}") from None
+        if hello != {"ready": True}:
+            raise WorkerError("worker failed to start")
+
+    def loaded(self) -> bool:
+        return self.ready.done() and not self.ready.cancelled() and not self.ready.exception()
 
     async def seal(self, request: dict[str, Any]) -> list[bytes]:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         if stdin is None or stdout is None:
             raise WorkerError("worker has no pipes")
+        await self.ready
         try:
             stdin.write(frame(request))
             await stdin.drain()
@@ -92,6 +118,8 @@ class SealPool:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
+        #: blobs the workers sealed so far (the rest of a rotation's went in-process)
+        self.sealed = 0
         self._idle: asyncio.Queue[_Worker | None] | None = None
         self._all: list[_Worker] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -107,6 +135,11 @@ class SealPool:
     def started(self) -> int:
         """How many workers run now."""
         return sum(1 for w in self._all if w.proc.returncode is None)
+
+    def ready(self) -> bool:
+        """Whether a worker has loaded and can take a batch now (a rotation seals in its
+        own process until then, instead of waiting for the start)."""
+        return any(w.loaded() and w.proc.returncode is None for w in self._all)
 
     async def start(self) -> None:
         """Start the workers now (they start on first use otherwise)."""
@@ -189,6 +222,7 @@ class SealPool:
         idle.put_nowait(worker)
         if len(blobs) != len(batch):
             raise WorkerError("worker answered another number of blobs")
+        self.sealed += len(blobs)
         return blobs
 
     async def close(self) -> None:
@@ -215,3 +249,4 @@ class SealPool:
                 with contextlib.suppress(ProcessLookupError):
                     worker.proc.kill()
                 await worker.proc.wait()
+        await asyncio.gather(*(w.ready for w in workers), return_exceptions=True)

@@ -101,12 +101,34 @@ async def test_a_large_rotation_seals_in_workers_that_stop_with_the_client(
     processes = [w.proc for w in pool._all]
     assert await opened(admin, redis_url, result.version.id, pairs) == 9
     assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]  # admin + 9 readers, chunks of 3
+    await asyncio.wait_for(asyncio.gather(*(w.ready for w in pool._all)), 30)
+    sealed = pool.sealed
     again = await admin.rotate_kek("the same workers again")
+    assert pool.sealed == sealed + 10  # loaded workers seal every blob (admin + 9)
     assert [w.proc for w in pool._all] == processes  # kept between rotations
     assert await opened(admin, redis_url, again.version.id, pairs) == 9
     await admin.close()
     assert admin._seal_pool is None
     assert all(p.returncode is not None for p in processes)  # stopped, not orphaned
+
+
+@pytest.mark.usefixtures("small_pool")
+async def test_blobs_are_sealed_here_while_the_workers_load(
+    admin: AsyncNeuralLogClient, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers slow to load (here: a second's sleep before their imports) do not hold the
+    rotation up: its chunks are sealed in the client's process until a worker says it is
+    ready, and the next rotation uses the workers."""
+    monkeypatch.setattr(sealing, "_BOOT", "import time; time.sleep(1); " + sealing._BOOT)
+    pairs = await add_readers(admin, redis_url, 9)
+    first = await admin.rotate_kek("while the workers load")
+    pool = admin._seal_pool
+    assert pool is not None and pool.sealed == 0 and not pool.ready()
+    assert await opened(admin, redis_url, first.version.id, pairs) == 9
+    await asyncio.wait_for(asyncio.gather(*(w.ready for w in pool._all)), 30)
+    second = await admin.rotate_kek("loaded")
+    assert pool.sealed == 10
+    assert await opened(admin, redis_url, second.version.id, pairs) == 9
 
 
 @pytest.mark.usefixtures("small_pool")
