@@ -37,7 +37,7 @@ from neurallog.crypto.chain import (
     sign_link,
     verify_chain,
 )
-from neurallog.errors import FormatError, ServerIntegrityError
+from neurallog.errors import FormatError, ServerIntegrityError, SignatureError
 from neurallog.wire import paths
 
 __all__ = [
@@ -163,7 +163,10 @@ class ChainTracker:
             return
         if signed.link.seq != state.head.seq + 1 or signed.link.prev != state.head.hash:
             return
-        new = state.extend([signed])
+        try:
+            new = state.extend([signed])
+        except (ServerIntegrityError, SignatureError):  # never for a link signed here;
+            return  # if it were, the next sync verifies the server's copy as any other
         self.heads.save(self.tenant_id, self.signing_public_key, (new.head.seq, new.head.hash))
         self.state = new
 

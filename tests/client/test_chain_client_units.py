@@ -212,3 +212,36 @@ def test_store_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     memory.save(TENANT, PUB, (2, b"\x02" * 32))
     memory.save(TENANT, PUB, (1, b"\x01" * 32))
     assert memory.load(TENANT, PUB) == (2, b"\x02" * 32)
+
+
+async def test_an_accepted_own_link_becomes_the_head_only_when_it_follows_it() -> None:
+    """``ChainTracker.adopt``: this client's link that the server accepted extends the
+    verified state (and the saved head) without a fetch, but only directly after the
+    head, never during a sync, and never a link that does not verify."""
+    import asyncio
+
+    from neurallog.client.tenant_chain import ChainTracker
+
+    state = _state(USERS, VERSIONS)
+    heads = MemoryHeadStore()
+    tracker = ChainTracker(None, heads, TENANT, PUB, state=state)  # type: ignore[arg-type]
+    body = {"version_id": V2, "status": "deprecated"}
+    signed = tracker.sign(KEY, "version.status", body, state=state)
+
+    tracker._lock = asyncio.Lock()
+    async with tracker._lock:  # a sync under way: it will read the link itself
+        tracker.adopt(signed)
+    assert tracker.state is state
+
+    other = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+    tracker.adopt(tracker.sign(other, "version.status", body, state=state))  # not ours
+    assert tracker.state is state and heads.load(TENANT, PUB) is None
+
+    tracker.adopt(signed)
+    assert tracker.state is not state and tracker.state.versions[V2] == "deprecated"
+    assert tracker.state.head.seq == state.head.seq + 1
+    assert heads.load(TENANT, PUB) == (tracker.state.head.seq, tracker.state.head.hash)
+
+    adopted = tracker.state
+    tracker.adopt(tracker.sign(KEY, "version.status", body, state=state))  # the old head
+    assert tracker.state is adopted
