@@ -207,6 +207,36 @@ async def _crash_after(admin: AsyncNeuralLogClient, chunks: int, **kwargs: Any) 
     return staged
 
 
+async def test_a_large_create_kek_version_is_staged_too(
+    admin: AsyncNeuralLogClient,
+    redis_url: str,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``create_kek_version`` above :data:`STAGING_CHUNK` readers goes up staged like a
+    rotation: a staging of kind ``create``, one upload per chunk with progress after each,
+    one commit; it answers with the new version, active, the old one decrypt-only."""
+    monkeypatch.setattr(admin_module, "STAGING_CHUNK", 3)
+    pairs = await add_readers(admin, redis_url, 7)
+    old = (await admin.get_active_kek_version()).id
+    recorder.requests.clear()
+    seen: list[tuple[int, int]] = []
+    version = await admin.create_kek_version(
+        "staged create", progress=lambda d, t: seen.append((d, t))
+    )
+    assert version.status == "active" and version.blob_count == 8  # admin + 7 readers
+    assert seen == [(3, 8), (6, 8), (8, 8)]
+    posts = _staging_posts(recorder)
+    assert posts[0] == paths.STAGING and posts[-1].endswith("/commit")
+    assert len([p for p in posts if p.endswith("/blobs")]) == 3
+    opened = [b for m, p, _, b in recorder.requests if m == "POST" and p == paths.STAGING]
+    assert b'"kind":"create"' in opened[0]
+    assert await _opens(admin, redis_url, version.id, pairs) == 7
+    assert {v.id: v.status for v in await admin.get_kek_versions()}[old] == "decrypt-only"
+    state = await admin.verified_state()
+    assert state is not None and state.active_version == version.id
+
+
 async def test_an_interrupted_staged_rotation_resumes(
     admin: AsyncNeuralLogClient,
     redis_url: str,
