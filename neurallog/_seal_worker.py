@@ -65,8 +65,8 @@ def seal(request: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    # The crypto modules load before the first request: a pool started ahead of a
-    # rotation (at unlock) is ready when the first batch comes, not 60 ms after it.
+    # The crypto modules load before the worker says it is ready: the client seals in its
+    # own process until then, and the first request is not held up by the imports.
     import neurallog.crypto.blobs
     import neurallog.crypto.userkeys  # noqa: F401
 

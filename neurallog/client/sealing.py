@@ -4,7 +4,9 @@ HPKE sealing holds the GIL (threads do not help), so from :data:`POOL_THRESHOLD`
 recipients a create or rotation seals in worker *processes*
 (:mod:`neurallog._seal_worker`), :data:`POOL_BATCH` blobs per request, while the event
 loop uploads the chunks already sealed. Both numbers come from ``bench/client.py``
-(docs/operations.md, "Rotation at scale").
+(docs/operations.md, "Rotation at scale"). A worker says when it has loaded; until one
+has, the chunks are sealed in the client's process (a thread), so a rotation never waits
+for the workers to start.
 
 - A worker is a fresh interpreter started with ``python -c`` (not ``multiprocessing``,
   whose ``spawn`` would run the caller's ``__main__`` again and whose ``fork`` would copy
