@@ -143,6 +143,11 @@ async def _dropped(pending: asyncio.Future[Any]) -> None:
     await asyncio.gather(pending, return_exceptions=True)
 
 
+def _version_path(rotate: bool) -> str:
+    """Where a one-request version goes: a rotation or a plain create."""
+    return paths.ROTATE if rotate else paths.VERSIONS
+
+
 def _rows(users: Iterable[User]) -> list[tuple[str, str, str]]:
     return [(u.user_id, u.role, u.state) for u in users]
 
@@ -636,8 +641,7 @@ class AdminMixin(ClientBase):
                 version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
             )
             try:
-                path = paths.ROTATE if rotate else paths.VERSIONS
-                return version_id, self._accepted(body, await self._transport.post(path, body))
+                return version_id, await self._post_linked(_version_path(rotate), body)
             except ConflictError as exc:
                 retry = "missing_users" in exc.extensions or _chain_moved(exc)
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:
@@ -705,13 +709,12 @@ class AdminMixin(ClientBase):
         body = self._version_body(
             version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
         )
-        return self._accepted(
-            body, await self._transport.post(paths.ROTATE if rotate else paths.VERSIONS, body)
-        )
+        return await self._post_linked(_version_path(rotate), body)
 
-    def _accepted(self, body: Mapping[str, Any], answer: Any) -> Any:
-        """``answer``, once the chain link ``body`` carried (if any) is taken as the
-        verified head: the server accepted it, so the next sync need not fetch it."""
+    async def _post_linked(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST ``body`` and, once the server accepted it, take the chain link it carried
+        (if any) as the verified head: the next sync need not fetch it back."""
+        answer = await self._transport.post(path, body)
         if "link" in body:
             self._need_session().chain.adopt(SignedLink.from_json(body["link"]))
         return answer
@@ -948,7 +951,7 @@ class AdminMixin(ClientBase):
                 )
                 body["link"] = signed.to_json()
             try:
-                return self._accepted(body, await self._transport.post(commit_path, body))
+                return await self._post_linked(commit_path, body)
             except ConflictError as exc:
                 retry = "missing_users" in exc.extensions or _chain_moved(exc)
                 if attempt + 1 >= CHAIN_ATTEMPTS or not retry:

@@ -48,8 +48,9 @@ def _zero_salt_extract() -> Callable[[bytes], bytes]:
     """HMAC-SHA256 keyed with the absent salt (``HashLen`` zero bytes, RFC 5869 2.2), from
     the two padded-key states hashed once: ``extract(labeled_ikm)``. Two of a seal's six
     HMACs are keyed so; this saves their key setup."""
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in _ZERO_SALT.ljust(64, b"\x00")))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in _ZERO_SALT.ljust(64, b"\x00")))
+    # the key is all zeros, so its padded blocks are the pads themselves (RFC 2104)
+    inner = hashlib.sha256(b"\x36" * 64)
+    outer = hashlib.sha256(b"\x5c" * 64)
 
     def extract(message: bytes) -> bytes:
         step = inner.copy()

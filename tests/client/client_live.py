@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tests.support.live import LiveServer, serve
 
-__all__ = ["FAST_KDF", "LiveServer", "Recorder", "login_refused", "serve"]
+if TYPE_CHECKING:
+    from neurallog import AsyncNeuralLogClient
+
+__all__ = ["FAST_KDF", "LiveServer", "Recorder", "bootstrapped_admin", "login_refused", "serve"]
 
 #: Small argon2id parameters so the suite stays fast (the default is m=64 MiB, t=3).
 FAST_KDF = {"t": 1, "m": 1024, "p": 1}
@@ -34,3 +39,15 @@ async def login_refused(url: str, api_key: str) -> None:
     finally:
         await client.close()
     raise AssertionError("the API key still authenticates")
+
+
+async def bootstrapped_admin(url: str, token: str, phrase: str) -> AsyncNeuralLogClient:
+    """An admin client of a tenant bootstrapped now with ``phrase`` and the fast KDF (the
+    caller closes it)."""
+    from neurallog import AsyncNeuralLogClient
+
+    admin = AsyncNeuralLogClient(url, chain_heads="memory")
+    await admin.bootstrap_tenant(
+        token, recovery_phrase=phrase, kdf_params=FAST_KDF, insecure_allow_weak=True
+    )
+    return admin

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from client_live import FAST_KDF, Recorder
+from client_live import Recorder, bootstrapped_admin
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.wire import paths
@@ -23,13 +23,7 @@ PHRASE = "round trip rotation phrase with enough words"
 async def admin(
     server_url: str, new_tenant: Callable[[str], Awaitable[str]]
 ) -> AsyncIterator[AsyncNeuralLogClient]:
-    client = AsyncNeuralLogClient(server_url, chain_heads="memory")
-    await client.bootstrap_tenant(
-        await new_tenant(TENANT),
-        recovery_phrase=PHRASE,
-        kdf_params=FAST_KDF,
-        insecure_allow_weak=True,
-    )
+    client = await bootstrapped_admin(server_url, await new_tenant(TENANT), PHRASE)
     await client.enroll_users([("alice", "member"), ("bob", "member")])
     try:
         yield client

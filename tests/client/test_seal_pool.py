@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from client_live import FAST_KDF
+from client_live import FAST_KDF, bootstrapped_admin
 from many_readers import add_readers
 
 from neurallog import AsyncNeuralLogClient, NeuralLogClient
@@ -43,13 +43,7 @@ def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
 async def admin(
     server_url: str, new_tenant: Callable[[str], Awaitable[str]]
 ) -> AsyncIterator[AsyncNeuralLogClient]:
-    client = AsyncNeuralLogClient(server_url, chain_heads="memory")
-    await client.bootstrap_tenant(
-        await new_tenant(TENANT),
-        recovery_phrase=PHRASE,
-        kdf_params=FAST_KDF,
-        insecure_allow_weak=True,
-    )
+    client = await bootstrapped_admin(server_url, await new_tenant(TENANT), PHRASE)
     try:
         yield client
     finally:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from client_live import FAST_KDF, Recorder
+from client_live import Recorder, bootstrapped_admin
 from many_readers import add_readers, make_readers, write_readers
 
 from neurallog import AsyncNeuralLogClient
@@ -37,14 +37,7 @@ class Crash(Exception):
 
 
 async def _admin(url: str, new_tenant: Callable[[str], Awaitable[str]]) -> AsyncNeuralLogClient:
-    admin = AsyncNeuralLogClient(url, chain_heads="memory")
-    await admin.bootstrap_tenant(
-        await new_tenant(TENANT),
-        recovery_phrase=PHRASE,
-        kdf_params=FAST_KDF,
-        insecure_allow_weak=True,
-    )
-    return admin
+    return await bootstrapped_admin(url, await new_tenant(TENANT), PHRASE)
 
 
 @pytest.fixture
