@@ -17,7 +17,7 @@ from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
-from neurallog.storage.store import iso, now, run, text
+from neurallog.storage.store import iso, now, packed_pairs, run, text
 from neurallog.storage.versions import get_version
 from neurallog.wire.models import Version
 
@@ -100,8 +100,7 @@ async def put_blobs(
 ) -> int:
     """Stage one chunk (all of it or none); returns how many blobs are staged now."""
     expires_at, ttl = _expiry()
-    packed = "".join(f"{user_id}\n{blob}\n" for user_id, blob in blobs)
-    args: list[Any] = [keyspace.prefix(tenant_id), expires_at, ttl, packed]
+    args: list[Any] = [keyspace.prefix(tenant_id), expires_at, ttl, packed_pairs(blobs)]
     reply = check(
         await run(redis, scripts.STAGING_PUT, _keys(tenant_id, version_id), args),
         version_id=version_id,

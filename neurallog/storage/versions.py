@@ -10,7 +10,7 @@ from neurallog.storage.audit import WriteRecord, chained_write
 from neurallog.storage.chain import ChainAppend, chain_args, chain_keys, chain_subject
 from neurallog.storage.connection import AnyRedis
 from neurallog.storage.replies import check
-from neurallog.storage.store import iso, now, run, stream_rows, text
+from neurallog.storage.store import iso, now, packed_pairs, run, stream_rows, text
 from neurallog.wire.models import Blob, Version
 from neurallog.wire.vocab import VersionStatus
 
@@ -72,10 +72,9 @@ async def create_version(
         reason,
         len(remove),
         *remove,
+        packed_pairs(blobs),
+        *chain_args(chain),
     ]
-    for user_id, blob in blobs:
-        args.extend((user_id, blob))
-    args.extend(chain_args(chain))
     reply = await chained_write(
         redis,
         tenant_id,
