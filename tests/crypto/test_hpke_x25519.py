@@ -83,3 +83,36 @@ def test_small_order_keys_and_bad_arguments_are_refused() -> None:
         hpke_x25519.seal(b"short", b"k", info=b"")
     with pytest.raises(ValueError, match="unknown HPKE AEAD"):
         hpke_x25519.seal(bytes(range(32)), b"k", info=b"", aead="rot13")
+
+
+# RFC 4231 (HMAC-SHA256 test vectors): test cases 1, 2 and 3. Its case 6 (a 131-byte key,
+# hashed first) is what the schedule's 32-byte keys never need: refused.
+RFC4231 = [
+    (
+        bytes([0x0B] * 20),
+        b"Hi There",
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+    ),
+    (
+        b"Jefe",
+        b"what do ya want for nothing?",
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+    (
+        bytes([0xAA] * 20),
+        bytes([0xDD] * 50),
+        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "message", "expected"), RFC4231)
+def test_the_schedules_hmac_meets_rfc_4231(key: bytes, message: bytes, expected: str) -> None:
+    assert hpke_x25519._hmac(key, message).hex() == expected
+    inner, outer = hpke_x25519._hmac_pads(key)
+    assert len(inner) == len(outer) == 64
+
+
+def test_the_schedules_hmac_refuses_a_key_longer_than_a_block() -> None:
+    with pytest.raises(ValueError, match="longer than the SHA-256 block"):
+        hpke_x25519._hmac(bytes([0xAA] * 131), b"Test Using Larger Than Block-Size Key")
