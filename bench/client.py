@@ -366,11 +366,14 @@ def measure_rotation(
     """``rotate_kek`` at each size in ``sizes`` (readers, the admin and the logging member
     included) next to age (``pyrage``) and raw HPKE sealing the same 32-byte key to as many
     X25519 recipients, in the same run. ``--rotation-rounds`` rounds per size, each a
-    rotation in a fresh process followed by age and HPKE: one line per round, then the
-    median ratio (the machine's speed drifts between rounds; a ratio pairs neighbours)."""
+    rotation in a fresh process between two age runs (its baseline is their mean: this
+    machine's speed shifts by up to 40 % within a minute, 90 ms and 127 ms for the same
+    1,000-recipient age call, so one neighbour alone can be from another phase), then raw
+    HPKE: one line per round, then the median ratio."""
     print("\ngoal (issue: rotation at scale): rotate_kek <= 1.5x age at 1,000 and 10,000")
     print(f"{'rotate_kek, readers':<20}{'seed s':>8}{'unlock s':>10}{'rotate s':>10}"
-          f"{'age s':>8}{'ratio':>7}{'HPKE s':>8}{'peak MiB':>10}")  # fmt: skip
+          f"{'age s':>8}{'ratio':>7}{'HPKE s':>8}{'peak MiB':>10}"
+          "  age before/after s")  # fmt: skip
     have = 2  # the bootstrap admin and the logging member
     sizes = [int(n) for n in args.rotation_users.split(",") if n.strip()]
     for size in sorted(sizes):
@@ -381,13 +384,16 @@ def measure_rotation(
         seeded = time.perf_counter() - start
         ratios = []
         for _ in range(args.rotation_rounds):
+            before = pyrage_seconds(size)
             got = rotate_in_child(base, admin_key, words, args)
-            age = pyrage_seconds(size)
+            after = pyrage_seconds(size)
+            age = (before + after) / 2
             floor = raw_hpke_seconds(size)
             ratio = got["rotate"] / age
             ratios.append(ratio)
             print(f"{size:<20}{seeded:>8.1f}{got['unlock']:>10.2f}{got['rotate']:>10.3f}"
-                  f"{age:>8.3f}{ratio:>6.2f}x{floor:>8.3f}{got['peak_mib']:>10.0f}")  # fmt: skip
+                  f"{age:>8.3f}{ratio:>6.2f}x{floor:>8.3f}{got['peak_mib']:>10.0f}"
+                  f"  {before:.3f}/{after:.3f}")  # fmt: skip
             seeded = 0.0
         if len(ratios) > 1:
             print(
