@@ -871,8 +871,9 @@ class AdminMixin(ClientBase):
         kind = str(staged.get("kind"))
         removed = [str(u) for u in staged.get("remove_users") or []]
         doc = await self._fill_and_commit(version_id, kind, removed, progress)
-        await self._load_versions()
-        return self._rotation_result(doc, removed)
+        result = self._rotation_result(doc, removed)
+        self._adopt(version_id, result.version)
+        return result
 
     async def abort_kek_staging(self, version_id: str | None = None) -> None:
         """Drop a staged version (the tenant's staged one when ``version_id`` is None): its

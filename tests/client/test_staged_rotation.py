@@ -251,6 +251,14 @@ async def test_an_interrupted_staged_rotation_resumes(
     assert result.version.blob_count == 6  # admin + r00000..r00004
     assert seen == [(6, 6)]  # only the two readers not staged yet were sealed and sent
     assert [p.rsplit("/", 1)[-1] for p in _staging_posts(recorder)] == ["blobs", "commit"]
+    # the committed version is taken as made: nothing is read after the commit, and the
+    # client's versions are the ones the server serves
+    assert recorder.requests[-1][1].endswith("/commit")
+    session = admin._session
+    assert session is not None
+    kept = {vid: v.status for vid, v in session.versions.items()}
+    assert kept[version_id] == "active" and list(kept.values()).count("active") == 1
+    assert {v.id: v.status for v in await admin.get_kek_versions()} == kept
     del pairs["r00005"]
     assert await _opens(admin, redis_url, version_id, pairs) == 5
     after = await _store(redis_url)
