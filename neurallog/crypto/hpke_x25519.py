@@ -6,14 +6,13 @@ reference machine, most of it in OpenSSL's per-key object setup; libsodium's two
 scalar multiplications (through PyNaCl) take about 60 us, and the key schedule below
 (six HMAC-SHA256 calls: two under the constant zero salt, whose key setup is done once,
 the others as two SHA-256 calls each, the pads of the key used twice worked out once)
-about 10 us. The output is the same RFC 9180 ``enc || ct``, so any HPKE
-implementation opens it (``cryptography`` opens every blob in this project).
+about 10 us. The output is the same RFC 9180 ``enc || ct``, so any HPKE implementation
+opens it (``cryptography`` opens every blob in this project).
 
 Checked by RFC 9180's known-answer vectors (Appendix A.1 and A.2, with the vector's
-ephemeral key) and by opening this module's output with ``cryptography``
-(``tests/crypto/test_hpke_x25519.py``, with RFC 4231's HMAC vectors for the HMAC here).
-Only sealing lives here; opening stays with
-``cryptography``.
+ephemeral key), by RFC 4231's vectors for the HMAC here, and by opening this module's
+output with ``cryptography`` (``tests/crypto/test_hpke_x25519.py``). Only sealing lives
+here; opening stays with ``cryptography``.
 """
 
 from __future__ import annotations

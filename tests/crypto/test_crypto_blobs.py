@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurallog.crypto.blobs import MAX_BLOB_SIZE, open_blob, seal_blob
+from neurallog.crypto.blobs import MAX_BLOB_SIZE, committed_sealer, open_blob, seal_blob
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.keyslots import open_slot, seal_slot
 from neurallog.crypto.userkeys import UserKeyPair, UserPublicKey
@@ -116,6 +116,19 @@ def test_user_keys_serialise(kem: str) -> None:
         UserPublicKey.from_bytes(pair.public.raw[:-1])
     with pytest.raises(FormatError):
         UserPublicKey.from_bytes(b"\x09" + pair.public.raw[1:])
+
+
+def test_a_small_order_x25519_key_parses_but_is_never_sealed_to() -> None:
+    """Parsing an X25519 key checks its length only (as loading it into ``cryptography``
+    did); a key of small order is refused when sealed to, with nothing produced. An
+    ML-KEM key whose coefficients are out of range is refused when parsed."""
+    small_order = UserPublicKey.from_bytes(b"\x01" + bytes(32))  # the identity point
+    seal = committed_sealer(os.urandom(32), tenant_id="acme", version_id="v1")
+    with pytest.raises(ValueError, match="small order"):
+        seal("alice", small_order)
+    hybrid = PAIRS["mlkem768-x25519"].public.raw
+    with pytest.raises(FormatError, match="not a valid key"):
+        UserPublicKey.from_bytes(hybrid[:1] + b"\xff" * 1184 + hybrid[1185:])
 
 
 # --- key slots ------------------------------------------------------------------------------
