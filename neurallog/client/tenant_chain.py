@@ -112,6 +112,10 @@ class ChainTracker:
             return await self._sync()
 
     async def _sync(self) -> TenantState | None:
+        # The head another process of this user saved, read before the request leaves: one
+        # it saves while the answer is on its way (its own write, just accepted) may be
+        # past what the answer shows, and is checked by the next sync, not this one.
+        saved = self.heads.load(self.tenant_id, self.signing_public_key)
         links, length = await self._fetch(self.length - 2 if self.length else -1)
         if self.state is not None:
             head = self.state.head
@@ -123,7 +127,6 @@ class ChainTracker:
             if links[0].link.link_hash() != head.hash:
                 raise ServerIntegrityError("fork", f"link {head.seq} differs from the verified one")
             links = links[1:]
-        saved = self.heads.load(self.tenant_id, self.signing_public_key)
         if self.state is None:
             if not links:
                 if saved is not None:

@@ -7,10 +7,13 @@ Real redis-server, real Sanic app, real HTTP, real client.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
-from client_live import Recorder, bootstrapped_admin
+from client_live import FAST_KDF, Recorder, bootstrapped_admin
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.wire import paths
@@ -73,3 +76,48 @@ async def test_the_next_write_signs_after_the_adopted_link(admin: AsyncNeuralLog
     old = next(v for v in await admin.get_kek_versions() if v.status == "decrypt-only")
     assert (await admin.update_kek_version_status(old.id, "deprecated")).status == "deprecated"
     assert (await admin.get_active_kek_version()).id == version.id
+
+
+async def test_a_head_another_client_saves_during_a_sync_is_no_rollback(
+    server_url: str, new_tenant: Callable[[str], Awaitable[str]], tmp_path: Path
+) -> None:
+    """Two clients of one user's machine share the head store. A member's sync that
+    fetched the chain before the admin's rotation, and finishes after the admin saved the
+    rotation's link as its head, is no rollback: the saved head it must reach is the one
+    known when its request left. Its next sync reaches the rotation."""
+    heads = tmp_path / "chain-heads.json"
+    admin = AsyncNeuralLogClient(server_url, chain_heads=heads)
+    await admin.bootstrap_tenant(
+        await new_tenant("shared-heads-corp"),
+        recovery_phrase=PHRASE,
+        kdf_params=FAST_KDF,
+        insecure_allow_weak=True,
+    )
+    member = AsyncNeuralLogClient(server_url, chain_heads=heads)
+    await member.authenticate_with_api_key(await admin.enroll_user("mia"))
+    session = member._session
+    assert session is not None
+    fetched, release = asyncio.Event(), asyncio.Event()
+    real_get = session.chain.transport.get
+
+    async def paused_get(path: str, *args: Any, **kwargs: Any) -> Any:
+        answer = await real_get(path, *args, **kwargs)
+        if path == paths.CHAIN and not release.is_set():
+            fetched.set()
+            await release.wait()  # the answer is in hand; the admin writes meanwhile
+        return answer
+
+    session.chain.transport.get = paused_get  # type: ignore[method-assign]
+    try:
+        syncing = asyncio.create_task(member.verified_state())
+        await fetched.wait()
+        rotated = (await admin.rotate_kek("while the member syncs")).version
+        release.set()
+        before = await syncing
+        assert before is not None and before.active_version != rotated.id
+        after = await member.verified_state()
+        assert after is not None and after.active_version == rotated.id
+    finally:
+        release.set()
+        await member.close()
+        await admin.close()
