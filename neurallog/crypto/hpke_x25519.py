@@ -59,12 +59,17 @@ def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return block.translate(_INNER_PAD), block.translate(_OUTER_PAD)
 
 
+def _hmac_padded(inner: bytes, outer: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 of ``message`` under the key whose padded blocks are ``inner`` and
+    ``outer`` (:func:`_hmac_pads`): a key used twice needs its pads once."""
+    return sha256(outer + sha256(inner + message).digest()).digest()
+
+
 def _hmac(key: bytes, message: bytes) -> bytes:
     """HMAC-SHA256 (RFC 2104) of a key of at most 64 bytes, from two SHA-256 calls: a third
     faster than ``hmac.digest`` here, whose OpenSSL call sets up a MAC context each time.
     Every key of the schedule is a 32-byte hash."""
-    inner, outer = _hmac_pads(key)
-    return sha256(outer + sha256(inner + message).digest()).digest()
+    return _hmac_padded(*_hmac_pads(key), message)
 
 
 def _zero_salt_extract() -> Callable[[bytes], bytes]:
@@ -115,7 +120,7 @@ def sealer(aead: str = "aes-256-gcm") -> Sealer:
     nonce_label = NONCE_SIZE.to_bytes(2, "big") + _VERSION + suite + b"base_nonce"
     mode_base = b"\x00" + psk_id_hash
     cipher = ChaCha20Poly1305 if aead == "chacha20-poly1305" else AESGCM
-    hmac_, pads, hash_ = _hmac, _hmac_pads, sha256
+    hmac_, pads, padded = _hmac, _hmac_pads, _hmac_padded
 
     def seal_one(
         recipient: bytes,
@@ -139,8 +144,8 @@ def sealer(aead: str = "aes-256-gcm") -> Sealer:
         context = mode_base + zero_salt(info_hash_label + info)
         # key and nonce are both expanded under ``secret``: its pads once
         inner, outer = pads(hmac_(shared, secret_label))
-        key = hash_(outer + hash_(inner + key_label + context + b"\x01").digest()).digest()
-        nonce = hash_(outer + hash_(inner + nonce_label + context + b"\x01").digest()).digest()
+        key = padded(inner, outer, key_label + context + b"\x01")
+        nonce = padded(inner, outer, nonce_label + context + b"\x01")
         return enc + cipher(key[:key_size]).encrypt(nonce[:NONCE_SIZE], plaintext, aad)
 
     return seal_one

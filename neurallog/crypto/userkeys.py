@@ -63,8 +63,9 @@ class UserPublicKey:
         expected = 33 if kem == KEM_X25519 else 1 + _MLKEM_PUBLIC + 32
         if len(data) != expected:
             raise FormatError(f"public key: {kem} keys are {expected} bytes")
-        if kem != KEM_X25519:  # any 32 bytes load as an X25519 key (a small-order one is
-            # refused when sealed to): only the ML-KEM part has more to check
+        # any 32 bytes load as an X25519 key (one of small order is refused when sealed
+        # to): only a hybrid key's ML-KEM part has more to check
+        if kem != KEM_X25519:
             try:
                 _loaded(kem, data)
             except ValueError:

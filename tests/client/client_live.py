@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from tests.support.live import LiveServer, serve
@@ -41,12 +42,14 @@ async def login_refused(url: str, api_key: str) -> None:
     raise AssertionError("the API key still authenticates")
 
 
-async def bootstrapped_admin(url: str, token: str, phrase: str) -> AsyncNeuralLogClient:
+async def bootstrapped_admin(
+    url: str, token: str, phrase: str, *, chain_heads: str | os.PathLike[str] = "memory"
+) -> AsyncNeuralLogClient:
     """An admin client of a tenant bootstrapped now with ``phrase`` and the fast KDF (the
-    caller closes it)."""
+    caller closes it); its verified chain heads kept in ``chain_heads``."""
     from neurallog import AsyncNeuralLogClient
 
-    admin = AsyncNeuralLogClient(url, chain_heads="memory")
+    admin = AsyncNeuralLogClient(url, chain_heads=chain_heads)
     await admin.bootstrap_tenant(
         token, recovery_phrase=phrase, kdf_params=FAST_KDF, insecure_allow_weak=True
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_live import FAST_KDF, Recorder, bootstrapped_admin
+from client_live import Recorder, bootstrapped_admin
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.wire import paths
@@ -86,12 +86,8 @@ async def test_a_head_another_client_saves_during_a_sync_is_no_rollback(
     rotation's link as its head, is no rollback: the saved head it must reach is the one
     known when its request left. Its next sync reaches the rotation."""
     heads = tmp_path / "chain-heads.json"
-    admin = AsyncNeuralLogClient(server_url, chain_heads=heads)
-    await admin.bootstrap_tenant(
-        await new_tenant("shared-heads-corp"),
-        recovery_phrase=PHRASE,
-        kdf_params=FAST_KDF,
-        insecure_allow_weak=True,
+    admin = await bootstrapped_admin(
+        server_url, await new_tenant("shared-heads-corp"), PHRASE, chain_heads=heads
     )
     member = AsyncNeuralLogClient(server_url, chain_heads=heads)
     await member.authenticate_with_api_key(await admin.enroll_user("mia"))
