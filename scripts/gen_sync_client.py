@@ -63,9 +63,11 @@ class NeuralLogClient:
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
         chain_heads: HeadStore | str | os.PathLike[str] | None = None,
+        reader_keys: KeyCache | str | os.PathLike[str] | None = None,
     ) -> None:
         \"\"\"``chain_heads``: where the verified tenant-chain head is kept (see
-        :mod:`neurallog.client.head_store`).\"\"\"
+        :mod:`neurallog.client.head_store`); ``reader_keys``: where an admin keeps the
+        readers' key records between rotations (see :mod:`neurallog.client.key_cache`).\"\"\"
         self._loop = LoopThread()
 
         async def build() -> AsyncNeuralLogClient:
@@ -76,6 +78,7 @@ class NeuralLogClient:
                 retries=retries,
                 http_client=http_client,
                 chain_heads=chain_heads,
+                reader_keys=reader_keys,
             )
 
         self._client = self._loop.run(build())
@@ -157,6 +160,7 @@ FIXED_IMPORTS = {
     ("typing", "TypeVar"),
     ("neurallog.client._loop", "LoopThread"),
     ("neurallog.client.head_store", "HeadStore"),
+    ("neurallog.client.key_cache", "KeyCache"),
     ("os", ""),
     ("neurallog.client.client", "AsyncNeuralLogClient"),
 }

@@ -26,11 +26,14 @@ from redis_servers import RedisServer, find_redis_server, start_redis_server
 def _own_state_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each test its own user state directory: clients keep their verified tenant-chain
-    heads there (neurallog.client.head_store), and two tests that reuse one mnemonic on
+    """Each test its own user state and cache directories: clients keep their verified
+    tenant-chain heads (neurallog.client.head_store) and readers' key records
+    (neurallog.client.key_cache) there, and two tests that reuse one mnemonic on
     fresh Redis servers would otherwise see each other's heads as a rollback."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("NEURALLOG_CHAIN_HEADS", raising=False)
+    monkeypatch.delenv("NEURALLOG_READER_KEYS", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import hmac
 import uuid
 from collections.abc import (
@@ -27,6 +28,7 @@ from typing import Any
 from neurallog.client import _keys, sealing
 from neurallog.client.base import ClientBase, check_hierarchy, list_field
 from neurallog.client.enrolment import Planned, plan_all
+from neurallog.client.key_cache import NoKeyCache
 from neurallog.client.lockout import LOCKOUT_TYPE, lockout_refusal
 from neurallog.client.models import (
     Blob,
@@ -130,6 +132,18 @@ class _ListingWalk:
 
 class _ListingDisagrees(Exception):
     """A user page disagreed with the chain state a streamed version started from."""
+
+
+_NOT_KEPT: Any = object()
+"""What :meth:`AdminMixin._version_from_kept` returns when it made nothing."""
+
+
+async def _in_chunks(
+    readers: list[tuple[str, UserPublicKey]],
+) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
+    """``readers`` in chunks of at most :data:`STAGING_CHUNK`."""
+    for start in range(0, len(readers), STAGING_CHUNK):
+        yield readers[start : start + STAGING_CHUNK]
 
 
 def _chain_moved(exc: ConflictError) -> bool:
@@ -542,6 +556,7 @@ class AdminMixin(ClientBase):
         server's list alone; the version's ``version.create`` link commits with it.
         """
         version_id, doc = await self._new_version(reason, [], progress)
+        self._save_reader_records()
         return self._adopt(version_id, Version.from_json(doc))
 
     async def rotate_kek(
@@ -560,6 +575,7 @@ class AdminMixin(ClientBase):
         """
         removed = list(dict.fromkeys(remove_users))
         version_id, doc = await self._new_version(reason, removed, progress, rotate=True)
+        self._save_reader_records()
         result = self._rotation_result(doc, removed)
         self._adopt(version_id, result.version)
         return result
@@ -591,9 +607,25 @@ class AdminMixin(ClientBase):
         """Seal, sign and send a new version; retried when a user was enrolled or the chain
         moved meanwhile (each try seals for the membership as it is then). Returns the id
         of the version made and the server's answer."""
-        streamed = True
+        streamed, kept = True, True
         for attempt in range(CHAIN_ATTEMPTS):
             version_id = str(uuid.uuid4())
+            if kept:  # the first try, when the kept key records cover the chain's readers
+                kept = False
+                try:
+                    made = await self._version_from_kept(
+                        version_id, reason, removed, progress, rotate=rotate
+                    )
+                except _ListingDisagrees:
+                    continue  # the next try lists the users
+                except ConflictError as exc:  # a staged commit listed and retried itself
+                    held = self._need_session().chain.state
+                    staged = held is None or len(held.active_members()) > STAGING_CHUNK
+                    if staged or not ("missing_users" in exc.extensions or _chain_moved(exc)):
+                        raise
+                    continue  # the next try lists the users as the server has them
+                if made is not _NOT_KEPT:
+                    return version_id, made
             # the chain as it is now (a state held since this client's own enrolments
             # would disagree with the first page and cost a second listing), read while
             # the first page of users is on its way
@@ -609,7 +641,13 @@ class AdminMixin(ClientBase):
                 staged = len(known.active_members() - set(removed)) > STAGING_CHUNK
                 try:
                     return version_id, await self._streamed_version(
-                        known, version_id, reason, removed, progress, rotate=rotate, first=first
+                        known,
+                        version_id,
+                        reason,
+                        removed,
+                        progress,
+                        rotate=rotate,
+                        chunks=functools.partial(self._reader_chunks, known, first=first),
                     )
                 except _ListingDisagrees:
                     streamed = False  # read again the careful way: page, chain, page
@@ -648,6 +686,79 @@ class AdminMixin(ClientBase):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _version_from_kept(
+        self,
+        version_id: str,
+        reason: str,
+        removed: list[str],
+        progress: Progress | None,
+        *,
+        rotate: bool,
+    ) -> Any:
+        """A new version sealed to the kept key records of the verified chain's readers,
+        without listing the users; :data:`_NOT_KEPT` when a reader's record is not kept.
+
+        The chain names each reader's record by its SHA-256 and the kept records are keyed
+        by theirs, so a record is the one the chain certifies or is not found. The server
+        still refuses a version that misses one of its active readers (then the caller
+        lists them, which tells an enrolment from a lie)."""
+        if isinstance(self._key_cache, NoKeyCache):
+            return _NOT_KEPT
+        held = self._need_session().chain.state
+        if held is None or self._kept_readers(held, removed) is None:
+            return _NOT_KEPT  # not worth a chain read: the users are listed anyway
+        state = await self._sync_chain()
+        readers = None if state is None else self._kept_readers(state, removed)
+        if state is None or readers is None:
+            return _NOT_KEPT
+
+        def kept_chunks(_: frozenset[str]) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
+            return _in_chunks(readers)
+
+        return await self._streamed_version(
+            state, version_id, reason, removed, progress, rotate=rotate, chunks=kept_chunks
+        )
+
+    def _kept_readers(
+        self, state: TenantState, removed: list[str]
+    ) -> list[tuple[str, UserPublicKey]] | None:
+        """``state``'s active readers but ``removed``, each with the public key of their
+        kept record; ``None`` when one's record is not kept."""
+        records = self._reader_records()
+        readers = []
+        for uid in sorted(state.active_members() - set(removed)):
+            record = records.get(state.members[uid].fingerprint)
+            if record is None:
+                return None
+            readers.append((uid, _keys.chain_vouched_public_key(record, user_id=uid)))
+        return readers
+
+    def _reader_records(self) -> dict[str, bytes]:
+        session = self._need_session()
+        if session.reader_records is None:
+            signing_public_key = session.profile.signing_public_key
+            session.reader_records = self._key_cache.load(session.tenant_id, signing_public_key)
+        return session.reader_records
+
+    def _keep_record(self, key_fingerprint: str, record: bytes) -> None:
+        """Keep a record the verified chain names (by ``key_fingerprint``, compared)."""
+        records = self._reader_records()
+        if key_fingerprint not in records:
+            records[key_fingerprint] = bytes(record)
+            self._need_session().new_records = True
+
+    def _save_reader_records(self) -> None:
+        """After a version: keep the records of the chain's active readers for the next
+        one (those of users removed since are dropped), when this one learned any."""
+        session = self._need_session()
+        state = session.chain.state
+        if not session.new_records or state is None or session.reader_records is None:
+            return
+        wanted = {state.members[uid].fingerprint for uid in state.active_members()}
+        records = {fp: r for fp, r in session.reader_records.items() if fp in wanted}
+        session.reader_records, session.new_records = records, False
+        self._key_cache.save(session.tenant_id, session.profile.signing_public_key, records)
+
     async def _streamed_version(
         self,
         state: TenantState,
@@ -657,16 +768,16 @@ class AdminMixin(ClientBase):
         progress: Progress | None,
         *,
         rotate: bool,
-        first: asyncio.Future[tuple[list[User], str | None]],
+        chunks: Callable[[frozenset[str]], AsyncIterator[list[tuple[str, UserPublicKey]]]],
     ) -> Any:
-        """A new version sealed while the users are still being listed.
+        """A new version sealed to ``state``'s readers as ``chunks(readers)`` yields them.
 
         The recipients are known before the first page: the verified chain's active readers
-        but ``removed``. Each served page is checked against ``state`` and sealed while the
-        next page loads (and, staged, while the chunks before it upload). Any disagreement
-        between a page and ``state`` (a change made since the chain was read, or a lie)
-        raises :class:`_ListingDisagrees` after dropping what was staged: the caller reads
-        again the careful way, which tells the two apart.
+        but ``removed``. Listed, each served page is checked against ``state`` and sealed
+        while the next page loads (and, staged, while the chunks before it upload). Any
+        disagreement between a page and ``state`` (a change made since the chain was read,
+        or a lie) raises :class:`_ListingDisagrees` after dropping what was staged: the
+        caller reads again the careful way, which tells the two apart.
         """
         session = self._need_session()
         if removed:
@@ -674,13 +785,13 @@ class AdminMixin(ClientBase):
             self._refuse(lockout_refusal(session.user_id, removed, members, verb="remove"))
         readers = state.active_members() - set(removed)
         total = len(readers)
-        chunks = self._reader_chunks(state, readers, first)
+        reader_chunks = chunks(readers)
         if total > STAGING_CHUNK:
             kind = "rotate" if rotate else "create"
             warming = self._warm_seal_pool()
             try:
                 return await self._staged_version(
-                    version_id, kind, reason, removed, progress, chunks, total
+                    version_id, kind, reason, removed, progress, reader_chunks, total
                 )
             except ServerIntegrityError as exc:
                 with contextlib.suppress(ApiError):
@@ -699,7 +810,9 @@ class AdminMixin(ClientBase):
 
         blobs: list[dict[str, str]] = []
         try:
-            async with contextlib.aclosing(self._sealed_ahead(chunks, seal_here, 1)) as sealed:
+            async with contextlib.aclosing(
+                self._sealed_ahead(reader_chunks, seal_here, 1)
+            ) as sealed:
                 async for part in sealed:
                     blobs.extend(part)
                     if progress is not None:
@@ -755,6 +868,7 @@ class AdminMixin(ClientBase):
         self,
         state: TenantState,
         readers: frozenset[str],
+        *,
         first: asyncio.Future[tuple[list[User], str | None]],
     ) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
         """``readers``' public keys in chunks of at most :data:`STAGING_CHUNK`, page by page
@@ -778,12 +892,10 @@ class AdminMixin(ClientBase):
                 "the server does not list them",
             )
 
-    async def _listed(self, users: list[User]) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
+    def _listed(self, users: list[User]) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
         """``users``' public keys in chunks of :data:`STAGING_CHUNK`, every key checked
-        before the first chunk (fail closed as a whole)."""
-        recipients = [(u.user_id, self._public_key_of(u)) for u in users]
-        for start in range(0, len(recipients), STAGING_CHUNK):
-            yield recipients[start : start + STAGING_CHUNK]
+        now, before the first chunk (fail closed as a whole)."""
+        return _in_chunks([(u.user_id, self._public_key_of(u)) for u in users])
 
     async def _pages_ahead(
         self, first: asyncio.Future[tuple[list[User], str | None]]
@@ -1262,7 +1374,9 @@ class AdminMixin(ClientBase):
                 raise ServerIntegrityError(
                     "key_mismatch", f"the server shows another public key for {user.user_id!r}"
                 )
-            return _keys.chain_vouched_public_key(user.public_key, user_id=user.user_id)
+            public = _keys.chain_vouched_public_key(user.public_key, user_id=user.user_id)
+            self._keep_record(member.fingerprint, user.public_key)
+            return public
         return _keys.verified_public_key(
             user.public_key,
             session.profile.signing_public_key,

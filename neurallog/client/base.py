@@ -19,6 +19,7 @@ import httpx
 
 from neurallog.client import _keys
 from neurallog.client.head_store import HeadStore, head_store
+from neurallog.client.key_cache import KeyCache, key_cache
 from neurallog.client.models import Blob, KeySlot, Profile, Tenant, Version
 from neurallog.client.sealing import SealPool
 from neurallog.client.session import Session
@@ -63,12 +64,17 @@ class ClientBase:
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
         chain_heads: HeadStore | str | os.PathLike[str] | None = None,
+        reader_keys: KeyCache | str | os.PathLike[str] | None = None,
     ) -> None:
         """``chain_heads``: where the last verified tenant-chain head is kept between runs
         (see :mod:`neurallog.client.head_store`): default a file in the user's state
-        directory, ``"memory"`` for this client only, or a path."""
+        directory, ``"memory"`` for this client only, or a path. ``reader_keys``: where
+        an admin keeps the readers' certified key records between rotations (see
+        :mod:`neurallog.client.key_cache`): default a directory in the user's cache
+        directory, ``"memory"``, ``"off"`` or a directory path."""
         self.base_url = base_url
         self._heads = head_store(chain_heads)
+        self._key_cache = key_cache(reader_keys)
         self.tenant_id = tenant_id
         self._transport = Transport(
             base_url, timeout=timeout, retries=retries, http_client=http_client

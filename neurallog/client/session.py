@@ -40,6 +40,10 @@ class Session:
     _opener: EnvelopeOpener | None = None
     #: Restricts derivation to these versions (``version_ids=`` of initialize).
     only_versions: frozenset[str] | None = None
+    #: Readers' certified key records by SHA-256 (:mod:`neurallog.client.key_cache`),
+    #: loaded on the first version this session makes; ``new_records``: learned since.
+    reader_records: dict[str, bytes] | None = None
+    new_records: bool = False
 
     def __repr__(self) -> str:
         return (

@@ -29,6 +29,7 @@ from neurallog.client._loop import LoopThread
 from neurallog.client.admin import Progress
 from neurallog.client.client import AsyncNeuralLogClient
 from neurallog.client.head_store import HeadStore
+from neurallog.client.key_cache import KeyCache
 from neurallog.client.legacy import LegacyData, LegacyReader
 from neurallog.client.models import (
     AuditPage,
@@ -73,9 +74,11 @@ class NeuralLogClient:
         retries: int = 3,
         http_client: httpx.AsyncClient | None = None,
         chain_heads: HeadStore | str | os.PathLike[str] | None = None,
+        reader_keys: KeyCache | str | os.PathLike[str] | None = None,
     ) -> None:
         """``chain_heads``: where the verified tenant-chain head is kept (see
-        :mod:`neurallog.client.head_store`)."""
+        :mod:`neurallog.client.head_store`); ``reader_keys``: where an admin keeps the
+        readers' key records between rotations (see :mod:`neurallog.client.key_cache`)."""
         self._loop = LoopThread()
 
         async def build() -> AsyncNeuralLogClient:
@@ -86,6 +89,7 @@ class NeuralLogClient:
                 retries=retries,
                 http_client=http_client,
                 chain_heads=chain_heads,
+                reader_keys=reader_keys,
             )
 
         self._client = self._loop.run(build())

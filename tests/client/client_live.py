@@ -3,15 +3,28 @@
 
 from __future__ import annotations
 
+import json
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from tests.support.live import LiveServer, serve
 
 if TYPE_CHECKING:
     from neurallog import AsyncNeuralLogClient
 
-__all__ = ["FAST_KDF", "LiveServer", "Recorder", "bootstrapped_admin", "login_refused", "serve"]
+__all__ = [
+    "FAST_KDF",
+    "LiveServer",
+    "Recorder",
+    "Rewrite",
+    "RewritingTransport",
+    "bootstrapped_admin",
+    "login_refused",
+    "serve",
+]
 
 #: Small argon2id parameters so the suite stays fast (the default is m=64 MiB, t=3).
 FAST_KDF = {"t": 1, "m": 1024, "p": 1}
@@ -54,3 +67,33 @@ async def bootstrapped_admin(
         token, recovery_phrase=phrase, kdf_params=FAST_KDF, insecure_allow_weak=True
     )
     return admin
+
+
+Rewrite = Callable[[str, str, Any], Any]
+"""``rewrite(method, path, json_body) -> json_body`` for answers on their way back."""
+
+
+class RewritingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP to the real server; answers rewritten by ``rewrite`` before the client
+    sees them (a server process that lies without touching Redis)."""
+
+    def __init__(self, rewrite: Rewrite) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.rewrite = rewrite
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        await response.aread()
+        kind = response.headers.get("content-type", "")
+        if not response.content or "json" not in kind:
+            return response
+        doc = self.rewrite(request.method, request.url.path, json.loads(response.content))
+        return httpx.Response(
+            response.status_code,
+            headers={"content-type": kind},
+            content=json.dumps(doc).encode(),
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

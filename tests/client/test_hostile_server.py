@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from client_live import FAST_KDF
+from client_live import FAST_KDF, Rewrite, RewritingTransport
 
 from neurallog import AsyncNeuralLogClient
 from neurallog.crypto.chain import Link, SignedLink, sign_link
@@ -49,36 +49,6 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     yield server.url
 
 
-Rewrite = Callable[[str, str, Any], Any]
-"""``rewrite(method, path, json_body) -> json_body`` for answers on their way back."""
-
-
-class RewritingTransport(httpx.AsyncBaseTransport):
-    """Real HTTP to the real server; answers rewritten by ``rewrite`` before the client
-    sees them (a server process that lies without touching Redis)."""
-
-    def __init__(self, rewrite: Rewrite) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self.rewrite = rewrite
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        await response.aread()
-        kind = response.headers.get("content-type", "")
-        if not response.content or "json" not in kind:
-            return response
-        doc = self.rewrite(request.method, request.url.path, json.loads(response.content))
-        return httpx.Response(
-            response.status_code,
-            headers={"content-type": kind},
-            content=json.dumps(doc).encode(),
-            request=request,
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 @dataclass
 class World:
     url: str
@@ -95,12 +65,21 @@ class World:
         return self.raw.lrange(keyspace.versions(TENANT), 0, -1)
 
     async def client(
-        self, user: str, *, heads: str = "memory", rewrite: Rewrite | None = None
+        self,
+        user: str,
+        *,
+        heads: str = "memory",
+        keys: str = "memory",
+        rewrite: Rewrite | None = None,
     ) -> AsyncNeuralLogClient:
+        """A client of its own: a listing lie reaches a new admin's first version, which
+        holds no kept key records (``keys``, see neurallog.client.key_cache)."""
         http = httpx.AsyncClient(transport=RewritingTransport(rewrite)) if rewrite else None
         if http is not None:
             self.http.append(http)
-        client = AsyncNeuralLogClient(self.url, http_client=http, chain_heads=heads)
+        client = AsyncNeuralLogClient(
+            self.url, http_client=http, chain_heads=heads, reader_keys=keys
+        )
         self.clients.append(client)
         await client.authenticate_with_api_key(self.keys[user])
         return client
@@ -116,7 +95,7 @@ async def world(
     server_url: str, new_tenant: Callable[[str], Awaitable[str]], raw_redis: redis.Redis[Any]
 ) -> AsyncIterator[World]:
     token = await new_tenant(TENANT)
-    admin = AsyncNeuralLogClient(server_url, chain_heads="memory")
+    admin = AsyncNeuralLogClient(server_url, chain_heads="memory", reader_keys="memory")
     result = await admin.bootstrap_tenant(
         token,
         recovery_phrase=PHRASE,

@@ -230,6 +230,27 @@ async def test_a_large_create_kek_version_is_staged_too(
     assert state is not None and state.active_version == version.id
 
 
+async def test_a_staged_rotation_seals_to_the_kept_records(
+    admin: AsyncNeuralLogClient,
+    redis_url: str,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second staged rotation of one admin lists no user: the readers' records kept
+    at the first are sealed to, chunk by chunk (``test_kept_reader_keys.py``)."""
+    monkeypatch.setattr(admin_module, "STAGING_CHUNK", 3)
+    pairs = await add_readers(admin, redis_url, 7)
+    await admin.rotate_kek("lists and keeps")
+    recorder.requests.clear()
+    seen: list[tuple[int, int]] = []
+    result = await admin.rotate_kek("kept", progress=lambda d, t: seen.append((d, t)))
+    assert not [p for m, p, _, _ in recorder.requests if m == "GET" and p == paths.USERS]
+    assert seen == [(3, 8), (6, 8), (8, 8)]
+    posts = _staging_posts(recorder)
+    assert len([p for p in posts if p.endswith("/blobs")]) == 3 and posts[-1].endswith("/commit")
+    assert await _opens(admin, redis_url, result.version.id, pairs) == 7
+
+
 async def test_an_interrupted_staged_rotation_resumes(
     admin: AsyncNeuralLogClient,
     redis_url: str,
