@@ -146,6 +146,18 @@ async def _in_chunks(
         yield readers[start : start + STAGING_CHUNK]
 
 
+async def _let_requests_leave() -> None:
+    """Let the requests just started reach the socket before the loop is held by sealing
+    (a few turns of the event loop: the task, the connection, the write)."""
+    for _ in range(8):
+        await asyncio.sleep(0)
+
+
+def _readers_of(state: TenantState, removed: list[str]) -> dict[str, str]:
+    """The key fingerprint of each reader a new version of ``state`` is sealed to."""
+    return {uid: state.members[uid].fingerprint for uid in state.active_members() - set(removed)}
+
+
 def _chain_moved(exc: ConflictError) -> bool:
     """The 409 of a link signed on a head another admin's link replaced meanwhile."""
     return exc.type.endswith(("chain-head", "chain-head/"))
@@ -702,22 +714,43 @@ class AdminMixin(ClientBase):
         by theirs, so a record is the one the chain certifies or is not found. The server
         still refuses a version that misses one of its active readers (then the caller
         lists them, which tells an enrolment from a lie)."""
-        if isinstance(self._key_cache, NoKeyCache):
-            return _NOT_KEPT
         held = self._need_session().chain.state
-        if held is None or self._kept_readers(held, removed) is None:
-            return _NOT_KEPT  # not worth a chain read: the users are listed anyway
-        state = await self._sync_chain()
-        readers = None if state is None else self._kept_readers(state, removed)
-        if state is None or readers is None:
+        if held is None or isinstance(self._key_cache, NoKeyCache):
+            return _NOT_KEPT
+        # the chain is read while the kept records are looked up and sealed to (a sync
+        # changes nothing until its answer is in, so one dropped unread is harmless)
+        synced = asyncio.ensure_future(self._sync_chain())
+        await _let_requests_leave()
+        readers = self._kept_readers(held, removed)
+        if readers is None:
+            await _dropped(synced)  # the users are listed (with the chain) instead
             return _NOT_KEPT
 
         def kept_chunks(_: frozenset[str]) -> AsyncIterator[list[tuple[str, UserPublicKey]]]:
             return _in_chunks(readers)
 
-        return await self._streamed_version(
-            state, version_id, reason, removed, progress, rotate=rotate, chunks=kept_chunks
-        )
+        if len(readers) > STAGING_CHUNK:  # staged: the chain as it is before the staging
+            state = await synced
+            if state is None or _readers_of(state, removed) != _readers_of(held, removed):
+                return _NOT_KEPT
+            return await self._streamed_version(
+                state, version_id, reason, removed, progress, rotate=rotate, chunks=kept_chunks
+            )
+        # one request: sealed to the readers of the state held while the chain is read;
+        # the link is signed on the state read, which must name the same readers and keys
+        try:
+            return await self._streamed_version(
+                held,
+                version_id,
+                reason,
+                removed,
+                progress,
+                rotate=rotate,
+                chunks=kept_chunks,
+                synced=synced,
+            )
+        finally:
+            await _dropped(synced)  # not read when the sealing failed
 
     def _kept_readers(
         self, state: TenantState, removed: list[str]
@@ -769,8 +802,11 @@ class AdminMixin(ClientBase):
         *,
         rotate: bool,
         chunks: Callable[[frozenset[str]], AsyncIterator[list[tuple[str, UserPublicKey]]]],
+        synced: asyncio.Future[TenantState | None] | None = None,
     ) -> Any:
-        """A new version sealed to ``state``'s readers as ``chunks(readers)`` yields them.
+        """A new version sealed to ``state``'s readers as ``chunks(readers)`` yields them;
+        in one request, its link signed on ``synced`` (a chain read in flight) when given,
+        which must name the readers ``state`` names, with the same keys.
 
         The recipients are known before the first page: the verified chain's active readers
         but ``removed``. Listed, each served page is checked against ``state`` and sealed
@@ -804,8 +840,7 @@ class AdminMixin(ClientBase):
         seal = self._sealer(version_id, committed=True, op_kek=op_kek)
 
         async def seal_here(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
-            for _ in range(8):  # let the next page's request go out first
-                await asyncio.sleep(0)
+            await _let_requests_leave()  # the next page's, or the chain read's
             return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
 
         blobs: list[dict[str, str]] = []
@@ -815,10 +850,17 @@ class AdminMixin(ClientBase):
             ) as sealed:
                 async for part in sealed:
                     blobs.extend(part)
-                    if progress is not None:
+                    if progress is not None and synced is None:
                         progress(len(blobs), total)
         except ServerIntegrityError as exc:
             raise _ListingDisagrees from exc
+        if synced is not None:
+            signed_on = await synced
+            if signed_on is None or _readers_of(signed_on, removed) != _readers_of(state, removed):
+                raise _ListingDisagrees  # changed meanwhile: sealed again from a listing
+            state = signed_on
+            if progress is not None:  # reported once the blobs are known to be the ones sent
+                progress(len(blobs), total)
         body = self._version_body(
             version_id, reason, removed, blobs, op_kek, state=state, rotate=rotate
         )

@@ -174,6 +174,20 @@ async def test_a_user_enrolled_since_is_listed_and_kept(world: World) -> None:
     assert listings.count == listed
 
 
+async def test_a_user_removed_elsewhere_gets_nothing(world: World) -> None:
+    """Sealed while the chain is read, to the readers of the state held: another admin's
+    removal meanwhile is in the state read, so the blobs are sealed again without dave."""
+    admin, _ = await world.admin()
+    await admin.rotate_kek("keeps four")
+    other, _ = await world.admin(keys="memory")
+    await other.rotate_kek("dave leaves", remove_users=["dave"])
+    seen: list[tuple[int, int]] = []
+    made = await admin.rotate_kek("after dave left", progress=lambda d, t: seen.append((d, t)))
+    assert made.version.id not in world.blob_versions("dave")
+    assert made.version.id in world.blob_versions("alice")
+    assert seen[-1] == (3, 3) and (4, 4) not in seen  # the discarded sealing is not reported
+
+
 async def test_a_removed_users_record_is_dropped(world: World) -> None:
     admin, _ = await world.admin()
     await admin.rotate_kek("keeps four")

@@ -21,6 +21,7 @@ from many_readers import add_readers, make_readers, write_readers
 from neurallog import AsyncNeuralLogClient
 from neurallog.client import _keys
 from neurallog.client import admin as admin_module
+from neurallog.client.key_cache import NoKeyCache
 from neurallog.crypto.userkeys import UserKeyPair
 from neurallog.errors import ApiError, ConflictError, NotFoundError
 from neurallog.storage import keyspace, staging
@@ -425,6 +426,7 @@ async def test_a_member_disabled_elsewhere_meanwhile_is_read_again_not_sealed_to
         return before if reads == 1 else await real_sync()
 
     monkeypatch.setattr(admin, "_sync_chain", read_lost_the_race)
+    monkeypatch.setattr(admin, "_key_cache", NoKeyCache())  # the first read is the listing's
     recorder.requests.clear()
     result = await admin.rotate_kek("after a disable elsewhere")
     assert result.version.blob_count == 5  # admin + r00000, r00002..r00004
