@@ -23,7 +23,14 @@ import redis
 from client_live import FAST_KDF, RewritingTransport
 
 from neurallog import AsyncNeuralLogClient
-from neurallog.client.key_cache import MAGIC, FileKeyCache, MemoryKeyCache, key_cache, keyed
+from neurallog.client.key_cache import (
+    MAGIC,
+    FileKeyCache,
+    MemoryKeyCache,
+    NoKeyCache,
+    key_cache,
+    keyed,
+)
 from neurallog.crypto.userkeys import UserKeyPair
 from neurallog.errors import ServerIntegrityError
 from neurallog.storage import keyspace
@@ -284,6 +291,8 @@ def test_key_cache_choices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert default.directory == tmp_path / "xdg" / "neurallog" / "reader-keys"
     monkeypatch.setenv("NEURALLOG_READER_KEYS", "memory")
     assert isinstance(key_cache(None), MemoryKeyCache)
+    monkeypatch.setenv("NEURALLOG_READER_KEYS", "off")
+    assert isinstance(key_cache(None), NoKeyCache) and key_cache(None).load("t", b"k") == {}
     assert isinstance(key_cache(tmp_path), FileKeyCache)
     records = keyed([b"\x01" + bytes(96), b"\x01" + bytes(95) + b"\x01"])
     cache = FileKeyCache(tmp_path / "d")
