@@ -393,19 +393,19 @@ def measure_rotation(
         seeded = time.perf_counter() - start
         ratios = []
         for round_ in range(args.rotation_rounds + (args.rotation_keys == "kept")):
-            listing = args.rotation_keys == "listed" or round_ == 0
+            warming = args.rotation_keys == "kept" and round_ == 0  # lists, then keeps
             before = pyrage_seconds(size)
             got = rotate_in_child(base, admin_key, words, args)
             after = pyrage_seconds(size)
             age = (before + after) / 2
             floor = raw_hpke_seconds(size)
             ratio = got["rotate"] / age
-            if not listing or args.rotation_keys == "listed":
+            if not warming:
                 ratios.append(ratio)
             print(f"{size:<20}{seeded:>8.1f}{got['unlock']:>10.2f}{got['rotate']:>10.3f}"
                   f"{age:>8.3f}{ratio:>6.2f}x{floor:>8.3f}{got['peak_mib']:>10.0f}"
                   f"  {before:.3f}/{after:.3f}"
-                  f"{'  lists' if listing and args.rotation_keys == 'kept' else ''}")  # fmt: skip
+                  f"{'  lists' if warming else ''}")  # fmt: skip
             seeded = 0.0
         if len(ratios) > 1:
             print(

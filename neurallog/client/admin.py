@@ -767,6 +767,7 @@ class AdminMixin(ClientBase):
         return readers
 
     def _reader_records(self) -> dict[str, bytes]:
+        """The kept records, read from the cache once per session (then kept in it)."""
         session = self._need_session()
         if session.reader_records is None:
             signing_public_key = session.profile.signing_public_key
