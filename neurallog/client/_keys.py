@@ -16,11 +16,11 @@ is verified again; only a success is remembered.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -166,6 +166,40 @@ def seal_blob(
     return seal(user_id, recipient)
 
 
+class BlobSealer(Protocol):
+    """The blobs of one version: ``seal(user_id, recipient)`` one, ``seal.many(readers)`` a
+    batch (in order; a committed batch shares its X25519 work with other cores)."""
+
+    def __call__(self, user_id: str, recipient: UserPublicKey) -> bytes: ...
+
+    def many(self, readers: Sequence[tuple[str, UserPublicKey]]) -> list[bytes]: ...
+
+
+@dataclass(frozen=True)
+class _SignedSealer:
+    """Format-1 blobs, one signature each (a tenant whose chain has not started)."""
+
+    op_kek: bytes
+    signing_key: Ed25519PrivateKey
+    tenant_id: str
+    version_id: str
+    aead: str
+
+    def __call__(self, user_id: str, recipient: UserPublicKey) -> bytes:
+        return blobs.seal_blob(
+            self.op_kek,
+            signing_key=self.signing_key,
+            tenant_id=self.tenant_id,
+            user_id=user_id,
+            version_id=self.version_id,
+            recipient=recipient,
+            aead=self.aead,
+        )
+
+    def many(self, readers: Sequence[tuple[str, UserPublicKey]]) -> list[bytes]:
+        return [self(user_id, recipient) for user_id, recipient in readers]
+
+
 def blob_sealer(
     op_kek: bytes,
     signing_key: Ed25519PrivateKey,
@@ -174,25 +208,13 @@ def blob_sealer(
     version_id: str,
     cipher: str,
     committed: bool,
-) -> Callable[[str, UserPublicKey], bytes]:
-    """``seal(user_id, recipient)``: :func:`seal_blob` for the readers of one version, with
-    what is the same for all of them prepared once."""
+) -> BlobSealer:
+    """The :class:`BlobSealer` of one version's readers, with what is the same for all of
+    them prepared once."""
     aead = blob_aead(cipher)
     if committed:
         return blobs.committed_sealer(op_kek, tenant_id=tenant_id, version_id=version_id, aead=aead)
-
-    def seal(user_id: str, recipient: UserPublicKey) -> bytes:
-        return blobs.seal_blob(
-            op_kek,
-            signing_key=signing_key,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            version_id=version_id,
-            recipient=recipient,
-            aead=aead,
-        )
-
-    return seal
+    return _SignedSealer(op_kek, signing_key, tenant_id, version_id, aead)
 
 
 # --- certified public keys -----------------------------------------------------------------

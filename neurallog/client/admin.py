@@ -93,6 +93,9 @@ STAGING_CHUNK = 1000
 """Readers above which a version goes up staged, and blobs per staging chunk (the route's
 maximum): one request carries at most 10,000 blobs, a staged version has no limit."""
 
+PROGRESS_STEP = 100
+"""Blobs sealed between two progress reports of a listed version (each step one batch,
+:meth:`neurallog.crypto.blobs.CommittedSealer.many`)."""
 
 STREAM_PAGE_FIRST = 64
 """Users in the first page of a streamed version, asked for while the chain syncs: a small
@@ -151,6 +154,14 @@ async def _let_requests_leave() -> None:
     (a few turns of the event loop: the task, the connection, the write)."""
     for _ in range(8):
         await asyncio.sleep(0)
+
+
+def _sealed_items(
+    seal: _keys.BlobSealer, readers: Sequence[tuple[str, UserPublicKey]]
+) -> list[dict[str, str]]:
+    """The request items of ``readers``' blobs, sealed as one batch."""
+    sealed = seal.many(readers)
+    return [{"user_id": uid, "blob": b64e(b)} for (uid, _), b in zip(readers, sealed, strict=True)]
 
 
 def _readers_of(state: TenantState, removed: list[str]) -> dict[str, str]:
@@ -842,7 +853,7 @@ class AdminMixin(ClientBase):
 
         async def seal_here(chunk: list[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
             await _let_requests_leave()  # the next page's, or the chain read's
-            return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+            return _sealed_items(seal, chunk)
 
         blobs: list[dict[str, str]] = []
         try:
@@ -1171,7 +1182,7 @@ class AdminMixin(ClientBase):
         seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
 
         def local(chunk: Sequence[tuple[str, UserPublicKey]]) -> list[dict[str, str]]:
-            return [{"user_id": uid, "blob": b64e(seal(uid, public))} for uid, public in chunk]
+            return _sealed_items(seal, chunk)
 
         if not pooled:
             return lambda chunk: asyncio.to_thread(local, chunk)
@@ -1429,11 +1440,12 @@ class AdminMixin(ClientBase):
 
     def _sealer(
         self, version_id: str, *, committed: bool, op_kek: bytes | None = None
-    ) -> Callable[[str, UserPublicKey], bytes]:
-        """``seal(user_id, recipient)`` for one version: the Operational KEK and the signing
-        key are derived once here, not once per blob. ``committed``: format-2 blobs, which
-        the version's chain link authenticates all at once (no signature per blob).
-        ``op_kek``: the key when the caller derived it already (once per operation)."""
+    ) -> _keys.BlobSealer:
+        """``seal(user_id, recipient)`` and ``seal.many(readers)`` for one version: the
+        Operational KEK and the signing key are derived once here, not once per blob.
+        ``committed``: format-2 blobs, which the version's chain link authenticates all at
+        once (no signature per blob). ``op_kek``: the key when the caller derived it
+        already (once per operation)."""
         hierarchy = self._need_hierarchy("sealing a KEK blob")
         session = self._need_session()
         key = hierarchy.operational_kek(version_id) if op_kek is None else op_kek
@@ -1464,17 +1476,23 @@ class AdminMixin(ClientBase):
         committed: bool,
         op_kek: bytes,
     ) -> list[dict[str, str]]:
-        """Seal one blob per user; with ``progress``, yield to the loop after each one so a
-        caller's progress display (the admin console) can redraw while sealing."""
+        """Seal one blob per user; with ``progress``, yield to the loop after each
+        :data:`PROGRESS_STEP` so a caller's progress display (the admin console) can redraw
+        while sealing."""
         self._need_hierarchy("creating a KEK version")
         # Check every public key before sealing anything: fail closed as a whole.
         recipients = [(u.user_id, self._public_key_of(u)) for u in users]
         seal = self._sealer(version_id, committed=committed, op_kek=op_kek)
         out: list[dict[str, str]] = []
-        for done, (user_id, public) in enumerate(recipients, start=1):
-            out.append({"user_id": user_id, "blob": b64e(seal(user_id, public))})
+        step = len(recipients) if progress is None else PROGRESS_STEP
+        for start in range(0, len(recipients), max(1, step)):
+            part = recipients[start : start + step]
+            sealed = seal.many(part)
+            out.extend(
+                {"user_id": uid, "blob": b64e(b)} for (uid, _), b in zip(part, sealed, strict=True)
+            )
             if progress is not None:
-                progress(done, len(recipients))
+                progress(len(out), len(recipients))
                 await asyncio.sleep(0)
         return out
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Sequence
 from functools import cache
 
 from cryptography.exceptions import InvalidSignature
@@ -139,32 +139,55 @@ def seal_committed_blob(
 
 def committed_sealer(
     operational_kek: bytes, *, tenant_id: str, version_id: str, aead: str = "aes-256-gcm"
-) -> Callable[[str, UserPublicKey], bytes]:
-    """``seal(user_id, recipient)``: :func:`seal_committed_blob` for every reader of one
-    version, with what does not depend on the reader checked and encoded once (a rotation
-    seals to each reader in turn; the bytes are the same)."""
-    if len(operational_kek) != KEK_SIZE:
-        raise ValueError("operational KEK must be 32 bytes")
-    if aead not in AEAD_IDS:
-        raise ValueError(f"unknown blob AEAD {aead!r}; choose one of {tuple(AEAD_IDS)}")
-    start = L.label(L.KEK_BLOB_COMMITTED_INFO, tenant_id)
-    version = L.field(version_id)
-    heads = {
-        kem: (head := bytes([COMMITTED_FORMAT_VERSION, kem_id, AEAD_IDS[aead]]), L.field(head))
-        for kem, kem_id in KEM_IDS.items()
-    }
-    key = bytes(operational_kek)
-    x25519_seal = hpke_x25519.sealer(aead)
+) -> CommittedSealer:
+    """``seal(user_id, recipient)`` (and ``seal.many(readers)``): :func:`seal_committed_blob`
+    for every reader of one version, with what does not depend on the reader checked and
+    encoded once (a rotation seals to each reader in turn; the bytes are the same)."""
+    return CommittedSealer(operational_kek, tenant_id=tenant_id, version_id=version_id, aead=aead)
 
-    def seal(user_id: str, recipient: UserPublicKey) -> bytes:
-        head, head_field = heads[recipient.kem]
-        fields = (L.field(user_id), version, L.field(recipient.fingerprint), head_field)
-        info = start + b"".join(fields)
+
+class CommittedSealer:
+    """Format-2 blobs of one version's Operational KEK (see :func:`committed_sealer`)."""
+
+    def __init__(self, operational_kek: bytes, *, tenant_id: str, version_id: str, aead: str):
+        if len(operational_kek) != KEK_SIZE:
+            raise ValueError("operational KEK must be 32 bytes")
+        if aead not in AEAD_IDS:
+            raise ValueError(f"unknown blob AEAD {aead!r}; choose one of {tuple(AEAD_IDS)}")
+        self._start = L.label(L.KEK_BLOB_COMMITTED_INFO, tenant_id)
+        self._version = L.field(version_id)
+        self._heads = {
+            kem: (head := bytes([COMMITTED_FORMAT_VERSION, kem_id, AEAD_IDS[aead]]), L.field(head))
+            for kem, kem_id in KEM_IDS.items()
+        }
+        self._key = bytes(operational_kek)
+        self._aead = aead
+        self._x25519 = hpke_x25519.sealer(aead)
+
+    def _info(self, user_id: str, recipient: UserPublicKey) -> bytes:
+        fields = (L.field(user_id), self._version, L.field(recipient.fingerprint))
+        return self._start + b"".join(fields) + self._heads[recipient.kem][1]
+
+    def __call__(self, user_id: str, recipient: UserPublicKey) -> bytes:
+        head = self._heads[recipient.kem][0]
+        info = self._info(user_id, recipient)
         if recipient.kem == KEM_X25519:  # the same RFC 9180 output, at half the cost
-            return head + x25519_seal(recipient.raw[1:], key, info=info)
-        return head + _suite(recipient.kem, aead).encrypt(key, recipient.key(), info=info)
+            return head + self._x25519(recipient.raw[1:], self._key, info=info)
+        return head + _suite(recipient.kem, self._aead).encrypt(
+            self._key, recipient.key(), info=info
+        )
 
-    return seal
+    def many(self, readers: Sequence[tuple[str, UserPublicKey]]) -> list[bytes]:
+        """One blob per ``(user_id, recipient)``, in order: the X25519 ones sealed as one
+        batch (:meth:`hpke_x25519.Sealer.many`, which shares the work with other cores)."""
+        x25519 = [i for i, (_, r) in enumerate(readers) if r.kem == KEM_X25519]
+        items = [(readers[i][1].raw[1:], self._info(*readers[i])) for i in x25519]
+        sealed = dict(zip(x25519, self._x25519.many(items, self._key), strict=True))
+        head = self._heads[KEM_X25519][0]
+        return [
+            head + sealed[i] if i in sealed else self(user_id, recipient)
+            for i, (user_id, recipient) in enumerate(readers)
+        ]
 
 
 def blob_format(blob: bytes) -> int:

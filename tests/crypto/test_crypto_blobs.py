@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurallog.crypto.blobs import MAX_BLOB_SIZE, committed_sealer, open_blob, seal_blob
+from neurallog.crypto.blobs import (
+    MAX_BLOB_SIZE,
+    committed_sealer,
+    kek_commitment,
+    open_blob,
+    seal_blob,
+)
 from neurallog.crypto.hierarchy import KeyHierarchy
 from neurallog.crypto.keyslots import open_slot, seal_slot
 from neurallog.crypto.userkeys import UserKeyPair, UserPublicKey
@@ -129,6 +135,23 @@ def test_a_small_order_x25519_key_parses_but_is_never_sealed_to() -> None:
     hybrid = PAIRS["mlkem768-x25519"].public.raw
     with pytest.raises(FormatError, match="not a valid key"):
         UserPublicKey.from_bytes(hybrid[:1] + b"\xff" * 1184 + hybrid[1185:])
+
+
+def test_a_batch_of_mixed_kems_opens_for_each_reader_in_order() -> None:
+    """``CommittedSealer.many``: the X25519 readers sealed as one batch (helper threads),
+    the hybrid ones one by one, every blob where its reader is and opening for them only
+    (with the version's commitment)."""
+    kek = H.operational_kek(V1)
+    commitment = kek_commitment(kek, tenant_id="acme", version_id=V1)
+    pairs = [UserKeyPair.generate(KEMS[1] if i % 7 == 3 else KEMS[0]) for i in range(150)]
+    readers = [(f"user-{i}", pair.public) for i, pair in enumerate(pairs)]
+    sealed = committed_sealer(kek, tenant_id="acme", version_id=V1).many(readers)
+    assert len(sealed) == len(readers)
+    for (user_id, _), pair, blob in zip(readers, pairs, sealed, strict=True):
+        opened = open_(blob, pair.kem, user_id=user_id, key_pair=pair, commitment=commitment)
+        assert opened == kek
+    with pytest.raises(DecryptionError):  # a neighbour's blob: another reader's info
+        open_(sealed[1], "x25519", user_id="user-0", key_pair=pairs[0], commitment=commitment)
 
 
 # --- key slots ------------------------------------------------------------------------------

@@ -116,3 +116,68 @@ def test_the_schedules_hmac_meets_rfc_4231(key: bytes, message: bytes, expected:
 def test_the_schedules_hmac_refuses_a_key_longer_than_a_block() -> None:
     with pytest.raises(ValueError, match="longer than the SHA-256 block"):
         hpke_x25519._hmac(bytes([0xAA] * 131), b"Test Using Larger Than Block-Size Key")
+
+
+# --- batches: the X25519 work shared with helper threads ------------------------------------
+
+
+def _readers(count: int) -> list[X25519PrivateKey]:
+    return [X25519PrivateKey.generate() for _ in range(count)]
+
+
+@pytest.mark.parametrize("helpers", [0, 1, 3])
+def test_a_batch_opens_for_each_reader_alone_with_its_own_info(helpers: int) -> None:
+    readers = _readers(200)
+    plaintext = os.urandom(32)
+    items = [
+        (r.public_key().public_bytes_raw(), f"info {i}".encode()) for i, r in enumerate(readers)
+    ]
+    sealed = hpke_x25519.sealer("chacha20-poly1305").many(items, plaintext, helpers=helpers)
+    suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, PYCA_AEAD["chacha20-poly1305"])
+    for i, (reader, blob) in enumerate(zip(readers, sealed, strict=True)):
+        assert suite.decrypt(blob, reader, info=f"info {i}".encode()) == plaintext
+    # in order: a blob swapped with its neighbour's opens for neither reader
+    with pytest.raises(InvalidTag):
+        suite.decrypt(sealed[1], readers[0], info=b"info 0")
+    assert len({blob[:32] for blob in sealed}) == len(sealed)  # a fresh ephemeral each
+
+
+def test_the_helpers_do_part_of_the_work_and_the_bytes_are_rfc_9180s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every seal of a batch to the vector's recipient, with the vector's ephemeral key,
+    gives the vector's ciphertext byte for byte, whichever thread exchanged it."""
+    import threading
+
+    h = {k: bytes.fromhex(v) for k, v in VECTOR.items() if isinstance(v, str) and k != "source"}
+    enc = VECTOR["encryption"]
+    exchange = hpke_x25519._exchange
+    threads: list[int] = []
+
+    def vector_exchange(recipient: bytes, secret_e: bytes | None = None) -> tuple[bytes, bytes]:
+        threads.append(threading.get_ident())
+        return exchange(recipient, h["skEm"])  # the real exchange, with the vector's key
+
+    monkeypatch.setattr(hpke_x25519, "_exchange", vector_exchange)
+    items = [(h["pkRm"], h["info"])] * 400
+    out = hpke_x25519.sealer("aes-128-gcm").many(
+        items, bytes.fromhex(enc["pt"]), aad=bytes.fromhex(enc["aad"]), helpers=1
+    )
+    assert set(out) == {h["enc"] + bytes.fromhex(enc["ct"])}
+    assert len(threads) == 400 and len(set(threads)) == 2  # the helper did some of them
+
+
+@pytest.mark.parametrize("where", [0, 150, 299])
+def test_a_small_order_key_anywhere_in_a_batch_is_refused(where: int) -> None:
+    items = [(r.public_key().public_bytes_raw(), b"") for r in _readers(300)]
+    items[where] = (bytes(32), b"")
+    with pytest.raises(ValueError, match="small order"):
+        hpke_x25519.sealer().many(items, b"k" * 32, helpers=2)
+    items[where] = (b"short", b"")
+    with pytest.raises(ValueError, match="32 bytes"):
+        hpke_x25519.sealer().many(items, b"k" * 32, helpers=2)
+
+
+def test_sharing_threads_leaves_one_core_to_the_caller() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert hpke_x25519.sharing_threads() == max(0, min(hpke_x25519.MAX_HELPERS, cores - 1))
