@@ -1,7 +1,9 @@
 """Sealing the committed KEK blobs of a large version on several cores.
 
-HPKE sealing holds the GIL (threads do not help), so from :data:`POOL_THRESHOLD`
-recipients a create or rotation seals in worker *processes*
+The key schedule of a seal holds the GIL; only its two scalar multiplications do not, and
+a batch in one process shares those with helper threads
+(:meth:`neurallog.crypto.hpke_x25519.Sealer.many`, about 1.5x on two cores). From
+:data:`POOL_THRESHOLD` recipients a create or rotation seals in worker *processes*
 (:mod:`neurallog._seal_worker`), :data:`POOL_BATCH` blobs per request, while the event
 loop uploads the chunks already sealed. Both numbers come from ``bench/client.py``
 (docs/operations.md, "Rotation at scale"). A worker says when it has loaded; until one

@@ -9,6 +9,12 @@ the others as two SHA-256 calls each, the pads of the key used twice worked out 
 about 10 us. The output is the same RFC 9180 ``enc || ct``, so any HPKE implementation
 opens it (``cryptography`` opens every blob in this project).
 
+A rotation seals a batch (:meth:`Sealer.many`): libsodium runs its scalar multiplications
+without the GIL, so helper threads do them for part of the batch while the caller's
+thread runs the Python of every seal. Each helper does only C work between two short
+holds of the GIL; two threads each sealing half a batch were no faster than one, since
+each of them waited for the GIL the other held for its key schedule.
+
 Checked by RFC 9180's known-answer vectors (Appendix A.1 and A.2, with the vector's
 ephemeral key), by RFC 4231's vectors for the HMAC here, and by opening this module's
 output with ``cryptography`` (``tests/crypto/test_hpke_x25519.py``). Only sealing lives
