@@ -1486,11 +1486,7 @@ class AdminMixin(ClientBase):
         out: list[dict[str, str]] = []
         step = len(recipients) if progress is None else PROGRESS_STEP
         for start in range(0, len(recipients), max(1, step)):
-            part = recipients[start : start + step]
-            sealed = seal.many(part)
-            out.extend(
-                {"user_id": uid, "blob": b64e(b)} for (uid, _), b in zip(part, sealed, strict=True)
-            )
+            out.extend(_sealed_items(seal, recipients[start : start + step]))
             if progress is not None:
                 progress(len(out), len(recipients))
                 await asyncio.sleep(0)
