@@ -38,6 +38,7 @@ from typing import Any
 
 from neurallog import _fork
 from neurallog._seal_worker import HEADER, frame
+from neurallog.crypto import hpke_x25519
 
 POOL_THRESHOLD = 4000
 """Recipients from which sealing goes to worker processes: below it, starting the
@@ -64,11 +65,7 @@ class WorkerError(Exception):
 
 def default_workers() -> int:
     """One worker per core this process may use (at most :data:`MAX_WORKERS`)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cores))
+    return max(1, min(MAX_WORKERS, hpke_x25519.usable_cores()))
 
 
 def _consume(task: asyncio.Task[None]) -> None:

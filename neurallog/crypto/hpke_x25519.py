@@ -120,15 +120,19 @@ MIN_SHARED = 64
 cost of one seal)."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def sharing_threads() -> int:
     """How many threads a batch seal shares its X25519 work with: one per further core this
     process may use, at most :data:`MAX_HELPERS` (none on one core, where they would only
     take turns)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(0, min(MAX_HELPERS, cores - 1))
+    return max(0, min(MAX_HELPERS, usable_cores() - 1))
 
 
 def _exchange(recipient: bytes, secret_e: bytes | None = None) -> tuple[bytes, bytes]:
